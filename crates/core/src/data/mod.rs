@@ -1,0 +1,1 @@
+//! Data readers (JSON, JSON Lines, TSV, CoNLL), length-bucketed batching and deterministic shuffling.

@@ -1,0 +1,1 @@
+//! Exact re-implementations of standard NLP metrics.

@@ -1,0 +1,1 @@
+//! Tokenization over the Hugging Face `tokenizers` crate.
