@@ -1,1 +1,229 @@
-fn main() {}
+//! Project automation for burnlp, run as `cargo xtask <command>`.
+//!
+//! - `ci`: format check, clippy with warnings denied, every test (what `.ci/run` runs).
+//! - `demo`: every implemented task on its embedded default data, with a results table written
+//!   to the terminal and to `target/burnlp/demo.{md,json}`.
+//! - `bench`: the encoder benchmarks, compared with PyTorch where it is installed, written to
+//!   `docs/benchmarks.md`.
+//!
+//! xtask depends on no workspace crate and not on burn, so `cargo xtask --help` is instant; it
+//! drives cargo and the task binaries as subprocesses.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+mod bench;
+
+/// burnlp project automation.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Format check, clippy (warnings denied) and all tests, as CI runs them.
+    Ci {
+        /// Skip the format check and clippy.
+        #[arg(long)]
+        tests_only: bool,
+    },
+    /// Run every implemented task on its embedded default data and print a results table.
+    Demo {
+        /// Run only these tasks (by crate name).
+        #[arg(long)]
+        only: Vec<String>,
+    },
+    /// Encoder benchmarks (forward, forward+backward+AdamW), against PyTorch when available.
+    Bench {
+        /// Python interpreter used for the PyTorch reference.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Skip the criterion run and reuse its last results.
+        #[arg(long)]
+        reuse: bool,
+    },
+}
+
+/// Task crates that take part in `cargo xtask demo`, in display order.
+pub const DEMO_TASKS: &[&str] = &["text-cls"];
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Task::Ci { tests_only } => ci(tests_only),
+        Task::Demo { only } => demo(&only),
+        Task::Bench { python, reuse } => bench::run_bench(&python, reuse),
+    }
+}
+
+/// The workspace root (the parent of this crate's manifest directory).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command in the workspace root, failing when it fails.
+pub fn run(program: &str, args: &[&str]) -> Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot start {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn ci(tests_only: bool) -> Result<()> {
+    let cargo = cargo();
+    let shared = root().join("../shared");
+    if !shared.is_dir() {
+        bail!(
+            "tests read real data and models from {}; check out the shared folder beside the repository",
+            shared.display()
+        );
+    }
+    if !tests_only {
+        run(&cargo, &["fmt", "--all", "--check"])?;
+        run(
+            &cargo,
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )?;
+    }
+    run(&cargo, &["test", "--workspace"])?;
+    eprintln!("ci: all checks passed");
+    Ok(())
+}
+
+/// One row of the demo results table, as printed by a task's `demo --json`.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+struct DemoRow {
+    task: String,
+    dataset: String,
+    metric: String,
+    score: f64,
+    #[serde(default)]
+    target: Option<f64>,
+    #[serde(default)]
+    wall_s: f64,
+}
+
+fn demo(only: &[String]) -> Result<()> {
+    let cargo = cargo();
+    let tasks: Vec<&str> = DEMO_TASKS
+        .iter()
+        .copied()
+        .filter(|t| only.is_empty() || only.iter().any(|o| o == t))
+        .collect();
+    if tasks.is_empty() {
+        bail!("no task matches {only:?}; tasks: {}", DEMO_TASKS.join(", "));
+    }
+    let out_dir = root().join("target/burnlp");
+    std::fs::create_dir_all(&out_dir)?;
+    let mut rows = Vec::new();
+    for task in &tasks {
+        eprintln!("demo: {task}");
+        let run_dir = out_dir.join("demo").join(task);
+        let started = Instant::now();
+        let output = Command::new(&cargo)
+            .args([
+                "run", "--quiet", "-p", task, "--", "demo", "--json", "--out",
+            ])
+            .arg(&run_dir)
+            .current_dir(root())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .with_context(|| format!("cannot run the {task} demo"))?;
+        if !output.status.success() {
+            bail!("the {task} demo failed with {}", output.status);
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let mut found = false;
+        for line in stdout.lines().filter(|l| l.trim_start().starts_with('{')) {
+            let mut row: DemoRow = serde_json::from_str(line)
+                .with_context(|| format!("{task} demo printed a malformed result: {line}"))?;
+            if row.wall_s == 0.0 {
+                row.wall_s = started.elapsed().as_secs_f64();
+            }
+            rows.push(row);
+            found = true;
+        }
+        if !found {
+            bail!("the {task} demo printed no result line");
+        }
+    }
+    let table = markdown_table(&rows);
+    println!("\n{table}");
+    std::fs::write(out_dir.join("demo.md"), &table)?;
+    std::fs::write(
+        out_dir.join("demo.json"),
+        serde_json::to_string_pretty(&rows)?,
+    )?;
+    eprintln!(
+        "demo: results written to {}",
+        out_dir.join("demo.{md,json}").display()
+    );
+    let missed: Vec<&DemoRow> = rows
+        .iter()
+        .filter(|r| r.target.is_some_and(|t| r.score < t))
+        .collect();
+    if !missed.is_empty() {
+        bail!(
+            "below target: {}",
+            missed
+                .iter()
+                .map(|r| format!(
+                    "{} {} {:.4} < {:.4}",
+                    r.task,
+                    r.metric,
+                    r.score,
+                    r.target.unwrap()
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn markdown_table(rows: &[DemoRow]) -> String {
+    let mut out = String::from(
+        "| task | dataset | metric | score | target | wall time |\n|---|---|---|---:|---:|---:|\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.4} | {} | {:.1} s |\n",
+            r.task,
+            r.dataset,
+            r.metric,
+            r.score,
+            r.target
+                .map(|t| format!("≥ {t:.2}"))
+                .unwrap_or_else(|| "–".into()),
+            r.wall_s
+        ));
+    }
+    out
+}

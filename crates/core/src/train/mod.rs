@@ -1,1 +1,688 @@
 //! The training loop shared by every task.
+//!
+//! A task implements [`TrainTask`] (its batches, its loss, its evaluation); [`Trainer::fit`]
+//! does the rest: AdamW with parameter groups, masks and frozen parameters ([`optim`]),
+//! learning-rate schedules ([`schedule`]), gradient accumulation, clipping by global norm,
+//! evaluation every N steps with best-model selection on a named metric, early stopping,
+//! non-finite loss detection, atomic checkpoints and exact resumption ([`checkpoint`]), a
+//! progress bar, metrics as JSON lines and an SVG plot of the curves ([`plot`]).
+//!
+//! # Determinism
+//! Batch order is a function of `(seed, epoch)` (the task's [`TrainTask::train_batches`]), and
+//! the device's random generator (dropout) is reseeded from `(seed, step)` before every
+//! optimizer step. The random state of a run is therefore `(seed, step)`, which every checkpoint
+//! stores, and a resumed run continues exactly as an uninterrupted one would.
+
+pub mod checkpoint;
+pub mod optim;
+pub mod params;
+pub mod plot;
+pub mod schedule;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+pub use checkpoint::{CheckpointDir, write_atomic};
+pub use optim::{AdamW, AdamWConfig, ParamGroup};
+pub use params::{GradStore, load_parameters, save_parameters};
+pub use schedule::LrSchedule;
+
+/// Named evaluation results, e.g. `{"accuracy": 0.91, "loss": 0.3}`.
+pub type Metrics = BTreeMap<String, f64>;
+
+/// Errors of training and checkpointing.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A checkpoint is malformed or does not fit the model.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The file or directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The loss became NaN or infinite.
+    #[error(
+        "loss is {value} at step {step} (epoch {epoch}, batch {batch}); training stopped, the last good checkpoint is kept{}",
+        last_checkpoint.as_ref().map(|p| format!(" at {}", p.display())).unwrap_or_default()
+    )]
+    NonFiniteLoss {
+        /// Optimizer step being computed.
+        step: usize,
+        /// Epoch.
+        epoch: usize,
+        /// Batch index within the epoch.
+        batch: usize,
+        /// The loss value.
+        value: f64,
+        /// The newest checkpoint on disk, if any.
+        last_checkpoint: Option<PathBuf>,
+    },
+    /// The evaluation did not report the metric chosen for model selection.
+    #[error("evaluation reported no metric `{metric}` (it reported: {available})")]
+    MissingMetric {
+        /// The selection metric.
+        metric: String,
+        /// Metrics that were reported.
+        available: String,
+    },
+    /// The run directory holds a run with a different configuration.
+    #[error(
+        "{path} belongs to another run: {message}; use a new directory or resume it with the same settings"
+    )]
+    ConfigMismatch {
+        /// The run's config.json.
+        path: PathBuf,
+        /// What differs.
+        message: String,
+    },
+}
+
+/// What a task supplies to [`Trainer::fit`].
+pub trait TrainTask<M: Module> {
+    /// One unit of work for a forward/backward pass (a padded batch, or its example indices).
+    type Batch;
+
+    /// The batches of one epoch in training order; must be deterministic in `(epoch, seed)`.
+    fn train_batches(&self, epoch: usize, seed: u64) -> Vec<Self::Batch>;
+
+    /// The mean loss of a batch, computed by `model` on its (autodiff) device.
+    fn loss(&self, model: &M, batch: &Self::Batch) -> Tensor<1>;
+
+    /// Metrics on the development data; `model` is in validation mode (no dropout, no autodiff).
+    fn evaluate(&self, model: &M) -> Metrics;
+
+    /// Number of examples in a batch, for throughput.
+    fn batch_len(&self, _batch: &Self::Batch) -> usize {
+        1
+    }
+}
+
+/// Settings of a training run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainerConfig {
+    /// Number of passes over the training batches.
+    pub epochs: usize,
+    /// Stop after this many optimizer steps, even mid-epoch.
+    pub max_steps: Option<usize>,
+    /// Batches accumulated into one optimizer step.
+    pub grad_accum: usize,
+    /// Clip gradients to this global L2 norm (PyTorch's `clip_grad_norm_`).
+    pub clip_norm: Option<f64>,
+    /// Learning-rate schedule over optimizer steps.
+    pub schedule: LrSchedule,
+    /// Evaluate every N optimizer steps; `None` evaluates at the end of every epoch.
+    pub eval_every: Option<usize>,
+    /// Metric used to select the best model.
+    pub metric: String,
+    /// Whether a larger metric is better.
+    pub higher_is_better: bool,
+    /// Stop after this many evaluations without improvement.
+    pub patience: Option<usize>,
+    /// Also checkpoint every N optimizer steps (checkpoints are always written at evaluations
+    /// and at the end).
+    pub checkpoint_every: Option<usize>,
+    /// Number of step checkpoints kept on disk.
+    pub keep_checkpoints: usize,
+    /// Seed of batch order, initialisation and dropout.
+    pub seed: u64,
+    /// Log training loss every N optimizer steps.
+    pub log_every: usize,
+    /// Show a progress bar on a terminal.
+    pub progress: bool,
+    /// Stop this process after this many optimizer steps (counted from the start of this
+    /// process), leaving a checkpoint, as a time-boxed job or a killed run would; `--resume`
+    /// continues it.
+    #[serde(skip)]
+    pub halt_after: Option<usize>,
+}
+
+impl Default for TrainerConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 1,
+            max_steps: None,
+            grad_accum: 1,
+            clip_norm: Some(1.0),
+            schedule: LrSchedule::Constant,
+            eval_every: None,
+            metric: "loss".into(),
+            higher_is_better: false,
+            patience: None,
+            checkpoint_every: None,
+            keep_checkpoints: 2,
+            seed: 42,
+            log_every: 10,
+            progress: true,
+            halt_after: None,
+        }
+    }
+}
+
+/// Why [`Trainer::fit`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// All epochs or `max_steps` done.
+    Completed,
+    /// `patience` evaluations without improvement.
+    EarlyStopped,
+    /// `halt_after` reached; the run can be resumed.
+    Halted,
+}
+
+/// The best evaluation so far.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BestEval {
+    /// Optimizer step of the evaluation.
+    pub step: usize,
+    /// Value of the selection metric.
+    pub value: f64,
+    /// All metrics of that evaluation.
+    pub metrics: Metrics,
+}
+
+/// Progress of a run, stored in every checkpoint's `state.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TrainState {
+    /// Optimizer steps done.
+    pub step: usize,
+    /// Current epoch.
+    pub epoch: usize,
+    /// Batches of the current epoch already consumed.
+    pub batch_in_epoch: usize,
+    /// Best evaluation so far.
+    pub best: Option<BestEval>,
+    /// Evaluations since the best one.
+    pub evals_without_improvement: usize,
+    /// The seed; with `step` it is the whole random state of the run.
+    pub seed: u64,
+}
+
+/// The outcome of [`Trainer::fit`].
+#[derive(Debug)]
+pub struct TrainOutcome<M> {
+    /// The model when training stopped.
+    pub model: M,
+    /// Final state of the run.
+    pub state: TrainState,
+    /// Why training stopped.
+    pub stop: StopReason,
+    /// The latest evaluation.
+    pub last_eval: Option<Metrics>,
+}
+
+/// Runs [`TrainTask`]s in a run directory.
+pub struct Trainer {
+    config: TrainerConfig,
+    run_dir: PathBuf,
+}
+
+impl Trainer {
+    /// A trainer writing to `run_dir`.
+    pub fn new(config: TrainerConfig, run_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            config,
+            run_dir: run_dir.into(),
+        }
+    }
+
+    /// The run directory.
+    pub fn run_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    /// Writes `RUN/config.json` = `{"trainer": …, "optimizer": …, "experiment": …}`.
+    ///
+    /// When resuming, the stored configuration must equal the new one; a different
+    /// configuration in an existing run directory is an error rather than a silent mix.
+    pub fn write_config(
+        &self,
+        optimizer: &AdamWConfig,
+        experiment: &serde_json::Value,
+        resume: bool,
+    ) -> Result<(), TrainError> {
+        let value = serde_json::json!({
+            "trainer": self.config,
+            "optimizer": optimizer,
+            "experiment": experiment,
+        });
+        let path = self.run_dir.join("config.json");
+        if resume && path.exists() {
+            let text = std::fs::read_to_string(&path).map_err(|source| TrainError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let stored: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            if stored != value {
+                return Err(TrainError::ConfigMismatch {
+                    path,
+                    message: "the stored config.json differs from this run's settings".into(),
+                });
+            }
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec_pretty(&value).expect("serializable config");
+        write_atomic(&path, &bytes)
+    }
+
+    /// Trains `model` (created on an autodiff device) on `task`.
+    ///
+    /// With `resume`, continues from the newest checkpoint of the run directory (or starts fresh
+    /// when there is none).
+    pub fn fit<M, T>(
+        &self,
+        mut model: M,
+        mut optimizer: AdamW,
+        task: &T,
+        resume: bool,
+    ) -> Result<TrainOutcome<M>, TrainError>
+    where
+        M: Module + Clone,
+        T: TrainTask<M>,
+    {
+        let config = &self.config;
+        let checkpoints = CheckpointDir::new(&self.run_dir);
+        let device = first_device(&model);
+        let mut state = TrainState {
+            seed: config.seed,
+            ..TrainState::default()
+        };
+        let metrics_path = self.run_dir.join("metrics.jsonl");
+        let mut last_checkpoint = None;
+        if resume {
+            if let Some(dir) = checkpoints.latest()? {
+                model = load_parameters(model, &dir.join("model.safetensors"))?;
+                optimizer.load(&dir, &device)?;
+                state = read_json(&dir.join("state.json"))?;
+                truncate_metrics(&metrics_path, state.step)?;
+                tracing::info!(checkpoint = %dir.display(), step = state.step, "resuming");
+                last_checkpoint = Some(dir);
+            }
+        } else if metrics_path.exists() {
+            std::fs::remove_file(&metrics_path).map_err(|source| TrainError::Io {
+                path: metrics_path.clone(),
+                source,
+            })?;
+        }
+        let mut log = MetricsLog::open(&metrics_path)?;
+
+        let mut batches = task.train_batches(state.epoch, config.seed);
+        let steps_per_epoch = batches.len().div_ceil(config.grad_accum.max(1));
+        let total_steps = config
+            .max_steps
+            .unwrap_or(steps_per_epoch * config.epochs)
+            .min(steps_per_epoch * config.epochs);
+        let progress = progress_bar(config.progress, total_steps, state.step);
+        let mut last_eval = None;
+        let mut stop = StopReason::Completed;
+        let mut steps_this_process = 0;
+        let mut window = ThroughputWindow::new();
+
+        'epochs: while state.epoch < config.epochs && state.step < total_steps {
+            if state.batch_in_epoch >= batches.len() {
+                state.epoch += 1;
+                state.batch_in_epoch = 0;
+                if state.epoch >= config.epochs {
+                    break;
+                }
+                batches = task.train_batches(state.epoch, config.seed);
+                continue;
+            }
+            // One optimizer step over `grad_accum` batches.
+            let end = (state.batch_in_epoch + config.grad_accum.max(1)).min(batches.len());
+            device.seed(step_seed(config.seed, state.step));
+            let mut grads = GradStore::default();
+            let mut loss_sum = 0.0;
+            let mut examples = 0;
+            for index in state.batch_in_epoch..end {
+                let batch = &batches[index];
+                let loss = task.loss(&model, batch);
+                let value = loss.clone().into_scalar::<f64>();
+                if !value.is_finite() {
+                    return Err(TrainError::NonFiniteLoss {
+                        step: state.step,
+                        epoch: state.epoch,
+                        batch: index,
+                        value,
+                        last_checkpoint,
+                    });
+                }
+                loss_sum += value;
+                examples += task.batch_len(batch);
+                grads.accumulate(GradStore::collect(&model, &loss.backward()));
+            }
+            let micro = end - state.batch_in_epoch;
+            grads.scale(1.0 / micro as f64);
+            optimizer.restrict(&mut grads);
+            let grad_norm = grads.global_norm();
+            if let Some(max_norm) = config.clip_norm
+                && grad_norm > max_norm
+            {
+                grads.scale(max_norm / (grad_norm + 1e-6));
+            }
+            let lr_factor = config.schedule.factor(state.step);
+            model = optimizer.step(model, grads, lr_factor);
+            state.step += 1;
+            state.batch_in_epoch = end;
+            steps_this_process += 1;
+            let loss = loss_sum / micro as f64;
+            let throughput = window.record(examples);
+            progress.set_position(state.step as u64);
+            progress.set_message(format!(
+                "loss {loss:.4} lr {:.2e} {throughput:.1} ex/s",
+                optimizer.config().lr * lr_factor
+            ));
+            if state.step % config.log_every.max(1) == 0 || state.step == 1 {
+                log.write(&serde_json::json!({
+                    "split": "train", "step": state.step, "epoch": state.epoch, "loss": loss,
+                    "lr": optimizer.config().lr * lr_factor, "grad_norm": grad_norm,
+                    "examples_per_sec": throughput,
+                }))?;
+            }
+
+            let epoch_done = state.batch_in_epoch >= batches.len();
+            let eval_due = match config.eval_every {
+                Some(every) => state.step % every.max(1) == 0,
+                None => epoch_done,
+            } || state.step >= total_steps;
+            if eval_due {
+                let metrics = task.evaluate(&model.valid());
+                let improved = self.record_eval(&mut state, &metrics)?;
+                let mut record =
+                    serde_json::json!({"split": "eval", "step": state.step, "epoch": state.epoch});
+                for (k, v) in &metrics {
+                    record[k] = serde_json::json!(v);
+                }
+                log.write(&record)?;
+                tracing::info!(step = state.step, ?metrics, improved, "evaluation");
+                progress.println(format!("step {}: {}", state.step, format_metrics(&metrics)));
+                if improved {
+                    let best = self.run_dir.join("best");
+                    save_parameters(&model, &best.join("model.safetensors"))?;
+                    write_json(&best.join("state.json"), &state)?;
+                }
+                last_eval = Some(metrics);
+            }
+            let checkpoint_due = eval_due
+                || epoch_done
+                || config
+                    .checkpoint_every
+                    .is_some_and(|every| state.step % every.max(1) == 0);
+            let halt = config.halt_after.is_some_and(|n| steps_this_process >= n);
+            if checkpoint_due || halt {
+                last_checkpoint =
+                    Some(self.save_checkpoint(&checkpoints, &model, &optimizer, &state)?);
+            }
+            if eval_due
+                && config
+                    .patience
+                    .is_some_and(|p| state.evals_without_improvement >= p)
+            {
+                stop = StopReason::EarlyStopped;
+                break 'epochs;
+            }
+            if halt && state.step < total_steps {
+                stop = StopReason::Halted;
+                break 'epochs;
+            }
+        }
+        progress.finish_and_clear();
+        if stop != StopReason::Halted {
+            save_parameters(&model, &self.run_dir.join("last/model.safetensors"))?;
+            write_atomic(
+                &self.run_dir.join("curves.svg"),
+                curves_svg(&metrics_path, &config.metric)?.as_bytes(),
+            )?;
+        }
+        Ok(TrainOutcome {
+            model,
+            state,
+            stop,
+            last_eval,
+        })
+    }
+
+    fn record_eval(&self, state: &mut TrainState, metrics: &Metrics) -> Result<bool, TrainError> {
+        let value = *metrics
+            .get(&self.config.metric)
+            .ok_or_else(|| TrainError::MissingMetric {
+                metric: self.config.metric.clone(),
+                available: metrics.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?;
+        let improved = match &state.best {
+            None => true,
+            Some(best) if self.config.higher_is_better => value > best.value,
+            Some(best) => value < best.value,
+        };
+        if improved {
+            state.best = Some(BestEval {
+                step: state.step,
+                value,
+                metrics: metrics.clone(),
+            });
+            state.evals_without_improvement = 0;
+        } else {
+            state.evals_without_improvement += 1;
+        }
+        Ok(improved)
+    }
+
+    fn save_checkpoint<M: Module>(
+        &self,
+        checkpoints: &CheckpointDir,
+        model: &M,
+        optimizer: &AdamW,
+        state: &TrainState,
+    ) -> Result<PathBuf, TrainError> {
+        checkpoints.save(state.step, self.config.keep_checkpoints, |dir| {
+            save_parameters(model, &dir.join("model.safetensors"))?;
+            optimizer.save(dir)?;
+            write_json(&dir.join("state.json"), state)
+        })
+    }
+}
+
+/// The seed of the device generator for one optimizer step.
+fn step_seed(seed: u64, step: usize) -> u64 {
+    // SplitMix64 finaliser: distinct, well-mixed seeds for consecutive steps.
+    let mut z = seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn first_device<M: Module>(model: &M) -> Device {
+    model.devices().into_iter().next().unwrap_or_default()
+}
+
+fn progress_bar(enabled: bool, total: usize, position: usize) -> indicatif::ProgressBar {
+    let bar = if enabled {
+        indicatif::ProgressBar::new(total as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} steps [{elapsed}<{eta}] {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar.set_position(position as u64);
+    bar
+}
+
+fn format_metrics(metrics: &Metrics) -> String {
+    metrics
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.4}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Examples per second over the last few steps.
+struct ThroughputWindow {
+    entries: std::collections::VecDeque<(Instant, usize)>,
+}
+
+impl ThroughputWindow {
+    fn new() -> Self {
+        Self {
+            entries: std::collections::VecDeque::from([(Instant::now(), 0)]),
+        }
+    }
+
+    fn record(&mut self, examples: usize) -> f64 {
+        self.entries.push_back((Instant::now(), examples));
+        if self.entries.len() > 20 {
+            self.entries.pop_front();
+        }
+        let span = self.entries.back().unwrap().0 - self.entries.front().unwrap().0;
+        let count: usize = self.entries.iter().skip(1).map(|e| e.1).sum();
+        count as f64 / span.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Appends JSON lines to `metrics.jsonl`.
+struct MetricsLog {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl MetricsLog {
+    fn open(path: &Path) -> Result<Self, TrainError> {
+        let io = |source| TrainError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write(&mut self, record: &serde_json::Value) -> Result<(), TrainError> {
+        writeln!(self.file, "{record}").map_err(|source| TrainError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// Drops metric lines logged after `step` (by a run killed after its last checkpoint).
+fn truncate_metrics(path: &Path, step: usize) -> Result<(), TrainError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(());
+    };
+    let kept: String = text
+        .lines()
+        .filter(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v["step"].as_u64())
+                .is_some_and(|s| s as usize <= step)
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    write_atomic(path, kept.as_bytes())
+}
+
+/// Renders `metrics.jsonl` as an SVG: training loss, and each evaluation metric.
+pub fn curves_svg(metrics_path: &Path, selection_metric: &str) -> Result<String, TrainError> {
+    let text = std::fs::read_to_string(metrics_path).map_err(|source| TrainError::Io {
+        path: metrics_path.to_path_buf(),
+        source,
+    })?;
+    let mut train = Vec::new();
+    let mut evals: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for line in text.lines() {
+        let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let step = record["step"].as_f64().unwrap_or(0.0);
+        match record["split"].as_str() {
+            Some("train") => train.push((step, record["loss"].as_f64().unwrap_or(f64::NAN))),
+            Some("eval") => {
+                for (key, value) in record.as_object().into_iter().flatten() {
+                    if let (false, Some(v)) = (
+                        matches!(key.as_str(), "step" | "epoch" | "split"),
+                        value.as_f64(),
+                    ) {
+                        evals.entry(key.clone()).or_default().push((step, v));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut panels = vec![(
+        "training loss".to_string(),
+        vec![plot::Series {
+            label: "train".into(),
+            points: train,
+        }],
+    )];
+    for (name, points) in evals {
+        let title = if name == selection_metric {
+            format!("dev {name} (selection metric)")
+        } else {
+            format!("dev {name}")
+        };
+        panels.push((
+            title,
+            vec![plot::Series {
+                label: "dev".into(),
+                points,
+            }],
+        ));
+    }
+    Ok(plot::line_chart(
+        "training curves",
+        "optimizer step",
+        &panels,
+    ))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
+    write_atomic(
+        path,
+        &serde_json::to_vec_pretty(value).expect("serializable"),
+    )
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, TrainError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
