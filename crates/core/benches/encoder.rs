@@ -5,6 +5,8 @@
 //! `cargo xtask bench` runs this and `datasets/scripts/bench/torch_encoder.py` with the same
 //! shapes and reports the ratio.
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented public function.
+
 use burnlp_core::burn::tensor::{Int, Tensor, TensorData};
 use burnlp_core::device;
 use burnlp_core::nn::bert::{BertConfig, BertInput, mean_pool};

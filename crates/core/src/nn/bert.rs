@@ -184,7 +184,7 @@ impl BertConfig {
             "relu" => HiddenAct::Relu,
             other => return Err(config_error(format!("unsupported hidden_act `{other}`"))),
         };
-        if hf.num_attention_heads == 0 || hf.hidden_size % hf.num_attention_heads != 0 {
+        if hf.num_attention_heads == 0 || !hf.hidden_size.is_multiple_of(hf.num_attention_heads) {
             return Err(config_error(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 hf.hidden_size, hf.num_attention_heads
@@ -220,7 +220,7 @@ impl BertConfig {
     /// A freshly initialised encoder (normal weights with `initializer_range`, as BERT does).
     pub fn init(&self, device: &Device) -> Bert {
         assert!(
-            self.num_heads > 0 && self.hidden_size % self.num_heads == 0,
+            self.num_heads > 0 && self.hidden_size.is_multiple_of(self.num_heads),
             "hidden_size {} must be a multiple of num_heads {}",
             self.hidden_size,
             self.num_heads

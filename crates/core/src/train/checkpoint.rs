@@ -13,29 +13,20 @@
 //! is replaced atomically afterwards, so a run killed at any moment leaves the previous complete
 //! checkpoint intact.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::TrainError;
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
+/// creating the directory first.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let io = |source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut file = std::fs::File::create(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(crate::data::write_atomic(path, bytes)?)
 }
 
 /// Where a run keeps its checkpoints.

@@ -48,6 +48,9 @@ pub enum TrainError {
         #[source]
         source: std::io::Error,
     },
+    /// Writing a file failed.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
     /// A checkpoint is malformed or does not fit the model.
     #[error("checkpoint {path}: {message}")]
     Checkpoint {
@@ -353,8 +356,12 @@ impl Trainer {
             let mut grads = GradStore::default();
             let mut loss_sum = 0.0;
             let mut examples = 0;
-            for index in state.batch_in_epoch..end {
-                let batch = &batches[index];
+            for (index, batch) in batches
+                .iter()
+                .enumerate()
+                .take(end)
+                .skip(state.batch_in_epoch)
+            {
                 let loss = task.loss(&model, batch);
                 let value = loss.clone().into_scalar::<f64>();
                 if !value.is_finite() {
@@ -391,7 +398,7 @@ impl Trainer {
                 "loss {loss:.4} lr {:.2e} {throughput:.1} ex/s",
                 optimizer.config().lr * lr_factor
             ));
-            if state.step % config.log_every.max(1) == 0 || state.step == 1 {
+            if state.step.is_multiple_of(config.log_every.max(1)) || state.step == 1 {
                 log.write(&serde_json::json!({
                     "split": "train", "step": state.step, "epoch": state.epoch, "loss": loss,
                     "lr": optimizer.config().lr * lr_factor, "grad_norm": grad_norm,
@@ -401,7 +408,7 @@ impl Trainer {
 
             let epoch_done = state.batch_in_epoch >= batches.len();
             let eval_due = match config.eval_every {
-                Some(every) => state.step % every.max(1) == 0,
+                Some(every) => state.step.is_multiple_of(every.max(1)),
                 None => epoch_done,
             } || state.step >= total_steps;
             if eval_due {
@@ -426,7 +433,7 @@ impl Trainer {
                 || epoch_done
                 || config
                     .checkpoint_every
-                    .is_some_and(|every| state.step % every.max(1) == 0);
+                    .is_some_and(|every| state.step.is_multiple_of(every.max(1)));
             let halt = config.halt_after.is_some_and(|n| steps_this_process >= n);
             if checkpoint_due || halt {
                 last_checkpoint =

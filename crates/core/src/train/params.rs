@@ -198,11 +198,11 @@ pub fn to_safetensors(tensors: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
     safetensors::serialize(views, None).expect("serializing f32 tensors")
 }
 
+/// Named `f32` tensors: name → (shape, values).
+pub type NamedTensors = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
 /// Reads named `f32` tensors from safetensors bytes.
-pub fn from_safetensors(
-    bytes: &[u8],
-    file: &Path,
-) -> Result<BTreeMap<String, (Vec<usize>, Vec<f32>)>, TrainError> {
+pub fn from_safetensors(bytes: &[u8], file: &Path) -> Result<NamedTensors, TrainError> {
     let parsed =
         safetensors::SafeTensors::deserialize(bytes).map_err(|e| TrainError::Checkpoint {
             path: file.to_path_buf(),
@@ -261,7 +261,7 @@ pub fn load_parameters<M: Module>(module: M, path: &Path) -> Result<M, TrainErro
     }
     struct Load {
         stack: Vec<String>,
-        tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+        tensors: NamedTensors,
     }
     impl ModuleMapper for Load {
         fn enter_module(&mut self, name: &str, _container: &str) {
