@@ -1,0 +1,81 @@
+//! The error type shared by all metrics.
+
+/// Why a metric could not be computed from its input.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MetricsError {
+    /// Two parallel inputs (e.g. gold and predicted labels) have different lengths.
+    #[error("{what}: expected {expected} items, found {found}")]
+    LengthMismatch {
+        /// Which inputs disagree, e.g. `"predictions vs gold"`.
+        what: &'static str,
+        /// Length of the first (reference) input.
+        expected: usize,
+        /// Length of the second input.
+        found: usize,
+    },
+    /// A gold and a predicted tag sequence of the same sentence have different lengths.
+    #[error("sentence {sentence}: gold has {gold} tags but prediction has {pred}")]
+    SentenceLengthMismatch {
+        /// Index of the offending sentence.
+        sentence: usize,
+        /// Number of gold tags.
+        gold: usize,
+        /// Number of predicted tags.
+        pred: usize,
+    },
+    /// The input is empty where at least one item is required.
+    #[error("empty input: {0}")]
+    EmptyInput(&'static str),
+    /// A segment has no reference translation.
+    #[error("segment {segment} has no reference")]
+    NoReference {
+        /// Index of the segment.
+        segment: usize,
+    },
+    /// A tag cannot be parsed or is not allowed by the chosen tagging scheme.
+    #[error("sentence {sentence}, token {token}: invalid tag {tag:?} ({reason})")]
+    InvalidTag {
+        /// Index of the sentence.
+        sentence: usize,
+        /// Index of the token within the sentence.
+        token: usize,
+        /// The offending tag.
+        tag: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A numeric input is out of its allowed range (e.g. a confidence outside `[0, 1]`).
+    #[error("value {value} at index {index} is invalid: {reason}")]
+    InvalidValue {
+        /// Position of the value in its input.
+        index: usize,
+        /// The offending value.
+        value: f64,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A configuration parameter is invalid (e.g. a maximum n-gram order of zero).
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// Name of the parameter.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+}
+
+/// Result type of the metrics module.
+pub type Result<T, E = MetricsError> = std::result::Result<T, E>;
+
+/// Checks that two parallel inputs have the same length.
+pub(crate) fn check_same_len(what: &'static str, expected: usize, found: usize) -> Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(MetricsError::LengthMismatch {
+            what,
+            expected,
+            found,
+        })
+    }
+}
