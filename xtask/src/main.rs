@@ -52,7 +52,7 @@ enum Task {
 }
 
 /// Task crates that take part in `cargo xtask demo`, in display order.
-pub const DEMO_TASKS: &[&str] = &["text-cls"];
+pub const DEMO_TASKS: &[&str] = &["text-cls", "synth-tasks"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
