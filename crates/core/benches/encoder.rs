@@ -13,6 +13,11 @@ use burnlp_core::nn::bert::{BertConfig, BertInput, mean_pool};
 use burnlp_core::train::{AdamWConfig, GradStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+// The allocator matters on CPU: glibc's returns large tensor buffers to the OS and pays page
+// faults on every reuse; mimalloc keeps them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BATCH: usize = 8;
 const SEQ: usize = 128;
 
