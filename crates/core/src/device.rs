@@ -70,6 +70,12 @@ pub fn training_device(spec: &str) -> Result<Device, DeviceError> {
     parse_device(spec).map(Device::autodiff)
 }
 
+/// True when tensors on `device` live in host memory (the CPU backend), so code may work on
+/// their values directly. Autodiff wrapping is ignored.
+pub fn is_host(device: &Device) -> bool {
+    *device == Device::flex()
+}
+
 /// The default CPU device (Flex), used by tests and the demo.
 pub fn cpu() -> Device {
     Device::flex()
@@ -123,6 +129,12 @@ mod tests {
                 .into_scalar::<f32>();
             assert_eq!(sum, 3.0);
         }
+    }
+
+    #[test]
+    fn cpu_is_host() {
+        assert!(is_host(&cpu()));
+        assert!(is_host(&cpu().autodiff()));
     }
 
     #[test]
