@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::{cargo, root, run};
 
-/// Benchmarks that are compared with PyTorch: (criterion id, reference key, description).
+/// Benchmarks compared with PyTorch: (criterion id, reference key, description).
 const CASES: &[(&str, &str, &str)] = &[
     ("encoder/forward", "forward_ms", "forward, no autodiff"),
     (
@@ -20,17 +20,17 @@ const CASES: &[(&str, &str, &str)] = &[
 const SHAPE: &str =
     "MiniLM-L6 size (6 layers, hidden 384, 12 heads, FFN 1536), batch 8 × 128 tokens";
 
-pub fn run_bench(python: &str, reuse: bool) -> Result<()> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+/// Runs the encoder benchmarks (with extra cargo features) and returns the mean time of each
+/// case in milliseconds.
+fn criterion_means(features: Option<&str>, reuse: bool) -> Result<Vec<f64>> {
     if !reuse {
-        run(
-            &cargo(),
-            &["bench", "-p", "burnlp-core", "--bench", "encoder"],
-        )?;
+        let mut args = vec!["bench", "-p", "burnlp-core", "--bench", "encoder"];
+        if let Some(features) = features {
+            args.extend(["--features", features]);
+        }
+        run(&cargo(), &args)?;
     }
-    let mut burn_ms = Vec::new();
+    let mut means = Vec::new();
     for (id, _, _) in CASES {
         let path = root()
             .join("target/criterion")
@@ -42,33 +42,60 @@ pub fn run_bench(python: &str, reuse: bool) -> Result<()> {
         let ns = value["mean"]["point_estimate"]
             .as_f64()
             .with_context(|| format!("{} has no mean estimate", path.display()))?;
-        burn_ms.push(ns / 1e6);
+        means.push(ns / 1e6);
     }
+    Ok(means)
+}
+
+/// Runs the benchmarks and the reference, prints the report and writes `docs/benchmarks.md`
+/// (keeping its `## Notes` section).
+pub fn run_bench(python: &str, reuse: bool, x86_v4: bool) -> Result<()> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let reference = torch_reference(python, threads);
+    let default_ms = criterion_means(None, reuse)?;
+    let v4_ms = if x86_v4 {
+        Some(criterion_means(Some("x86-v4"), false)?)
+    } else {
+        None
+    };
     let mut report = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench`. Shapes: {SHAPE}. CPU threads: {threads}. \
-         burn side: Flex CPU backend, release build, criterion mean.\n\n"
+         burnlp: Flex CPU backend, release build, mimalloc, criterion mean.\n\n"
     );
     match &reference {
         Ok(r) => report.push_str(&format!(
             "PyTorch reference: torch {} (`datasets/scripts/bench/torch_encoder.py`, same shapes, \
-             `torch.set_num_threads({threads})`), mean of timed repetitions after warm-up.\n\n",
+             `torch.set_num_threads({threads})`), mean of timed repetitions after warm-up, run in \
+             the same `cargo xtask bench` invocation.\n\n",
             r["torch"].as_str().unwrap_or("?")
         )),
         Err(e) => report.push_str(&format!("PyTorch reference not run: {e:#}.\n\n")),
     }
-    report.push_str("| case | burnlp (ms) | PyTorch (ms) | speed ratio (PyTorch time / burnlp time) |\n|---|---:|---:|---:|\n");
-    for ((_, key, description), ms) in CASES.iter().zip(&burn_ms) {
+    report.push_str(
+        "| case | build | burnlp (ms) | PyTorch (ms) | speed ratio (PyTorch time / burnlp time) |\n\
+         |---|---|---:|---:|---:|\n",
+    );
+    let builds = [
+        ("default", Some(&default_ms)),
+        ("`--features x86-v4`", v4_ms.as_ref()),
+    ];
+    for (index, (_, key, description)) in CASES.iter().enumerate() {
         let torch = reference.as_ref().ok().and_then(|r| r[key].as_f64());
-        report.push_str(&format!(
-            "| {description} | {ms:.1} | {} | {} |\n",
-            torch
-                .map(|t| format!("{t:.1}"))
-                .unwrap_or_else(|| "–".into()),
-            torch
-                .map(|t| format!("{:.2}", t / ms))
-                .unwrap_or_else(|| "–".into()),
-        ));
+        for (build, times) in builds {
+            let Some(times) = times else { continue };
+            let ms = times[index];
+            report.push_str(&format!(
+                "| {description} | {build} | {ms:.1} | {} | {} |\n",
+                torch
+                    .map(|t| format!("{t:.1}"))
+                    .unwrap_or_else(|| "–".into()),
+                torch
+                    .map(|t| format!("{:.2}", t / ms))
+                    .unwrap_or_else(|| "–".into()),
+            ));
+        }
     }
     println!("{report}");
     let notes_marker = "\n## Notes\n";
@@ -82,6 +109,7 @@ pub fn run_bench(python: &str, reuse: bool) -> Result<()> {
     Ok(())
 }
 
+/// Times the PyTorch reference; an error when Python or torch is missing.
 fn torch_reference(python: &str, threads: usize) -> Result<serde_json::Value> {
     let script = root().join("datasets/scripts/bench/torch_encoder.py");
     let output = Command::new(python)

@@ -48,6 +48,9 @@ enum Task {
         /// Skip the criterion run and reuse its last results.
         #[arg(long)]
         reuse: bool,
+        /// Also measure a build with burn's opt-in AVX-512 kernels (`--features x86-v4`).
+        #[arg(long)]
+        x86_v4: bool,
     },
 }
 
@@ -59,7 +62,11 @@ fn main() -> Result<()> {
     match cli.command {
         Task::Ci { tests_only } => ci(tests_only),
         Task::Demo { only } => demo(&only),
-        Task::Bench { python, reuse } => bench::run_bench(&python, reuse),
+        Task::Bench {
+            python,
+            reuse,
+            x86_v4,
+        } => bench::run_bench(&python, reuse, x86_v4),
     }
 }
 
