@@ -40,6 +40,10 @@ enum Task {
         #[arg(long)]
         only: Vec<String>,
     },
+    /// Run the GPU code path (wgpu, WGSL shaders) and compare it with the CPU backend. Without a
+    /// GPU it runs on Mesa's software Vulkan driver, installed with apt-get when missing; the
+    /// first build takes about 20 minutes.
+    Wgpu,
     /// Encoder benchmarks (forward, forward+backward+AdamW), against PyTorch when available.
     Bench {
         /// Python interpreter used for the PyTorch reference.
@@ -62,6 +66,7 @@ fn main() -> Result<()> {
     match cli.command {
         Task::Ci { tests_only } => ci(tests_only),
         Task::Demo { only } => demo(&only),
+        Task::Wgpu => wgpu(),
         Task::Bench {
             python,
             reuse,
@@ -122,6 +127,32 @@ fn ci(tests_only: bool) -> Result<()> {
     run(&cargo, &["test", "--workspace"])?;
     eprintln!("ci: all checks passed");
     Ok(())
+}
+
+/// Mesa's software Vulkan driver description, present once `mesa-vulkan-drivers` is installed.
+const LAVAPIPE_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json";
+
+fn wgpu() -> Result<()> {
+    let has_gpu_driver = std::fs::read_dir("/usr/share/vulkan/icd.d")
+        .map(|entries| entries.count() > 0)
+        .unwrap_or(false);
+    if !has_gpu_driver && !Path::new(LAVAPIPE_ICD).exists() {
+        eprintln!("wgpu: no Vulkan driver found; installing Mesa's software driver");
+        run("apt-get", &["update", "-qq"])?;
+        run("apt-get", &["install", "-y", "-qq", "mesa-vulkan-drivers"])?;
+    }
+    run(
+        &cargo(),
+        &[
+            "test",
+            "-p",
+            "burnlp-core",
+            "--features",
+            "wgpu",
+            "--test",
+            "backends",
+        ],
+    )
 }
 
 /// One row of the demo results table, as printed by a task's `demo --json`.

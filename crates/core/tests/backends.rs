@@ -1,0 +1,63 @@
+//! The GPU code path gives the CPU backend's results (run by `cargo xtask wgpu`).
+//!
+//! Compiled only with `--features wgpu`; on machines without a GPU, Mesa's software Vulkan
+//! driver (lavapipe) runs it.
+#![cfg(feature = "wgpu")]
+
+use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use burnlp_core::device;
+use burnlp_core::nn::bert::{BertConfig, BertInput, mean_pool};
+use burnlp_core::train::GradStore;
+use burnlp_core::train::params::{load_parameters, save_parameters};
+
+fn input(device: &Device) -> BertInput {
+    let rows = vec![vec![2, 17, 33, 5, 9, 3], vec![2, 8, 3]];
+    BertInput::from_rows(&rows, 0, device)
+}
+
+fn max_diff(a: Vec<f32>, b: Vec<f32>) -> f32 {
+    a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+}
+
+#[test]
+fn encoder_forward_and_gradients_match_cpu() {
+    let config = BertConfig::new(40, 32, 2, 4, 64)
+        .with_hidden_dropout(0.0)
+        .with_attention_dropout(0.0);
+    let cpu = device::cpu().autodiff();
+    let gpu = device::parse_device("wgpu").unwrap().autodiff();
+    cpu.seed(1);
+    let cpu_model = config.init(&cpu);
+    // Same weights on both devices: save on the CPU, load on the GPU.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    save_parameters(&cpu_model, &file).unwrap();
+    let gpu_model = load_parameters(config.init(&gpu), &file).unwrap();
+
+    let mut results = Vec::new();
+    for (model, device) in [(&cpu_model, &cpu), (&gpu_model, &gpu)] {
+        let batch = input(device);
+        let out = model.forward(batch.clone());
+        let pooled = mean_pool(out.hidden.clone(), batch.attention_mask);
+        let loss = pooled.square().mean();
+        let grads = GradStore::collect(model, &loss.backward());
+        let grad = grads.get("layers.0.query.weight").unwrap().clone();
+        results.push((values(out.hidden), values(grad)));
+    }
+    let (cpu_hidden, cpu_grad) = results.remove(0);
+    let (gpu_hidden, gpu_grad) = results.remove(0);
+    assert!(max_diff(cpu_hidden, gpu_hidden) < 1e-4);
+    assert!(max_diff(cpu_grad, gpu_grad) < 1e-4);
+}
+
+#[test]
+fn integer_and_boolean_ops_match_cpu() {
+    let gpu = device::parse_device("wgpu").unwrap();
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 0, 3, 1], [2, 2]), &gpu);
+    let counts = ids.not_equal_elem(0).int().cumsum(1);
+    assert_eq!(counts.into_data().convert::<i64>().try_into_vec::<i64>().unwrap(), vec![1, 1, 1, 2]);
+}
