@@ -13,6 +13,14 @@ use burnlp_core::train::{
     TrainerConfig,
 };
 
+/// burn's CPU random generator is process-wide: tests that compare seeded runs must not
+/// interleave with other tests drawing from it.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[derive(Module, Debug)]
 struct Mlp {
     hidden: Linear,
@@ -149,6 +157,7 @@ fn values(model: &Mlp) -> Vec<f32> {
 
 #[test]
 fn learns_blobs_and_writes_run_artifacts() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let device = device::cpu().autodiff();
     let task = Blobs::new(80);
@@ -184,6 +193,7 @@ fn learns_blobs_and_writes_run_artifacts() {
 
 #[test]
 fn resumed_run_equals_uninterrupted_run() {
+    let _serial = serial();
     let device = device::cpu().autodiff();
     let task = Blobs::new(48);
     let optimizer = AdamWConfig::new(5e-3);
@@ -228,6 +238,7 @@ fn resumed_run_equals_uninterrupted_run() {
 
 #[test]
 fn accumulation_equals_larger_batches() {
+    let _serial = serial();
     let device = device::cpu().autodiff();
     let mut big = Blobs::new(32);
     big.batch_size = 8;
@@ -265,6 +276,7 @@ fn accumulation_equals_larger_batches() {
 
 #[test]
 fn masks_and_freezing_restrict_updates() {
+    let _serial = serial();
     let device = device::cpu().autodiff();
     let task = Blobs::new(24);
     let model = Mlp::new(&device);
@@ -300,6 +312,7 @@ fn masks_and_freezing_restrict_updates() {
 
 #[test]
 fn non_finite_loss_stops_with_clear_error_and_keeps_checkpoint() {
+    let _serial = serial();
     let device = device::cpu().autodiff();
     let mut task = Blobs::new(48);
     let batches = task.train_batches(1, 42);
@@ -336,6 +349,7 @@ fn non_finite_loss_stops_with_clear_error_and_keeps_checkpoint() {
 
 #[test]
 fn resume_refuses_a_different_config() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let optimizer = AdamWConfig::new(1e-2);
     let trainer = Trainer::new(config(), dir.path());
@@ -349,4 +363,21 @@ fn resume_refuses_a_different_config() {
         .write_config(&optimizer, &serde_json::json!({"a": 2}), true)
         .unwrap_err();
     assert!(matches!(error, TrainError::ConfigMismatch { .. }));
+}
+
+#[test]
+fn early_stopping_after_patience_evaluations_without_improvement() {
+    let _serial = serial();
+    let device = device::cpu().autodiff();
+    let task = Blobs::new(48);
+    let mut cfg = config();
+    cfg.eval_every = Some(2);
+    cfg.patience = Some(2);
+    // A zero learning rate never improves on the first evaluation.
+    let outcome = Trainer::new(cfg, tempfile::tempdir().unwrap().path())
+        .fit(Mlp::new(&device), AdamWConfig::new(0.0).init(), &task, false)
+        .unwrap();
+    assert_eq!(outcome.stop, StopReason::EarlyStopped);
+    assert_eq!(outcome.state.step, 6);
+    assert_eq!(outcome.state.best.unwrap().step, 2);
 }

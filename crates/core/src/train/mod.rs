@@ -11,7 +11,9 @@
 //! Batch order is a function of `(seed, epoch)` (the task's [`TrainTask::train_batches`]), and
 //! the device's random generator (dropout) is reseeded from `(seed, step)` before every
 //! optimizer step. The random state of a run is therefore `(seed, step)`, which every checkpoint
-//! stores, and a resumed run continues exactly as an uninterrupted one would.
+//! stores, and a resumed run continues exactly as an uninterrupted one would. burn's CPU
+//! generator is process-wide, so this holds for one training run per process (as the CLIs do);
+//! concurrent runs in one process draw from the same generator.
 
 pub mod checkpoint;
 pub mod optim;
