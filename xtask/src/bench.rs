@@ -6,32 +6,63 @@ use anyhow::{Context, Result, bail};
 
 use crate::{cargo, root, run};
 
-/// Benchmarks compared with PyTorch: (criterion id, reference key, description).
-const CASES: &[(&str, &str, &str)] = &[
-    ("encoder/forward", "forward_ms", "forward, no autodiff"),
-    (
-        "encoder/train_step",
-        "train_step_ms",
-        "forward + backward + AdamW step",
-    ),
+/// A criterion bench target of `burnlp-core` and its PyTorch reference script.
+struct Suite {
+    /// Bench target name (`benches/<name>.rs`).
+    bench: &'static str,
+    /// Reference script under `datasets/scripts/bench/`.
+    script: &'static str,
+    /// What is measured.
+    shape: &'static str,
+    /// (criterion id, reference JSON key, description) of each case.
+    cases: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const SUITES: &[Suite] = &[
+    Suite {
+        bench: "encoder",
+        script: "torch_encoder.py",
+        shape: "BERT encoder of MiniLM-L6 size (6 layers, hidden 384, 12 heads, FFN 1536), batch 8 × 128 tokens",
+        cases: &[
+            (
+                "encoder/forward",
+                "forward_ms",
+                "encoder forward, no autodiff",
+            ),
+            (
+                "encoder/train_step",
+                "train_step_ms",
+                "encoder forward + backward + AdamW step",
+            ),
+        ],
+    },
+    Suite {
+        bench: "generate",
+        script: "torch_generate.py",
+        shape: "random Llama (vocab 2048, hidden 256, 4 layers, 8 heads / 4 KV heads), batch 4 × 32-token prompts, 32 greedy new tokens",
+        cases: &[
+            ("generate/cached", "cached_ms", "generation with KV cache"),
+            (
+                "generate/uncached",
+                "uncached_ms",
+                "generation without KV cache",
+            ),
+        ],
+    },
 ];
 
-/// Shapes shared with the reference script.
-const SHAPE: &str =
-    "MiniLM-L6 size (6 layers, hidden 384, 12 heads, FFN 1536), batch 8 × 128 tokens";
-
-/// Runs the encoder benchmarks (with extra cargo features) and returns the mean time of each
-/// case in milliseconds.
-fn criterion_means(features: Option<&str>, reuse: bool) -> Result<Vec<f64>> {
+/// Runs a suite's benchmarks (with extra cargo features) and returns the mean time of each case
+/// in milliseconds.
+fn criterion_means(suite: &Suite, features: Option<&str>, reuse: bool) -> Result<Vec<f64>> {
     if !reuse {
-        let mut args = vec!["bench", "-p", "burnlp-core", "--bench", "encoder"];
+        let mut args = vec!["bench", "-p", "burnlp-core", "--bench", suite.bench];
         if let Some(features) = features {
             args.extend(["--features", features]);
         }
         run(&cargo(), &args)?;
     }
     let mut means = Vec::new();
-    for (id, _, _) in CASES {
+    for (id, _, _) in suite.cases {
         let path = root()
             .join("target/criterion")
             .join(id)
@@ -53,48 +84,52 @@ pub fn run_bench(python: &str, reuse: bool, x86_v4: bool) -> Result<()> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let reference = torch_reference(python, threads);
-    let default_ms = criterion_means(None, reuse)?;
-    let v4_ms = if x86_v4 {
-        Some(criterion_means(Some("x86-v4"), false)?)
-    } else {
-        None
-    };
     let mut report = format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench`. Shapes: {SHAPE}. CPU threads: {threads}. \
-         burnlp: Flex CPU backend, release build, mimalloc, criterion mean.\n\n"
+        "# Benchmarks\n\nWritten by `cargo xtask bench`. CPU threads: {threads}. burnlp: Flex CPU \
+         backend, release build, mimalloc, criterion mean. PyTorch: the reference script named \
+         below (same shapes, `torch.set_num_threads({threads})`), mean of timed repetitions after \
+         warm-up, run in the same invocation. Speed ratio = PyTorch time / burnlp time (above 1: \
+         burnlp is faster).\n"
     );
-    match &reference {
-        Ok(r) => report.push_str(&format!(
-            "PyTorch reference: torch {} (`datasets/scripts/bench/torch_encoder.py`, same shapes, \
-             `torch.set_num_threads({threads})`), mean of timed repetitions after warm-up, run in \
-             the same `cargo xtask bench` invocation.\n\n",
-            r["torch"].as_str().unwrap_or("?")
-        )),
-        Err(e) => report.push_str(&format!("PyTorch reference not run: {e:#}.\n\n")),
-    }
-    report.push_str(
-        "| case | build | burnlp (ms) | PyTorch (ms) | speed ratio (PyTorch time / burnlp time) |\n\
-         |---|---|---:|---:|---:|\n",
-    );
-    let builds = [
-        ("default", Some(&default_ms)),
-        ("`--features x86-v4`", v4_ms.as_ref()),
-    ];
-    for (index, (_, key, description)) in CASES.iter().enumerate() {
-        let torch = reference.as_ref().ok().and_then(|r| r[key].as_f64());
-        for (build, times) in builds {
-            let Some(times) = times else { continue };
-            let ms = times[index];
-            report.push_str(&format!(
-                "| {description} | {build} | {ms:.1} | {} | {} |\n",
-                torch
-                    .map(|t| format!("{t:.1}"))
-                    .unwrap_or_else(|| "–".into()),
-                torch
-                    .map(|t| format!("{:.2}", t / ms))
-                    .unwrap_or_else(|| "–".into()),
-            ));
+    for suite in SUITES {
+        let reference = torch_reference(python, suite.script, threads);
+        let default_ms = criterion_means(suite, None, reuse)?;
+        let v4_ms = if x86_v4 {
+            Some(criterion_means(suite, Some("x86-v4"), false)?)
+        } else {
+            None
+        };
+        report.push_str(&format!("\n## `{}`: {}\n\n", suite.bench, suite.shape));
+        match &reference {
+            Ok(r) => report.push_str(&format!(
+                "Reference: `datasets/scripts/bench/{}`, torch {}.\n\n",
+                suite.script,
+                r["torch"].as_str().unwrap_or("?")
+            )),
+            Err(e) => report.push_str(&format!("Reference not run: {e:#}.\n\n")),
+        }
+        report.push_str(
+            "| case | build | burnlp (ms) | PyTorch (ms) | speed ratio |\n|---|---|---:|---:|---:|\n",
+        );
+        let builds = [
+            ("default", Some(&default_ms)),
+            ("`--features x86-v4`", v4_ms.as_ref()),
+        ];
+        for (index, (_, key, description)) in suite.cases.iter().enumerate() {
+            let torch = reference.as_ref().ok().and_then(|r| r[key].as_f64());
+            for (build, times) in builds {
+                let Some(times) = times else { continue };
+                let ms = times[index];
+                report.push_str(&format!(
+                    "| {description} | {build} | {ms:.1} | {} | {} |\n",
+                    torch
+                        .map(|t| format!("{t:.1}"))
+                        .unwrap_or_else(|| "–".into()),
+                    torch
+                        .map(|t| format!("{:.2}", t / ms))
+                        .unwrap_or_else(|| "–".into()),
+                ));
+            }
         }
     }
     println!("{report}");
@@ -110,8 +145,8 @@ pub fn run_bench(python: &str, reuse: bool, x86_v4: bool) -> Result<()> {
 }
 
 /// Times the PyTorch reference; an error when Python or torch is missing.
-fn torch_reference(python: &str, threads: usize) -> Result<serde_json::Value> {
-    let script = root().join("datasets/scripts/bench/torch_encoder.py");
+fn torch_reference(python: &str, script: &str, threads: usize) -> Result<serde_json::Value> {
+    let script = root().join("datasets/scripts/bench").join(script);
     let output = Command::new(python)
         .arg(&script)
         .arg("--threads")

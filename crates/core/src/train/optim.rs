@@ -164,7 +164,7 @@ struct Moments {
 /// backend, where one fused pass per parameter replaces a dozen tensor operations.
 #[derive(Debug, Clone)]
 enum MomentValues {
-    Device { m: Tensor<1>, v: Tensor<1> },
+    Device(Box<(Tensor<1>, Tensor<1>)>),
     Host { m: Vec<f32>, v: Vec<f32> },
 }
 
@@ -172,13 +172,13 @@ impl MomentValues {
     fn into_host(self) -> (Vec<f32>, Vec<f32>) {
         match self {
             MomentValues::Host { m, v } => (m, v),
-            MomentValues::Device { m, v } => (host_values(m), host_values(v)),
+            MomentValues::Device(moments) => (host_values(moments.0), host_values(moments.1)),
         }
     }
 
     fn into_device(self, device: &Device) -> (Tensor<1>, Tensor<1>) {
         match self {
-            MomentValues::Device { m, v } => (m, v),
+            MomentValues::Device(moments) => *moments,
             MomentValues::Host { m, v } => {
                 let tensor = |x: Vec<f32>| {
                     let n = x.len();
@@ -379,7 +379,7 @@ impl AdamW {
                 host
             } else {
                 let (m, v) = host.into_device(&device);
-                MomentValues::Device { m, v }
+                MomentValues::Device(Box::new((m, v)))
             };
             moments.insert(path, Moments { values, steps });
         }
@@ -475,7 +475,7 @@ impl ModuleMapper for Update<'_> {
             if let Some(mask) = mask {
                 delta = delta * mask;
             }
-            (value - delta, MomentValues::Device { m, v })
+            (value - delta, MomentValues::Device(Box::new((m, v))))
         };
         self.optimizer
             .moments
