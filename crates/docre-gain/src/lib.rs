@@ -1,0 +1,35 @@
+//! Document-level relation extraction on DocRED, after GAIN.
+//!
+//! Zeng, Xu, Chang and Li, "Double Graph Based Reasoning for Document-level Relation
+//! Extraction" (EMNLP 2020); reference code PKUnlp-icler/GAIN (updates in DreamInvoker/GAIN).
+//!
+//! This crate holds the data side and the evaluation:
+//!
+//! * [`data`]: typed DocRED documents, reading ([`read_documents`]) and validation
+//!   ([`validate`]) with errors naming the document and field, and counted warnings where the
+//!   reference code silently skips or merges something;
+//! * [`eval`]: the official DocRED scorer (relation P/R/F1, Ign F1, evidence F1, a per-relation
+//!   table) and GAIN's best-threshold sweep over scored predictions ([`evaluate`]).
+//!
+//! [`SAMPLE_JSON`] is a tiny DocRED-format sample (three invented documents) for tests and demos.
+
+pub mod data;
+pub mod eval;
+
+pub use data::{
+    DataError, Document, Label, Mention, Problem, Relations, Validation, Warning, WarningKind,
+    read_documents, validate,
+};
+pub use eval::{
+    EvalCounts, EvalError, EvalOptions, EvalReport, Prediction, RelationScores, ThresholdSweep,
+    TrainFacts, evaluate, read_predictions,
+};
+
+/// Three short invented documents in the DocRED format (`data/sample.json`): 17 entities,
+/// 20 mentions and 16 labels over 9 relations of `rel_info.json`.
+pub const SAMPLE_JSON: &str = include_str!("../data/sample.json");
+
+/// The documents of [`SAMPLE_JSON`].
+pub fn sample_documents() -> Vec<Document> {
+    serde_json::from_str(SAMPLE_JSON).expect("the embedded sample is valid DocRED JSON")
+}
