@@ -43,21 +43,17 @@ enum Which {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    if let Err(error) = run(Cli::parse()) {
-        eprintln!("error: {error:#}");
-        std::process::exit(1);
-    }
+    burnlp_core::logging::init();
+    burnlp_core::logging::exit_on_error(run(Cli::parse()));
 }
 
 fn run(cli: Cli) -> Result<()> {
     let Command::Demo { out, task, json } = cli.command;
-    let tasks = if task.is_empty() { vec![Which::Graph, Which::Copy] } else { task };
+    let tasks = if task.is_empty() {
+        vec![Which::Graph, Which::Copy]
+    } else {
+        task
+    };
     let mut failures = Vec::new();
     for which in tasks {
         let result = match which {
@@ -73,7 +69,10 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         if result.score < result.target {
-            failures.push(format!("{} {:.4} < {}", result.task, result.score, result.target));
+            failures.push(format!(
+                "{} {:.4} < {}",
+                result.task, result.score, result.target
+            ));
         }
     }
     if !failures.is_empty() {
