@@ -1,0 +1,48 @@
+//! AMR tooling for ATP, "AMRize Then Parse! Enhancing AMR Parsing with PseudoAMRs"
+//! (Chen et al., Findings of NAACL 2022; official code: PKUnlp-icler/ATP).
+//!
+//! - [`penman`]: the AMR graph types ([`Amr`]), reading AMR files and writing Penman notation;
+//! - [`triples`]: the triples that the Smatch tool compares, built exactly as it builds them;
+//! - [`smatch`]: Smatch (Cai & Knight 2013) with the reference tool's hill climbing, plus an
+//!   optional branch-and-bound refinement that proves (or finds) the best variable mapping;
+//! - [`fine`]: the fine-grained scores of Damonte et al. (2017) that ATP reports.
+
+pub mod fine;
+mod hash;
+pub mod penman;
+pub mod smatch;
+pub mod triples;
+
+use std::path::PathBuf;
+
+pub use penman::{Amr, Constant, Edge, Instance, PenmanError, Target, parse_amrs, read_amr_file};
+pub use smatch::{PairScore, SmatchConfig, SmatchScore, smatch_corpus, smatch_pair};
+pub use triples::{Flavor, Triples};
+
+/// Errors of the AMR tools.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed Penman.
+    #[error(transparent)]
+    Penman(#[from] PenmanError),
+    /// The test and gold corpora do not have the same number of graphs.
+    #[error("the test file has {test} graphs but the gold file has {gold}")]
+    CountMismatch {
+        /// Graphs in the test (predicted) corpus.
+        test: usize,
+        /// Graphs in the gold corpus.
+        gold: usize,
+    },
+}
+
+/// Result of the AMR tools.
+pub type Result<T> = std::result::Result<T, Error>;

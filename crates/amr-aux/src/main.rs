@@ -1,0 +1,307 @@
+//! `amr-aux`: Smatch scoring and Penman checking of AMR files.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use amr_aux::fine::fine_grained;
+use amr_aux::penman::{parse_amrs, read_amr_file, write_amrs};
+use amr_aux::smatch::{SmatchConfig, SmatchScore, compute_f, smatch_corpus};
+use amr_aux::{Amr, Flavor};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// AMR tools for ATP: Smatch scoring and Penman reading/writing.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Smatch between predicted and gold AMR files (graph i against graph i).
+    Smatch(SmatchArgs),
+    /// Penman file utilities.
+    #[command(subcommand)]
+    Penman(PenmanCommand),
+    /// Score the embedded sample (4 AMR pairs) and compare with its known Smatch.
+    Demo(DemoArgs),
+}
+
+#[derive(Subcommand)]
+enum PenmanCommand {
+    /// Parse a file and report its graph count or the first error (graph, line:column).
+    Check {
+        /// The AMR file.
+        file: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rewrite a file in standard indented Penman (metadata kept) on standard output.
+    Format {
+        /// The AMR file.
+        file: PathBuf,
+        /// One line per graph instead of indented graphs.
+        #[arg(long)]
+        compact: bool,
+    },
+}
+
+/// Triple rules to follow.
+#[derive(Clone, Copy, ValueEnum)]
+enum FlavorArg {
+    /// PyPI smatch 1.0.4: `TOP` constant, `:mod` as inverse `:domain`, a few `-of` roles kept.
+    Smatch104,
+    /// ATP's amr-evaluation copy: `TOP` with the root concept, every `-of` role inverted.
+    Atp,
+}
+
+#[derive(Args)]
+struct SmatchArgs {
+    /// Gold AMR file.
+    #[arg(long)]
+    gold: PathBuf,
+    /// Predicted (test) AMR file.
+    #[arg(long)]
+    pred: PathBuf,
+    #[command(flatten)]
+    options: SmatchOptions,
+    /// Also report every pair (with `--json`: a `per_pair` array; otherwise one line per pair).
+    #[arg(long)]
+    per_pair: bool,
+    /// Also compute the fine-grained scores of ATP's evaluation (Unlabeled, No WSD, Concepts,
+    /// Named Ent., Negations, Wikification, Reentrancies, SRL).
+    #[arg(long)]
+    fine: bool,
+    /// Print one JSON object (precision, recall, f1 as fractions, and counts).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SmatchOptions {
+    /// Random restarts after the smart initialisation.
+    #[arg(long, default_value_t = 4)]
+    restarts: usize,
+    /// Seed of the random initialisations.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Triple rules.
+    #[arg(long, value_enum, default_value_t = FlavorArg::Smatch104)]
+    flavor: FlavorArg,
+    /// Branch-and-bound search nodes per pair after hill climbing (0: hill climbing only, as the
+    /// reference tool).
+    #[arg(long, default_value_t = 20_000)]
+    exact_budget: usize,
+}
+
+impl SmatchOptions {
+    fn config(&self) -> SmatchConfig {
+        SmatchConfig {
+            restarts: self.restarts,
+            seed: self.seed,
+            flavor: match self.flavor {
+                FlavorArg::Smatch104 => Flavor::Smatch104,
+                FlavorArg::Atp => Flavor::Atp,
+            },
+            exact_budget: self.exact_budget,
+        }
+    }
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Directory for the per-pair results (`smatch.json`).
+    #[arg(long, default_value = "target/burnlp/demo/amr-aux")]
+    out: PathBuf,
+    /// Print the result as one JSON line (for `cargo xtask demo`).
+    #[arg(long)]
+    json: bool,
+}
+
+const DEMO_GOLD: &str = include_str!("../data/demo_gold.txt");
+const DEMO_PRED: &str = include_str!("../data/demo_pred.txt");
+/// Smatch counts of the demo sample: 47 matching triples of 52 predicted and 58 gold (the
+/// reference tool's result, which is optimal for every pair).
+const DEMO_COUNTS: (usize, usize, usize) = (47, 52, 58);
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    burnlp_core::logging::init();
+    burnlp_core::logging::exit_on_error(run(Cli::parse()));
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Smatch(args) => smatch(&args),
+        Command::Penman(PenmanCommand::Check { file, json }) => check(&file, json),
+        Command::Penman(PenmanCommand::Format { file, compact }) => format(&file, compact),
+        Command::Demo(args) => demo(&args),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<Amr>> {
+    read_amr_file(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn report(score: &SmatchScore, config: &SmatchConfig, wall_s: f64) -> serde_json::Value {
+    serde_json::json!({
+        "precision": score.precision(), "recall": score.recall(), "f1": score.f1(),
+        "matched": score.matched, "test_triples": score.test, "gold_triples": score.gold,
+        "pairs": score.pairs.len(), "proven_optimal": score.proven_optimal(),
+        "restarts": config.restarts, "seed": config.seed, "wall_s": wall_s,
+    })
+}
+
+fn smatch(args: &SmatchArgs) -> Result<()> {
+    let started = Instant::now();
+    let gold = read(&args.gold)?;
+    let pred = read(&args.pred)?;
+    let config = args.options.config();
+    let score = smatch_corpus(&pred, &gold, &config).with_context(|| {
+        format!(
+            "scoring {} against {}",
+            args.pred.display(),
+            args.gold.display()
+        )
+    })?;
+    let fine = if args.fine {
+        Some(fine_grained(&pred, &gold, &config).context("computing the fine-grained scores")?)
+    } else {
+        None
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    if args.json {
+        let mut row = report(&score, &config, wall_s);
+        if let Some(fine) = &fine {
+            row["fine"] = fine
+                .iter()
+                .map(|(name, prf)| {
+                    let (p, r, f) = prf.scores();
+                    let value = serde_json::json!({
+                        "precision": p, "recall": r, "f1": f, "matched": prf.matched,
+                        "predicted": prf.predicted, "gold": prf.gold,
+                    });
+                    (name.to_string(), value)
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
+        if args.per_pair {
+            row["per_pair"] = score
+                .pairs
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "matched": p.matched, "test": p.test, "gold": p.gold, "f1": p.f1(),
+                        "proven_optimal": p.proven_optimal,
+                    })
+                })
+                .collect();
+        }
+        println!("{row}");
+        return Ok(());
+    }
+    if args.per_pair {
+        for (i, (p, g)) in score.pairs.iter().zip(&gold).enumerate() {
+            let id = g.id().map_or_else(|| format!("#{}", i + 1), str::to_string);
+            println!(
+                "{id}\t{}/{}/{}\tF1 {:.4}",
+                p.matched,
+                p.test,
+                p.gold,
+                p.f1()
+            );
+        }
+    }
+    println!("Precision: {:.4}", score.precision());
+    println!("Recall: {:.4}", score.recall());
+    println!("F-score: {:.4}", score.f1());
+    for (name, prf) in fine.iter().flatten() {
+        let (p, r, f) = prf.scores();
+        println!("{name:<13} P {p:.4}  R {r:.4}  F {f:.4}");
+    }
+    Ok(())
+}
+
+fn check(file: &Path, json: bool) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    match parse_amrs(&text) {
+        Ok(amrs) => {
+            let nodes: usize = amrs.iter().map(|a| a.instances.len()).sum();
+            let edges: usize = amrs.iter().map(|a| a.edges.len()).sum();
+            if json {
+                let row = serde_json::json!({
+                    "file": file, "ok": true, "graphs": amrs.len(), "nodes": nodes, "edges": edges,
+                });
+                println!("{row}");
+            } else {
+                println!(
+                    "{}: {} graphs, {nodes} nodes, {edges} edges",
+                    file.display(),
+                    amrs.len()
+                );
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if json {
+                let row = serde_json::json!({
+                    "file": file, "ok": false, "graph": e.graph, "line": e.line,
+                    "column": e.column, "error": e.kind.to_string(),
+                });
+                println!("{row}");
+            }
+            Err(e).with_context(|| format!("{} is malformed", file.display()))
+        }
+    }
+}
+
+fn format(file: &Path, compact: bool) -> Result<()> {
+    let amrs = read(file)?;
+    if compact {
+        for amr in &amrs {
+            for (key, value) in &amr.metadata {
+                println!("# ::{key} {value}");
+            }
+            println!("{}\n", amr.to_penman(None));
+        }
+    } else {
+        print!("{}", write_amrs(&amrs));
+    }
+    Ok(())
+}
+
+fn demo(args: &DemoArgs) -> Result<()> {
+    let started = Instant::now();
+    let gold = parse_amrs(DEMO_GOLD).context("parsing the embedded gold sample")?;
+    let pred = parse_amrs(DEMO_PRED).context("parsing the embedded predicted sample")?;
+    let config = SmatchConfig::default();
+    let score = smatch_corpus(&pred, &gold, &config)?;
+    let wall_s = started.elapsed().as_secs_f64();
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let path = args.out.join("smatch.json");
+    std::fs::write(&path, report(&score, &config, wall_s).to_string())
+        .with_context(|| format!("writing {}", path.display()))?;
+    let f1 = score.f1();
+    let target = compute_f(DEMO_COUNTS.0, DEMO_COUNTS.1, DEMO_COUNTS.2).2;
+    let row = serde_json::json!({
+        "task": "amr-aux", "dataset": "embedded sample (4 AMR pairs)", "metric": "smatch_f1",
+        "score": f1, "target": target, "wall_s": wall_s,
+    });
+    if args.json {
+        println!("{row}");
+    } else {
+        println!("amr-aux sample Smatch F1 {f1:.4} (target {target:.4})");
+    }
+    if (f1 - target).abs() > 1e-9 {
+        bail!("demo Smatch {f1:.6} differs from the expected {target:.6}");
+    }
+    Ok(())
+}
