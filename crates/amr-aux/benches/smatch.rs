@@ -10,10 +10,8 @@ use amr_aux::read_amr_file;
 use amr_aux::smatch::{SmatchConfig, smatch_corpus};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn bench(c: &mut Criterion) {
+    burnlp_runtime::keep_freed_memory();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let gold = read_amr_file(&root.join("../../../shared/datasets/amr/little_prince_v1.6.txt"))
         .expect("the Little Prince AMR bank in ../shared/datasets/amr");

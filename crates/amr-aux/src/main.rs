@@ -127,12 +127,9 @@ const DEMO_PRED: &str = include_str!("../data/demo_pred.txt");
 /// reference tool's result, which is optimal for every pair).
 const DEMO_COUNTS: (usize, usize, usize) = (47, 52, 58);
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
-    burnlp_core::logging::init();
-    burnlp_core::logging::exit_on_error(run(Cli::parse()));
+    burnlp_runtime::init();
+    burnlp_runtime::exit_on_error(run(Cli::parse()));
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -13,11 +13,6 @@ use burnlp_core::nn::bert::{BertConfig, BertInput, mean_pool};
 use burnlp_core::train::{AdamWConfig, GradStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-// The allocator matters on CPU: glibc's returns large tensor buffers to the OS and pays page
-// faults on every reuse; mimalloc keeps them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const BATCH: usize = 8;
 const SEQ: usize = 128;
 
@@ -40,6 +35,8 @@ fn input(device: &burnlp_core::device::Device) -> BertInput {
 }
 
 fn encoder(c: &mut Criterion) {
+    // mimalloc, keeping freed buffers as the burnlp binaries do.
+    burnlp_runtime::keep_freed_memory();
     let mut group = c.benchmark_group("encoder");
     group.sample_size(10);
 

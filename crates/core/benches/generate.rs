@@ -13,16 +13,14 @@ use burnlp_core::device;
 use burnlp_core::nn::llama::{GenerationConfig, LlamaConfig};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-// See benches/encoder.rs: mimalloc keeps burn's CPU buffers instead of page-faulting them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const BATCH: usize = 4;
 const PROMPT: usize = 32;
 const NEW_TOKENS: usize = 32;
 const VOCAB: usize = 2048;
 
 fn generate(c: &mut Criterion) {
+    // mimalloc, keeping freed buffers as the burnlp binaries do.
+    burnlp_runtime::keep_freed_memory();
     let mut group = c.benchmark_group("generate");
     group.sample_size(10);
     group.throughput(Throughput::Elements((BATCH * NEW_TOKENS) as u64));

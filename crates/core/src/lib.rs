@@ -6,7 +6,6 @@
 //! re-implementations of the standard metrics ([`metrics`]). It knows no task.
 
 pub mod data;
-pub mod logging;
 pub mod matching;
 pub mod device;
 pub mod metrics;

@@ -83,13 +83,9 @@ struct CheckArgs {
     json: bool,
 }
 
-// A fast allocator for the (future) model code; the scorer itself allocates little.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
-    burnlp_core::logging::init();
-    burnlp_core::logging::exit_on_error(run(Cli::parse()));
+    burnlp_runtime::init();
+    burnlp_runtime::exit_on_error(run(Cli::parse()));
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -175,14 +175,9 @@ struct DemoArgs {
 /// Accuracy the demo must reach on its synthetic dev set.
 const DEMO_TARGET: f64 = 0.9;
 
-// burn's CPU backend allocates large tensor buffers on every op; mimalloc reuses them instead of
-// returning them to the OS (about 20% faster encoder forward passes than glibc's allocator).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
-    burnlp_core::logging::init();
-    burnlp_core::logging::exit_on_error(run(Cli::parse()));
+    burnlp_runtime::init();
+    burnlp_runtime::exit_on_error(run(Cli::parse()));
 }
 
 fn run(cli: Cli) -> Result<()> {
