@@ -6,8 +6,8 @@
 //! re-implementations of the standard metrics ([`metrics`]). It knows no task.
 
 pub mod data;
-pub mod matching;
 pub mod device;
+pub mod matching;
 pub mod metrics;
 pub mod nn;
 pub mod tokenize;

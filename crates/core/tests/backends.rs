@@ -16,11 +16,18 @@ fn input(device: &Device) -> BertInput {
 }
 
 fn max_diff(a: Vec<f32>, b: Vec<f32>) -> f32 {
-    a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-    tensor.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap()
 }
 
 #[test]
@@ -59,5 +66,12 @@ fn integer_and_boolean_ops_match_cpu() {
     let gpu = device::parse_device("wgpu").unwrap();
     let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 0, 3, 1], [2, 2]), &gpu);
     let counts = ids.not_equal_elem(0).int().cumsum(1);
-    assert_eq!(counts.into_data().convert::<i64>().try_into_vec::<i64>().unwrap(), vec![1, 1, 1, 2]);
+    assert_eq!(
+        counts
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .unwrap(),
+        vec![1, 1, 1, 2]
+    );
 }

@@ -18,7 +18,9 @@ use burnlp_core::train::{
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(Module, Debug)]
@@ -375,7 +377,12 @@ fn early_stopping_after_patience_evaluations_without_improvement() {
     cfg.patience = Some(2);
     // A zero learning rate never improves on the first evaluation.
     let outcome = Trainer::new(cfg, tempfile::tempdir().unwrap().path())
-        .fit(Mlp::new(&device), AdamWConfig::new(0.0).init(), &task, false)
+        .fit(
+            Mlp::new(&device),
+            AdamWConfig::new(0.0).init(),
+            &task,
+            false,
+        )
         .unwrap();
     assert_eq!(outcome.stop, StopReason::EarlyStopped);
     assert_eq!(outcome.state.step, 6);
