@@ -258,7 +258,7 @@ fn markdown_table(rows: &[DemoRow]) -> String {
             r.metric,
             r.score,
             r.target
-                .map(|t| format!("≥ {t:.2}"))
+                .map(|t| format!("≥ {t:.4}"))
                 .unwrap_or_else(|| "–".into()),
             r.wall_s
         ));
