@@ -17,6 +17,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod tidy;
 
 /// burnlp project automation.
 #[derive(Parser)]
