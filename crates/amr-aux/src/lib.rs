@@ -5,10 +5,12 @@
 //! - [`triples`]: the triples that the Smatch tool compares, built exactly as it builds them;
 //! - [`smatch`]: Smatch (Cai & Knight 2013) with the reference tool's hill climbing, plus an
 //!   optional branch-and-bound refinement that proves (or finds) the best variable mapping;
+//! - [`linearize`]: SPRING's DFS linearisation with pointer tokens, strict and lenient restoration;
 //! - [`fine`]: the fine-grained scores of Damonte et al. (2017) that ATP reports.
 
 pub mod fine;
 mod hash;
+pub mod linearize;
 pub mod penman;
 pub mod smatch;
 pub mod triples;

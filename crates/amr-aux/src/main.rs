@@ -1,9 +1,10 @@
-//! `amr-aux`: Smatch scoring and Penman checking of AMR files.
+//! `amr-aux`: Smatch scoring, Penman checking and SPRING linearisation of AMR files.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use amr_aux::fine::fine_grained;
+use amr_aux::linearize::{delinearize, delinearize_lenient, linearize, remove_wiki};
 use amr_aux::penman::{parse_amrs, read_amr_file, write_amrs};
 use amr_aux::smatch::{SmatchConfig, SmatchScore, compute_f, smatch_corpus};
 use amr_aux::{Amr, Flavor};
@@ -27,6 +28,24 @@ enum Command {
     Penman(PenmanCommand),
     /// Score the embedded sample (4 AMR pairs) and compare with its known Smatch.
     Demo(DemoArgs),
+    /// SPRING linearisation: one token sequence per line for each graph of an AMR file, or
+    /// (`--reverse`) Penman graphs from a file of token sequences.
+    Linearize(LinearizeArgs),
+}
+
+#[derive(Args)]
+struct LinearizeArgs {
+    /// The AMR file (or, with `--reverse`, one whitespace-separated token sequence per line).
+    file: PathBuf,
+    /// Restore graphs from token sequences; each line gives one graph, malformed ones repaired.
+    #[arg(long)]
+    reverse: bool,
+    /// With `--reverse`: fail on the first malformed sequence instead of repairing it.
+    #[arg(long, requires = "reverse")]
+    strict: bool,
+    /// Remove `:wiki` roles before linearising, as SPRING's preprocessing does.
+    #[arg(long, conflicts_with = "reverse")]
+    no_wiki: bool,
 }
 
 #[derive(Subcommand)]
@@ -138,7 +157,35 @@ fn run(cli: Cli) -> Result<()> {
         Command::Penman(PenmanCommand::Check { file, json }) => check(&file, json),
         Command::Penman(PenmanCommand::Format { file, compact }) => format(&file, compact),
         Command::Demo(args) => demo(&args),
+        Command::Linearize(args) => linearize_file(&args),
     }
+}
+
+fn linearize_file(args: &LinearizeArgs) -> Result<()> {
+    let mut out = String::new();
+    if args.reverse {
+        let text = std::fs::read_to_string(&args.file)
+            .with_context(|| format!("reading {}", args.file.display()))?;
+        let mut graphs = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let tokens: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+            graphs.push(if args.strict {
+                delinearize(&tokens)
+                    .with_context(|| format!("{}, line {}", args.file.display(), i + 1))?
+            } else {
+                delinearize_lenient(&tokens)
+            });
+        }
+        out = write_amrs(&graphs);
+    } else {
+        for amr in read(&args.file)? {
+            let amr = if args.no_wiki { remove_wiki(&amr) } else { amr };
+            out.push_str(&linearize(&amr).join(" "));
+            out.push('\n');
+        }
+    }
+    print!("{out}");
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<Vec<Amr>> {
