@@ -4,6 +4,7 @@
 //! driver (lavapipe) runs it.
 #![cfg(feature = "wgpu")]
 
+use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::device;
 use burnlp_core::nn::bert::{BertConfig, BertInput, mean_pool};
@@ -74,4 +75,72 @@ fn integer_and_boolean_ops_match_cpu() {
             .unwrap(),
         vec![1, 1, 1, 2]
     );
+}
+
+/// A small graph with several relations, a repeated edge, a self-edge and an isolated node.
+fn graph() -> burnlp_core::nn::graph::HeteroGraph {
+    let mut graph = burnlp_core::nn::graph::HeteroGraph::new(2, 3);
+    let nodes: Vec<_> = (0..6).map(|i| graph.add_node(i % 2).unwrap()).collect();
+    for (src, dst, relation) in [
+        (0, 1, 0),
+        (0, 1, 0),
+        (1, 2, 1),
+        (2, 2, 2),
+        (3, 1, 2),
+        (4, 0, 1),
+    ] {
+        graph.add_edge(nodes[src], nodes[dst], relation).unwrap();
+    }
+    graph
+}
+
+#[test]
+fn graph_layers_match_cpu() {
+    use burnlp_core::nn::graph::{GatConfig, GraphBatch, RgcnConfig};
+    let cpu = device::cpu();
+    let gpu = device::parse_device("wgpu").unwrap();
+    cpu.seed(3);
+    let rgcn = RgcnConfig::new(8, 8, 3).with_num_bases(Some(2)).init(&cpu);
+    let gat = GatConfig::new(8, 4, 2)
+        .with_num_relations(Some(3))
+        .init(&cpu);
+    let features = Tensor::<2>::random(
+        [6, 8],
+        burnlp_core::burn::tensor::Distribution::Default,
+        &cpu,
+    );
+    let g = graph();
+    let mut outputs = Vec::new();
+    for device in [&cpu, &gpu] {
+        let batch = GraphBatch::new([&g], device).unwrap();
+        let rgcn = rgcn.clone().to_device(device);
+        let gat = gat.clone().to_device(device);
+        let nodes = features.clone().to_device(device);
+        outputs.push((
+            values(rgcn.forward(nodes.clone(), &batch)),
+            values(gat.forward(nodes, &batch)),
+        ));
+    }
+    let (cpu_rgcn, cpu_gat) = outputs.remove(0);
+    let (gpu_rgcn, gpu_gat) = outputs.remove(0);
+    assert!(max_diff(cpu_rgcn, gpu_rgcn) < 1e-4);
+    assert!(max_diff(cpu_gat, gpu_gat) < 1e-4);
+}
+
+#[test]
+fn llama_logits_match_cpu() {
+    use burnlp_core::nn::llama::{LlamaConfig, LlamaInput};
+    let cpu = device::cpu();
+    let gpu = device::parse_device("wgpu").unwrap();
+    cpu.seed(5);
+    let model = LlamaConfig::new(64, 32, 2, 4, 2, 48).init(&cpu);
+    let prompts = vec![vec![3u32, 9, 27, 1], vec![5, 7]];
+    let mut logits = Vec::new();
+    for device in [&cpu, &gpu] {
+        let model = model.clone().to_device(device);
+        let input = LlamaInput::left_padded(&prompts, device);
+        logits.push(values(model.forward(input, None)));
+    }
+    let gpu_logits = logits.pop().unwrap();
+    assert!(max_diff(logits.pop().unwrap(), gpu_logits) < 1e-4);
 }
