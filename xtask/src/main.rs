@@ -125,9 +125,44 @@ fn ci(tests_only: bool) -> Result<()> {
             ],
         )?;
     }
-    run(&cargo, &["test", "--workspace"])?;
-    eprintln!("ci: all checks passed");
+    let (passed, failed) = run_tests(&cargo)?;
+    println!("ci: {passed} passed, {failed} failed");
     Ok(())
+}
+
+/// Runs `cargo test --workspace`, echoing its output, and sums the counts of every
+/// `test result:` line, so CI ends on one total rather than the last test binary's count.
+fn run_tests(cargo: &str) -> Result<(usize, usize)> {
+    use std::io::BufRead;
+    eprintln!("$ {cargo} test --workspace");
+    let mut child = Command::new(cargo)
+        .args(["test", "--workspace"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {cargo}"))?;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let (mut passed, mut failed) = (0, 0);
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(counts) = line.strip_prefix("test result: ") {
+            passed += count_before(counts, " passed");
+            failed += count_before(counts, " failed");
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("`cargo test --workspace` failed with {status} ({passed} passed, {failed} failed)");
+    }
+    Ok((passed, failed))
+}
+
+/// The number just before `label` in a `test result:` line (`ok. 12 passed; 0 failed; …`).
+fn count_before(text: &str, label: &str) -> usize {
+    text.find(label)
+        .and_then(|end| text[..end].rsplit([' ', '.']).next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Mesa's software Vulkan driver description, present once `mesa-vulkan-drivers` is installed.
@@ -265,4 +300,18 @@ fn markdown_table(rows: &[DemoRow]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_before;
+
+    #[test]
+    fn counts_come_from_test_result_lines() {
+        let line =
+            "ok. 12 passed; 3 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s";
+        assert_eq!(count_before(line, " passed"), 12);
+        assert_eq!(count_before(line, " failed"), 3);
+        assert_eq!(count_before("FAILED. 0 passed; 1 failed;", " passed"), 0);
+    }
 }
