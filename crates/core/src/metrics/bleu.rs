@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::error::{MetricsError, Result, check_same_len};
+use super::error::{MetricsError, Result, check_same_len, group_reference_streams};
 use super::pycompat::{py_rstrip, py_split, py_strip};
 
 /// sacreBLEU's tokenizers that need no external resources.
@@ -588,24 +588,7 @@ impl Bleu {
         S: AsRef<[R]>,
         R: AsRef<str> + Sync,
     {
-        if reference_streams.is_empty() {
-            return Err(MetricsError::NoReference { segment: 0 });
-        }
-        for s in reference_streams {
-            check_same_len(
-                "reference stream vs hypotheses",
-                hypotheses.len(),
-                s.as_ref().len(),
-            )?;
-        }
-        let grouped: Vec<Vec<&str>> = (0..hypotheses.len())
-            .map(|i| {
-                reference_streams
-                    .iter()
-                    .map(|s| s.as_ref()[i].as_ref())
-                    .collect()
-            })
-            .collect();
+        let grouped = group_reference_streams(hypotheses.len(), reference_streams)?;
         self.corpus_score_grouped(hypotheses, &grouped)
     }
 

@@ -18,7 +18,7 @@ use std::hash::Hash;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::error::{MetricsError, Result, check_same_len};
+use super::error::{MetricsError, Result, check_same_len, group_reference_streams};
 use super::pycompat::{is_py_space, py_split};
 
 /// Options of [`Chrf`]; the default is sacreBLEU's `CHRF()`.
@@ -391,24 +391,7 @@ impl Chrf {
         S: AsRef<[R]>,
         R: AsRef<str> + Sync,
     {
-        if reference_streams.is_empty() {
-            return Err(MetricsError::NoReference { segment: 0 });
-        }
-        for s in reference_streams {
-            check_same_len(
-                "reference stream vs hypotheses",
-                hypotheses.len(),
-                s.as_ref().len(),
-            )?;
-        }
-        let grouped: Vec<Vec<&str>> = (0..hypotheses.len())
-            .map(|i| {
-                reference_streams
-                    .iter()
-                    .map(|s| s.as_ref()[i].as_ref())
-                    .collect()
-            })
-            .collect();
+        let grouped = group_reference_streams(hypotheses.len(), reference_streams)?;
         self.corpus_score_grouped(hypotheses, &grouped)
     }
 

@@ -79,3 +79,34 @@ pub(crate) fn check_same_len(what: &'static str, expected: usize, found: usize) 
         })
     }
 }
+
+/// Regroups sacreBLEU-style reference streams (`streams[k][i]` is the `k`-th reference of
+/// segment `i`) into one list of references per segment, checking that every stream has one
+/// line per hypothesis.
+pub(crate) fn group_reference_streams<'a, S, R>(
+    num_hypotheses: usize,
+    reference_streams: &'a [S],
+) -> Result<Vec<Vec<&'a str>>>
+where
+    S: AsRef<[R]>,
+    R: AsRef<str> + 'a,
+{
+    if reference_streams.is_empty() {
+        return Err(MetricsError::NoReference { segment: 0 });
+    }
+    for s in reference_streams {
+        check_same_len(
+            "reference stream vs hypotheses",
+            num_hypotheses,
+            s.as_ref().len(),
+        )?;
+    }
+    Ok((0..num_hypotheses)
+        .map(|i| {
+            reference_streams
+                .iter()
+                .map(|s| s.as_ref()[i].as_ref())
+                .collect()
+        })
+        .collect())
+}

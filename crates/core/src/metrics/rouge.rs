@@ -242,14 +242,7 @@ pub fn rouge_l_corpus<T: AsRef<str>, P: AsRef<str>>(
     targets: &[T],
     predictions: &[P],
 ) -> Result<(Vec<RougeScore>, RougeScore)> {
-    check_same_len("predictions vs targets", targets.len(), predictions.len())?;
-    let per: Vec<RougeScore> = targets
-        .iter()
-        .zip(predictions)
-        .map(|(t, p)| rouge_l(t.as_ref(), p.as_ref()))
-        .collect();
-    let mean = mean_scores(&per)?;
-    Ok((per, mean))
+    score_pairs(targets, predictions, rouge_l)
 }
 
 /// Per-pair ROUGE-Lsum and its mean.
@@ -257,11 +250,20 @@ pub fn rouge_lsum_corpus<T: AsRef<str>, P: AsRef<str>>(
     targets: &[T],
     predictions: &[P],
 ) -> Result<(Vec<RougeScore>, RougeScore)> {
+    score_pairs(targets, predictions, rouge_lsum)
+}
+
+/// Scores each (target, prediction) pair and averages the scores.
+fn score_pairs<T: AsRef<str>, P: AsRef<str>>(
+    targets: &[T],
+    predictions: &[P],
+    score: fn(&str, &str) -> RougeScore,
+) -> Result<(Vec<RougeScore>, RougeScore)> {
     check_same_len("predictions vs targets", targets.len(), predictions.len())?;
     let per: Vec<RougeScore> = targets
         .iter()
         .zip(predictions)
-        .map(|(t, p)| rouge_lsum(t.as_ref(), p.as_ref()))
+        .map(|(t, p)| score(t.as_ref(), p.as_ref()))
         .collect();
     let mean = mean_scores(&per)?;
     Ok((per, mean))

@@ -268,15 +268,7 @@ impl Trainer {
         });
         let path = self.run_dir.join("config.json");
         if resume && path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|source| TrainError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let stored: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
+            let stored: serde_json::Value = read_json(&path)?;
             if stored != value {
                 return Err(TrainError::ConfigMismatch {
                     path,
@@ -285,8 +277,7 @@ impl Trainer {
             }
             return Ok(());
         }
-        let bytes = serde_json::to_vec_pretty(&value).expect("serializable config");
-        write_atomic(&path, &bytes)
+        write_json(&path, &value)
     }
 
     /// Trains `model` (created on an autodiff device) on `task`.
@@ -678,20 +669,15 @@ pub fn curves_svg(metrics_path: &Path, selection_metric: &str) -> Result<String,
     ))
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
+/// Writes pretty JSON atomically, creating the directory.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
     write_atomic(
         path,
         &serde_json::to_vec_pretty(value).expect("serializable"),
     )
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, TrainError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+/// Reads one JSON document; errors name the file and the problem.
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, TrainError> {
+    Ok(crate::data::read_json_document(path)?)
 }

@@ -337,8 +337,7 @@ impl AdamW {
             &dir.join("optimizer.safetensors"),
             &to_safetensors(&tensors),
         )?;
-        let json = serde_json::to_vec_pretty(&steps).expect("serializable");
-        super::checkpoint::write_atomic(&dir.join("optimizer.json"), &json)
+        super::write_json(&dir.join("optimizer.json"), &steps)
     }
 
     /// Restores state written by [`AdamW::save`] onto `device`.
@@ -349,16 +348,7 @@ impl AdamW {
             source,
         })?;
         let mut tensors = from_safetensors(&bytes, &tensor_path)?;
-        let steps_path = dir.join("optimizer.json");
-        let text = std::fs::read(&steps_path).map_err(|source| TrainError::Io {
-            path: steps_path.clone(),
-            source,
-        })?;
-        let steps: BTreeMap<String, u64> =
-            serde_json::from_slice(&text).map_err(|e| TrainError::Checkpoint {
-                path: steps_path.clone(),
-                message: e.to_string(),
-            })?;
+        let steps: BTreeMap<String, u64> = super::read_json(&dir.join("optimizer.json"))?;
         let device = device.clone().inner();
         let mut take = |name: String| {
             tensors
