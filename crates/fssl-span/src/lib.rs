@@ -1,0 +1,1 @@
+//! ESD span-based few-shot sequence labeling (Few-NERD, SNIPS episodes).

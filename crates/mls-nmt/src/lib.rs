@@ -1,0 +1,1 @@
+//! Transformer NMT with masked label smoothing over a shared vocabulary (BLEU, calibration).

@@ -1,0 +1,1 @@
+//! ESFT: expert-specialized fine-tuning of Mixture-of-Experts LMs, with routing analysis and LoRA / full fine-tuning baselines.
