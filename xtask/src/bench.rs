@@ -1,4 +1,5 @@
-//! `cargo xtask bench`: criterion benchmarks of the encoder and the PyTorch reference.
+//! `cargo xtask bench`: criterion benchmarks and their Python references, run in the same
+//! invocation.
 
 use std::process::Command;
 
@@ -6,8 +7,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::{cargo, root, run};
 
-/// A criterion bench target of `burnlp-core` and its PyTorch reference script.
+/// A criterion bench target of a workspace package and its Python reference script.
 struct Suite {
+    /// Package holding the bench.
+    package: &'static str,
     /// Bench target name (`benches/<name>.rs`).
     bench: &'static str,
     /// Reference script under `datasets/scripts/bench/`.
@@ -20,6 +23,7 @@ struct Suite {
 
 const SUITES: &[Suite] = &[
     Suite {
+        package: "burnlp-core",
         bench: "encoder",
         script: "torch_encoder.py",
         shape: "BERT encoder of MiniLM-L6 size (6 layers, hidden 384, 12 heads, FFN 1536), batch 8 × 128 tokens",
@@ -37,6 +41,7 @@ const SUITES: &[Suite] = &[
         ],
     },
     Suite {
+        package: "burnlp-core",
         bench: "generate",
         script: "torch_generate.py",
         shape: "random Llama (vocab 2048, hidden 256, 4 layers, 8 heads / 4 KV heads), batch 4 × 32-token prompts, 32 greedy new tokens",
@@ -49,13 +54,31 @@ const SUITES: &[Suite] = &[
             ),
         ],
     },
+    Suite {
+        package: "amr-aux",
+        bench: "smatch",
+        script: "python_smatch.py",
+        shape: "Smatch on The Little Prince (1,562 graphs) against a perturbed copy, 4 restarts; the reference time is the `smatch.py` command line (interpreter start and parsing included), ours is scoring of parsed graphs (parsing both files is the separate row)",
+        cases: &[
+            (
+                "smatch_little_prince/parse_both_files",
+                "",
+                "parse both Penman files",
+            ),
+            (
+                "smatch_little_prince/hill_climbing_and_branch_and_bound",
+                "corpus_ms",
+                "corpus Smatch (hill climbing + exact search on small pairs)",
+            ),
+        ],
+    },
 ];
 
 /// Runs a suite's benchmarks (with extra cargo features) and returns the mean time of each case
 /// in milliseconds.
 fn criterion_means(suite: &Suite, features: Option<&str>, reuse: bool) -> Result<Vec<f64>> {
     if !reuse {
-        let mut args = vec!["bench", "-p", "burnlp-core", "--bench", suite.bench];
+        let mut args = vec!["bench", "-p", suite.package, "--bench", suite.bench];
         if let Some(features) = features {
             args.extend(["--features", features]);
         }
@@ -78,20 +101,34 @@ fn criterion_means(suite: &Suite, features: Option<&str>, reuse: bool) -> Result
     Ok(means)
 }
 
-/// Runs the benchmarks and the reference, prints the report and writes `docs/benchmarks.md`
-/// (keeping its `## Notes` section).
-pub fn run_bench(python: &str, reuse: bool, x86_v4: bool) -> Result<()> {
+/// Runs the benchmarks (all suites, or those named in `only`) and their references, prints the
+/// report and writes `docs/benchmarks.md`, keeping the sections of suites not run and the
+/// `## Notes` section.
+pub fn run_bench(python: &str, reuse: bool, x86_v4: bool, only: &[String]) -> Result<()> {
+    if let Some(unknown) = only
+        .iter()
+        .find(|o| !SUITES.iter().any(|s| s.bench == o.as_str()))
+    {
+        let names: Vec<&str> = SUITES.iter().map(|s| s.bench).collect();
+        bail!("no bench suite {unknown:?}; suites: {}", names.join(", "));
+    }
+    let path = root().join("docs/benchmarks.md");
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     let mut report = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench`. CPU threads: {threads}. burnlp: Flex CPU \
-         backend, release build, mimalloc, criterion mean. PyTorch: the reference script named \
-         below (same shapes, `torch.set_num_threads({threads})`), mean of timed repetitions after \
-         warm-up, run in the same invocation. Speed ratio = PyTorch time / burnlp time (above 1: \
-         burnlp is faster).\n"
+         backend, release build, mimalloc, criterion mean. Reference: the Python script named \
+         below (same shapes and inputs; PyTorch with `torch.set_num_threads({threads})`), timed \
+         repetitions after warm-up, run in the same invocation. Speed ratio = reference time / \
+         burnlp time (above 1: burnlp is faster).\n"
     );
     for suite in SUITES {
+        if !only.is_empty() && !only.iter().any(|o| o == suite.bench) {
+            report.push_str(&previous_section(&previous, suite.bench));
+            continue;
+        }
         let reference = torch_reference(python, suite.script, threads);
         let default_ms = criterion_means(suite, None, reuse)?;
         let v4_ms = if x86_v4 {
@@ -102,14 +139,14 @@ pub fn run_bench(python: &str, reuse: bool, x86_v4: bool) -> Result<()> {
         report.push_str(&format!("\n## `{}`: {}\n\n", suite.bench, suite.shape));
         match &reference {
             Ok(r) => report.push_str(&format!(
-                "Reference: `datasets/scripts/bench/{}`, torch {}.\n\n",
+                "Reference: `datasets/scripts/bench/{}`, {}.\n\n",
                 suite.script,
-                r["torch"].as_str().unwrap_or("?")
+                reference_version(r)
             )),
             Err(e) => report.push_str(&format!("Reference not run: {e:#}.\n\n")),
         }
         report.push_str(
-            "| case | build | burnlp (ms) | PyTorch (ms) | speed ratio |\n|---|---|---:|---:|---:|\n",
+            "| case | build | burnlp (ms) | reference (ms) | speed ratio |\n|---|---|---:|---:|---:|\n",
         );
         let builds = [
             ("default", Some(&default_ms)),
@@ -133,18 +170,43 @@ pub fn run_bench(python: &str, reuse: bool, x86_v4: bool) -> Result<()> {
         }
     }
     println!("{report}");
-    let notes_marker = "\n## Notes\n";
-    let path = root().join("docs/benchmarks.md");
-    let notes = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|old| old.find(notes_marker).map(|i| old[i..].to_string()))
+    let notes = previous
+        .find(NOTES_HEADING)
+        .map(|i| previous[i..].to_string())
         .unwrap_or_default();
     std::fs::write(&path, report + &notes)?;
     eprintln!("bench: written to {}", path.display());
     Ok(())
 }
 
-/// Times the PyTorch reference; an error when Python or torch is missing.
+/// Heading of the hand-written notes kept at the end of `docs/benchmarks.md`.
+const NOTES_HEADING: &str = "\n## Notes\n";
+
+/// A suite's section of a previous report (from its `## `bench`` heading to the next heading),
+/// or a line saying it has not been run.
+fn previous_section(previous: &str, bench: &str) -> String {
+    let heading = format!("\n## `{bench}`");
+    match previous.find(&heading) {
+        Some(start) => {
+            let rest = &previous[start + 1..];
+            let end = rest.find("\n## ").map_or(rest.len(), |i| i + 1);
+            format!("\n{}", &rest[..end]).trim_end().to_string() + "\n"
+        }
+        None => format!("{heading}\n\nNot run yet.\n"),
+    }
+}
+
+/// The reference's name and version from its JSON (`torch` holds the PyTorch version; other
+/// references name themselves in `reference`).
+fn reference_version(reference: &serde_json::Value) -> String {
+    match (reference["reference"].as_str(), reference["torch"].as_str()) {
+        (Some(name), _) => name.to_string(),
+        (None, Some(torch)) => format!("torch {torch}"),
+        (None, None) => "unknown version".to_string(),
+    }
+}
+
+/// Times a Python reference; an error when Python or torch is missing.
 fn torch_reference(python: &str, script: &str, threads: usize) -> Result<serde_json::Value> {
     let script = root().join("datasets/scripts/bench").join(script);
     let output = Command::new(python)

@@ -3,8 +3,8 @@
 //! - `ci`: format check, clippy with warnings denied, every test (what `.ci/run` runs).
 //! - `demo`: every implemented task on its embedded default data, with a results table written
 //!   to the terminal and to `target/burnlp/demo.{md,json}`.
-//! - `bench`: the encoder benchmarks, compared with PyTorch where it is installed, written to
-//!   `docs/benchmarks.md`.
+//! - `bench`: the criterion benchmarks, compared with their Python references where installed,
+//!   written to `docs/benchmarks.md`.
 //!
 //! xtask depends on no workspace crate and not on burn, so `cargo xtask --help` is instant; it
 //! drives cargo and the task binaries as subprocesses.
@@ -45,7 +45,7 @@ enum Task {
     /// GPU it runs on Mesa's software Vulkan driver, installed with apt-get when missing; the
     /// first build takes about 20 minutes.
     Wgpu,
-    /// Encoder benchmarks (forward, forward+backward+AdamW), against PyTorch when available.
+    /// Criterion benchmarks of every suite, against its Python reference when available.
     Bench {
         /// Python interpreter used for the PyTorch reference.
         #[arg(long, default_value = "python3")]
@@ -56,6 +56,10 @@ enum Task {
         /// Also measure a build with burn's opt-in AVX-512 kernels (`--features x86-v4`).
         #[arg(long)]
         x86_v4: bool,
+        /// Run only these suites (by bench name, e.g. `smatch`); the others keep their last
+        /// section in `docs/benchmarks.md`.
+        #[arg(long)]
+        only: Vec<String>,
     },
 }
 
@@ -72,7 +76,8 @@ fn main() -> Result<()> {
             python,
             reuse,
             x86_v4,
-        } => bench::run_bench(&python, reuse, x86_v4),
+            only,
+        } => bench::run_bench(&python, reuse, x86_v4, &only),
     }
 }
 
