@@ -55,6 +55,29 @@ const SUITES: &[Suite] = &[
         ],
     },
     Suite {
+        package: "docre-gain",
+        bench: "gain",
+        script: "torch_gain.py",
+        shape: "GAIN, 5 documents × 256 tokens, 20 entities × 2 mentions, 60 scored pairs per document, 97 classes, dropout off",
+        cases: &[
+            (
+                "gain/train_step/tiny",
+                "train_step_tiny_ms",
+                "forward + backward, tiny BERT encoder (5 documents)",
+            ),
+            (
+                "gain/train_step/minilm",
+                "train_step_minilm_ms",
+                "forward + backward, MiniLM-shaped encoder (5 documents)",
+            ),
+            (
+                "gain/graph_gcn",
+                "graph_gcn_ms",
+                "graph construction + 2 GCN layers, one document",
+            ),
+        ],
+    },
+    Suite {
         package: "amr-aux",
         bench: "smatch",
         script: "python_smatch.py",

@@ -3,8 +3,12 @@
 //! Zeng, Xu, Chang and Li, "Double Graph Based Reasoning for Document-level Relation
 //! Extraction" (EMNLP 2020); reference code PKUnlp-icler/GAIN (updates in DreamInvoker/GAIN).
 //!
-//! This crate holds the data side and the evaluation:
-//!
+//! * [`graph`]: documents as encoder tokens with mention spans ([`graph::prepare`]), the
+//!   heterogeneous mention graph and the entity graph;
+//! * [`model`]: the GAIN model ([`model::Gain`]) with a BERT-family or GloVe + BiLSTM encoder;
+//! * [`train`]: negative-pair sampling, the training task for core's trainer, scoring every
+//!   entity pair ([`train::score_documents`]), GloVe vectors;
+//! * [`synthetic`]: a generator of DocRED-format documents with learnable relations (the demo);
 //! * [`data`]: typed DocRED documents, reading ([`read_documents`]) and validation
 //!   ([`validate`]) with errors naming the document and field, and counted warnings where the
 //!   reference code silently skips or merges something;
@@ -15,6 +19,10 @@
 
 pub mod data;
 pub mod eval;
+pub mod graph;
+pub mod model;
+pub mod synthetic;
+pub mod train;
 
 pub use data::{
     DataError, Document, Label, Mention, Problem, Relations, Validation, Warning, WarningKind,

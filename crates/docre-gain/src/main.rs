@@ -1,4 +1,7 @@
-//! `docre-gain`: validate DocRED data and score predictions with the official DocRED scorer.
+//! `docre-gain`: train GAIN, predict relations, score predictions with the official DocRED
+//! scorer, validate and split DocRED files, and run the synthetic demo.
+
+mod run;
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +12,8 @@ use docre_gain::{
     validate,
 };
 
-/// Document-level relation extraction on DocRED (GAIN): data checks and the official scorer.
+/// Document-level relation extraction on DocRED (GAIN): training, prediction, the official
+/// scorer and data checks.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -19,6 +23,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Train GAIN and keep the best model (and its threshold θ) on the dev set.
+    Train(run::TrainArgs),
+    /// Predict relations with a trained model (DocRED submission format, with scores).
+    Predict(run::PredictArgs),
+    /// Split a DocRED file into training and dev portions (the last documents go to dev).
+    Split(run::SplitArgs),
+    /// Train and evaluate a tiny GAIN on embedded synthetic documents.
+    Demo(run::DemoArgs),
+    /// Write synthetic DocRED-format documents (the demo's generator).
+    Generate(run::GenerateArgs),
     /// Score predictions (DocRED submission format) against gold documents.
     Eval(EvalArgs),
     /// Validate a DocRED file and print its counts.
@@ -90,13 +104,18 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Train(args) => run::train(&args).map(|_| ()),
+        Command::Predict(args) => run::predict(&args),
+        Command::Split(args) => run::split(&args),
+        Command::Demo(args) => run::demo(&args),
+        Command::Generate(args) => run::generate(&args),
         Command::Eval(args) => eval(&args),
         Command::Check(args) => check(&args),
     }
 }
 
 /// Reads and validates a DocRED file.
-fn load(
+pub(crate) fn load(
     path: &Path,
     relations: Option<&Relations>,
 ) -> Result<(Vec<docre_gain::Document>, Validation)> {

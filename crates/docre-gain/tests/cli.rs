@@ -1,0 +1,194 @@
+//! The `docre-gain` binary end to end: generate → split → train → predict → eval, and errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_docre-gain"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let output = run(args);
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn path(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+#[test]
+fn train_predict_eval_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let all = path(d, "all.json");
+    ok(&["generate", "--docs", "30", "--seed", "5", "--out", &all]);
+    let (train, dev) = (path(d, "train.json"), path(d, "dev.json"));
+    ok(&[
+        "split",
+        "--input",
+        &all,
+        "--dev-docs",
+        "6",
+        "--train-out",
+        &train,
+        "--dev-out",
+        &dev,
+    ]);
+    let run_dir = path(d, "run");
+    ok(&[
+        "train",
+        "--train",
+        &train,
+        "--dev",
+        &dev,
+        "--encoder",
+        "tiny",
+        "--out",
+        &run_dir,
+        "--epochs",
+        "2",
+        "--batch-size",
+        "4",
+        "--tiny-hidden",
+        "16",
+        "--tiny-layers",
+        "1",
+        "--embedding-dim",
+        "4",
+        "--dropout",
+        "0.1",
+    ]);
+    for file in [
+        "model.json",
+        "tokenizer.json",
+        "config.json",
+        "metrics.jsonl",
+        "best/model.safetensors",
+        "best/state.json",
+    ] {
+        assert!(d.join("run").join(file).exists(), "missing {file}");
+    }
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("run/best/state.json")).unwrap())
+            .unwrap();
+    let best = &state["best"]["metrics"];
+    let theta = best["theta"].as_f64().unwrap();
+
+    // Every candidate with a score: `eval` sweeps θ and finds the training run's dev F1.
+    let scored = path(d, "scored.json");
+    ok(&[
+        "predict", "--model", &run_dir, "--input", &dev, "--out", &scored, "--all",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&ok(&[
+        "eval",
+        "--gold",
+        &dev,
+        "--pred",
+        &scored,
+        "--train-facts",
+        &train,
+        "--json",
+    ]))
+    .unwrap();
+    assert!((report["best_f1"].as_f64().unwrap() - best["f1"].as_f64().unwrap()).abs() < 1e-6);
+    assert!((report["theta"].as_f64().unwrap() - theta).abs() < 1e-6);
+
+    // With the dev θ: the submission is the sweep's best cut-off.
+    let submission = path(d, "result.json");
+    ok(&[
+        "predict",
+        "--model",
+        &run_dir,
+        "--input",
+        &dev,
+        "--out",
+        &submission,
+    ]);
+    let predictions: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&submission).unwrap()).unwrap();
+    assert!(
+        predictions
+            .iter()
+            .all(|p| p["score"].as_f64().unwrap() >= theta)
+    );
+    for key in ["title", "h_idx", "t_idx", "r"] {
+        assert!(predictions.iter().all(|p| p.get(key).is_some()), "{key}");
+    }
+    let report: serde_json::Value = serde_json::from_str(&ok(&[
+        "eval",
+        "--gold",
+        &dev,
+        "--pred",
+        &submission,
+        "--json",
+    ]))
+    .unwrap();
+    assert!((report["f1"].as_f64().unwrap() - best["f1"].as_f64().unwrap()).abs() < 1e-6);
+}
+
+#[test]
+fn bad_inputs_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad = path(d, "bad.json");
+    std::fs::write(
+        &bad,
+        r#"[{"title": "Broken", "sents": [["A", "b"]], "vertexSet": [[{"name": "A", "sent_id": 0, "pos": [0, 3], "type": "PER"}]], "labels": []}]"#,
+    )
+    .unwrap();
+    let output = run(&[
+        "train",
+        "--train",
+        &bad,
+        "--dev",
+        &bad,
+        "--out",
+        &path(d, "run"),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.json") && stderr.contains("Broken"),
+        "{stderr}"
+    );
+
+    let output = run(&[
+        "predict",
+        "--model",
+        &path(d, "nowhere"),
+        "--input",
+        &bad,
+        "--out",
+        &path(d, "p.json"),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not a docre-gain run directory"),
+        "{stderr}"
+    );
+
+    let all = path(d, "all.json");
+    ok(&["generate", "--docs", "3", "--out", &all]);
+    let output = run(&[
+        "split",
+        "--input",
+        &all,
+        "--dev-docs",
+        "3",
+        "--train-out",
+        &path(d, "a"),
+        "--dev-out",
+        &path(d, "b"),
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--dev-docs must be between 1 and 2"));
+}
