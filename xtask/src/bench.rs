@@ -78,6 +78,20 @@ const SUITES: &[Suite] = &[
         ],
     },
     Suite {
+        package: "fssl-span",
+        bench: "esd",
+        script: "torch_esd.py",
+        shape: "ESD on a MiniLM-L6-shaped encoder, 5-way episode, 5 support + 5 query sentences of 20 words, all spans up to 8 words (132 per sentence)",
+        cases: &[
+            ("esd/inference", "inference_ms", "one episode, inference"),
+            (
+                "esd/train_step",
+                "train_step_ms",
+                "one episode, forward + backward + AdamW step",
+            ),
+        ],
+    },
+    Suite {
         package: "amr-aux",
         bench: "smatch",
         script: "python_smatch.py",

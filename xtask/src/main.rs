@@ -64,7 +64,13 @@ enum Task {
 }
 
 /// Task crates that take part in `cargo xtask demo`, in display order.
-pub const DEMO_TASKS: &[&str] = &["text-cls", "synth-tasks", "docre-gain", "amr-aux"];
+pub const DEMO_TASKS: &[&str] = &[
+    "text-cls",
+    "synth-tasks",
+    "docre-gain",
+    "fssl-span",
+    "amr-aux",
+];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
