@@ -3,6 +3,7 @@
 //! - `ci`: format check, clippy with warnings denied, every test (what `.ci/run` runs).
 //! - `demo`: every implemented task on its embedded default data, with a results table written
 //!   to the terminal and to `target/burnlp/demo.{md,json}`.
+//! - `results`: the evaluation suites on the shared data, written to `docs/results/`.
 //! - `bench`: the criterion benchmarks, compared with their Python references where installed,
 //!   written to `docs/benchmarks.md`.
 //!
@@ -45,6 +46,13 @@ enum Task {
     /// GPU it runs on Mesa's software Vulkan driver, installed with apt-get when missing; the
     /// first build takes about 20 minutes.
     Wgpu,
+    /// Run the evaluation suites on the shared data (release builds) and write their reports to
+    /// `docs/results/<task>.md`.
+    Results {
+        /// Run only these tasks (by crate name).
+        #[arg(long)]
+        only: Vec<String>,
+    },
     /// Criterion benchmarks of every suite, against its Python reference when available.
     Bench {
         /// Python interpreter used for the PyTorch reference.
@@ -78,6 +86,7 @@ fn main() -> Result<()> {
         Task::Ci { tests_only } => ci(tests_only),
         Task::Demo { only } => demo(&only),
         Task::Wgpu => wgpu(),
+        Task::Results { only } => results(&only),
         Task::Bench {
             python,
             reuse,
@@ -85,6 +94,53 @@ fn main() -> Result<()> {
             only,
         } => bench::run_bench(&python, reuse, x86_v4, &only),
     }
+}
+
+/// Evaluation suites: each task's `experiment` command with the arguments of the committed
+/// report (bounded so that each runs in well under half an hour on two cores).
+pub const RESULT_SUITES: &[(&str, &[&str])] = &[(
+    "fssl-span",
+    &[
+        "--train-episodes",
+        "200",
+        "--steps",
+        "100",
+        "--eval-episodes",
+        "40",
+    ],
+)];
+
+/// Runs the evaluation suites (all, or those named in `only`), one after another.
+fn results(only: &[String]) -> Result<()> {
+    let suites: Vec<_> = RESULT_SUITES
+        .iter()
+        .filter(|(task, _)| only.is_empty() || only.iter().any(|o| o == task))
+        .collect();
+    if suites.is_empty() {
+        let names: Vec<&str> = RESULT_SUITES.iter().map(|(t, _)| *t).collect();
+        bail!("no suite matches {only:?}; suites: {}", names.join(", "));
+    }
+    for (task, args) in suites {
+        let report = format!("docs/results/{task}.md");
+        let mut command = vec![
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            task,
+            "--",
+            "experiment",
+        ];
+        command.extend_from_slice(args);
+        command.extend(["--out", report.as_str()]);
+        let started = Instant::now();
+        run(&cargo(), &command)?;
+        eprintln!(
+            "results: {task} written to {report} in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// The workspace root (the parent of this crate's manifest directory).
