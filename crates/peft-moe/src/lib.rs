@@ -1,1 +1,23 @@
-//! ESFT: expert-specialized fine-tuning of Mixture-of-Experts LMs, with routing analysis and LoRA / full fine-tuning baselines.
+//! ESFT: expert-specialized fine-tuning of Mixture-of-Experts LMs, with routing analysis and
+//! LoRA / full fine-tuning baselines.
+//!
+//! Wang et al., "Let the Expert Stick to His Last: Expert-Specialized Fine-Tuning for Sparse
+//! Architectural Large Language Models", EMNLP 2024 (<https://arxiv.org/abs/2407.01906>);
+//! official code: deepseek-ai/ESFT. The MoE architecture is DeepSeekMoE (Dai et al., 2024,
+//! <https://arxiv.org/abs/2401.06066>).
+//!
+//! - [`routing`]: expert relevance scores from routing logs or a model, selection with threshold
+//!   `p`, concentration analysis and heat maps;
+//! - [`moe`]: the DeepSeek-MoE language model on the core Llama decoder;
+//! - [`tasks`]: the synthetic multi-task setting and its character vocabulary;
+//! - [`experiment`]: the synthetic ESFT / LoRA / FFT comparison;
+//! - [`train`]: ESFT / LoRA / full fine-tuning with the core trainer, and evaluation.
+
+pub mod error;
+pub mod experiment;
+pub mod moe;
+pub mod routing;
+pub mod tasks;
+pub mod train;
+
+pub use error::MoeError;

@@ -1,13 +1,540 @@
-//! `peft-moe` command-line interface.
+//! `peft-moe` command-line interface: routing statistics, expert selection, ESFT / LoRA / FFT
+//! training, evaluation, the demo and the full synthetic comparison.
 
-use clap::Parser;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-/// ESFT: expert-specialized fine-tuning of Mixture-of-Experts LMs, with routing analysis and LoRA / full fine-tuning baselines.
+use anyhow::{Context, Result, bail};
+use burnlp_core::burn::module::Module;
+use burnlp_core::device::{parse_device, training_device};
+use clap::{Args, Parser, Subcommand};
+use peft_moe::experiment::{self, Settings, tiny_config};
+use peft_moe::moe::{MoeConfig, load_pretrained, save_pretrained};
+use peft_moe::routing::{
+    ExpertConfig, RouteStats, ScoreKind, Summary, concentration, heatmap_svg, select_experts,
+};
+use peft_moe::tasks::{TASKS, dataset, read_jsonl, write_jsonl};
+use peft_moe::train::{Method, exact_match, route_stats};
+
+/// ESFT: expert-specialized fine-tuning of Mixture-of-Experts LMs, with routing analysis and
+/// LoRA / full fine-tuning baselines.
 #[derive(Parser)]
 #[command(version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Per layer and expert: average gate score and token selection ratio, from official
+    /// routing logs or from a model on task data; writes summary.json, concentration.json and
+    /// heat maps.
+    RouteStats(RouteStatsArgs),
+    /// Selects experts per layer until the cumulative score reaches p (official expert-config
+    /// format).
+    Select(SelectArgs),
+    /// Writes the synthetic task files (TASK.train.jsonl / TASK.test.jsonl).
+    Data(DataArgs),
+    /// Trains a model: pretraining from scratch (--init) or fine-tuning with ESFT, LoRA or FFT.
+    Train(TrainArgs),
+    /// Greedy exact match of a model on task files.
+    Eval(EvalArgs),
+    /// A shortened synthetic comparison (≤ ~2 minutes), printing result rows.
+    Demo(DemoArgs),
+    /// The full synthetic comparison, written as a Markdown report.
+    Experiment(ExperimentArgs),
+}
+
+#[derive(Args)]
+struct RouteStatsArgs {
+    /// Official routing-log folder (expert_weights_{layer}.txt, optionally in rank sub-folders).
+    #[arg(long, conflicts_with_all = ["model", "data"])]
+    from_logs: Option<PathBuf>,
+    /// Model directory (config.json + model.safetensors).
+    #[arg(long, requires = "data")]
+    model: Option<PathBuf>,
+    /// Task file (JSON lines with task, prompt, answer).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Tokens to sample from the task data.
+    #[arg(long, default_value_t = 131072)]
+    tokens: usize,
+    /// Experts per token in the logs (DeepSeek-V2-Lite: 6).
+    #[arg(long, default_value_t = 6)]
+    top_k: usize,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Device for --model (cpu, wgpu, cuda).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+#[derive(Args)]
+struct SelectArgs {
+    /// Folder with summary.json (from route-stats or the official release).
+    #[arg(long)]
+    stats: PathBuf,
+    /// Score function: gate (ESFT-Gate) or token (ESFT-Token).
+    #[arg(long, default_value = "token")]
+    score: ScoreKind,
+    /// Cumulative score threshold per layer.
+    #[arg(long, default_value_t = 0.2)]
+    p: f64,
+    /// Output expert-config JSON.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct DataArgs {
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Training examples per task.
+    #[arg(long, default_value_t = 4000)]
+    train: usize,
+    /// Test examples per task.
+    #[arg(long, default_value_t = 200)]
+    test: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Model to fine-tune (config.json + model.safetensors).
+    #[arg(long, conflicts_with = "init")]
+    model: Option<PathBuf>,
+    /// Start from a fresh model with this config.json (or `tiny` for the built-in one).
+    #[arg(long)]
+    init: Option<String>,
+    /// Training task files (JSON lines); several are mixed.
+    #[arg(long, required = true, num_args = 1..)]
+    data: Vec<PathBuf>,
+    /// Development task file for the loss / token accuracy at the end.
+    #[arg(long)]
+    dev: PathBuf,
+    /// Method: esft, lora or fft.
+    #[arg(long, default_value = "fft")]
+    method: String,
+    /// Expert configuration for --method esft.
+    #[arg(long)]
+    experts: Option<PathBuf>,
+    /// LoRA rank.
+    #[arg(long, default_value_t = 8)]
+    rank: usize,
+    /// LoRA scale numerator (scale = alpha / rank).
+    #[arg(long, default_value_t = 16.0)]
+    alpha: f64,
+    /// Optimizer steps.
+    #[arg(long, default_value_t = 300)]
+    steps: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Weight of the balance loss (the config's aux_loss_alpha when absent).
+    #[arg(long)]
+    aux_alpha: Option<f64>,
+    /// Seed.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Run directory; the trained model is written to RUN/model.
+    #[arg(long)]
+    out: PathBuf,
+    /// Device (cpu, wgpu, cuda).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Model directory.
+    #[arg(long)]
+    model: PathBuf,
+    /// Task files; the first is the target task, the others measure forgetting.
+    #[arg(long, required = true, num_args = 1..)]
+    data: Vec<PathBuf>,
+    /// Device (cpu, wgpu, cuda).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Print one JSON object per result row.
+    #[arg(long)]
+    json: bool,
+    /// Output folder.
+    #[arg(long, default_value = "runs/peft-moe-demo")]
+    out: PathBuf,
+    /// Seed of data and training.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct ExperimentArgs {
+    /// Markdown report to write.
+    #[arg(long, default_value = "docs/results/peft-moe.md")]
+    out: PathBuf,
+    /// Folder for runs, statistics and heat maps.
+    #[arg(long, default_value = "runs/peft-moe-experiment")]
+    runs: PathBuf,
+    /// Use the shortened demo sizes.
+    #[arg(long)]
+    quick: bool,
+    /// Override the number of pretraining steps.
+    #[arg(long)]
+    pretrain_steps: Option<usize>,
+    /// Override the number of fine-tuning steps.
+    #[arg(long)]
+    finetune_steps: Option<usize>,
+    /// Device (cpu, wgpu, cuda).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
 
 fn main() {
     burnlp_runtime::init();
-    let _cli = Cli::parse();
+    burnlp_runtime::exit_on_error(run(Cli::parse()));
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::RouteStats(args) => route_stats_cmd(&args),
+        Command::Select(args) => select_cmd(&args),
+        Command::Data(args) => data_cmd(&args),
+        Command::Train(args) => train_cmd(&args),
+        Command::Eval(args) => eval_cmd(&args),
+        Command::Demo(args) => demo_cmd(&args),
+        Command::Experiment(args) => experiment_cmd(&args),
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    burnlp_core::train::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn route_stats_cmd(args: &RouteStatsArgs) -> Result<()> {
+    let stats = match (&args.from_logs, &args.model, &args.data) {
+        (Some(dir), _, _) => RouteStats::from_logs(dir, args.top_k, 0)
+            .with_context(|| format!("reading routing logs in {}", dir.display()))?,
+        (None, Some(model), Some(data)) => {
+            let device = parse_device(&args.device)?;
+            let (_, model) = load_pretrained(model, &device)
+                .with_context(|| format!("loading {}", model.display()))?;
+            let examples = read_jsonl(data)?;
+            route_stats(&model, &examples, args.tokens)
+        }
+        _ => bail!("give either --from-logs DIR or --model M --data task.jsonl"),
+    };
+    let summary = stats.summary();
+    write(
+        &args.out.join("summary.json"),
+        &serde_json::to_string(&summary.to_json())?,
+    )?;
+    write(
+        &args.out.join("counts.json"),
+        &serde_json::to_string(&stats)?,
+    )?;
+    let conc = concentration(&summary.token_scores);
+    write(
+        &args.out.join("concentration.json"),
+        &serde_json::to_string_pretty(&conc)?,
+    )?;
+    for kind in [ScoreKind::Token, ScoreKind::Gate] {
+        let svg = heatmap_svg(kind.summary_key(), summary.scores(kind));
+        write(
+            &args.out.join(format!("heatmap_{}.svg", kind.summary_key())),
+            &svg,
+        )?;
+    }
+    let tokens: Vec<u64> = stats.layers.values().map(|c| c.tokens).collect();
+    eprintln!(
+        "{} MoE layers, {} tokens per layer; wrote {}",
+        stats.layers.len(),
+        tokens.first().copied().unwrap_or(0),
+        args.out.display()
+    );
+    for c in conc {
+        println!("{}", serde_json::to_string(&c)?);
+    }
+    Ok(())
+}
+
+fn select_cmd(args: &SelectArgs) -> Result<()> {
+    if !(args.p > 0.0 && args.p <= 1.0) {
+        bail!("--p must be in (0, 1], got {}", args.p);
+    }
+    let path = args.stats.join("summary.json");
+    let summary = Summary::read(&path)?;
+    let config = select_experts(summary.scores(args.score), args.p);
+    write(&args.out, &serde_json::to_string(&config)?)?;
+    eprintln!(
+        "selected {} experts over {} layers -> {}",
+        config.count(),
+        config.experts.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn data_cmd(args: &DataArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.out)?;
+    for task in TASKS {
+        write_jsonl(
+            &args.out.join(format!("{task}.train.jsonl")),
+            &dataset(task, args.train, args.seed),
+        )?;
+        write_jsonl(
+            &args.out.join(format!("{task}.test.jsonl")),
+            &dataset(task, args.test, args.seed + 1000),
+        )?;
+    }
+    eprintln!("wrote {} tasks to {}", TASKS.len(), args.out.display());
+    Ok(())
+}
+
+fn train_cmd(args: &TrainArgs) -> Result<()> {
+    let device = training_device(&args.device)?;
+    let (config, model) = match (&args.model, &args.init) {
+        (Some(dir), _) => {
+            load_pretrained(dir, &device).with_context(|| format!("loading {}", dir.display()))?
+        }
+        (None, Some(init)) => {
+            let config = if init == "tiny" {
+                tiny_config()
+            } else {
+                MoeConfig::from_file(Path::new(init))?
+            };
+            let model = config.init(&device);
+            (config, model)
+        }
+        (None, None) => bail!("give --model DIR to fine-tune or --init CONFIG|tiny to pretrain"),
+    };
+    let method = match args.method.as_str() {
+        "esft" => {
+            let path = args
+                .experts
+                .as_ref()
+                .context("--method esft needs --experts experts.json")?;
+            let experts = ExpertConfig::read(path)?;
+            for layer in experts.experts.keys() {
+                let id: usize = layer.parse().with_context(|| {
+                    format!("{}: layer `{layer}` is not a number", path.display())
+                })?;
+                if !config.is_moe_layer(id) || id >= config.num_hidden_layers {
+                    bail!(
+                        "{}: layer {id} is not a MoE layer of the model",
+                        path.display()
+                    );
+                }
+            }
+            Method::Esft(experts)
+        }
+        "lora" => {
+            if args.rank == 0 {
+                bail!("--rank must be positive");
+            }
+            Method::Lora {
+                rank: args.rank,
+                alpha: args.alpha,
+            }
+        }
+        "fft" => Method::Fft,
+        other => bail!("unknown --method `{other}` (expected esft, lora or fft)"),
+    };
+    let mut train = Vec::new();
+    for path in &args.data {
+        train.extend(read_jsonl(path)?);
+    }
+    let dev = read_jsonl(&args.dev)?;
+    let (model, report, seconds) = experiment::finetune(
+        model,
+        &method,
+        &train,
+        &dev,
+        args.steps,
+        args.lr,
+        args.batch_size,
+        args.aux_alpha.unwrap_or(config.aux_loss_alpha),
+        args.seed,
+        &args.out,
+        &device,
+    )?;
+    let model = model.valid();
+    let target = model_dir(&args.out);
+    save_pretrained(&target, &config, &model)?;
+    if let Method::Esft(experts) = &method {
+        write(
+            &args.out.join("expert_cfg.json"),
+            &serde_json::to_string(experts)?,
+        )?;
+    }
+    let row = serde_json::json!({
+        "method": method.name(),
+        "trainable_params": report.trainable,
+        "total_params": report.total,
+        "optimizer_bytes": report.optimizer_bytes,
+        "train_s": seconds,
+        "step_ms": 1000.0 * seconds / args.steps.max(1) as f64,
+        "model": target,
+    });
+    println!("{row}");
+    Ok(())
+}
+
+fn model_dir(run: &Path) -> PathBuf {
+    run.join("model")
+}
+
+fn eval_cmd(args: &EvalArgs) -> Result<()> {
+    let device = parse_device(&args.device)?;
+    let (_, model) = load_pretrained(&args.model, &device)
+        .with_context(|| format!("loading {}", args.model.display()))?;
+    for path in &args.data {
+        let examples = read_jsonl(path)?;
+        let score = exact_match(&model, &examples);
+        let row = serde_json::json!({
+            "data": path, "metric": "exact_match", "score": score, "examples": examples.len(),
+        });
+        println!("{row}");
+    }
+    Ok(())
+}
+
+/// Demo targets: FFT learns the target task; ESFT-Token keeps the other tasks' scores.
+const FFT_TARGET: f64 = 0.5;
+const ESFT_RETENTION_TARGET: f64 = 0.8;
+
+fn result_rows(report: &experiment::Report, wall: f64) -> Vec<serde_json::Value> {
+    let target = &report.settings.target;
+    let mean = |scores: &mut dyn Iterator<Item = f64>| {
+        let v: Vec<f64> = scores.collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    let base_other = mean(
+        &mut report
+            .base_scores
+            .iter()
+            .filter(|(t, _)| *t != target)
+            .map(|(_, s)| *s),
+    );
+    let mut rows = Vec::new();
+    for m in &report.methods {
+        let other = mean(&mut m.other_scores.values().copied());
+        let retention = other / base_other.max(1e-9);
+        rows.push(serde_json::json!({
+            "task": format!("peft-moe-{}", m.method),
+            "dataset": format!("synthetic {target} (after specialising)"),
+            "metric": "exact_match", "score": m.task_score,
+            "target": (m.method == "fft").then_some(FFT_TARGET), "wall_s": wall,
+            "trainable_params": m.trainable.trainable, "step_ms": m.step_ms,
+        }));
+        rows.push(serde_json::json!({
+            "task": format!("peft-moe-{}", m.method),
+            "dataset": "synthetic other tasks (forgetting)",
+            "metric": "retention", "score": retention,
+            "target": (m.method == "esft-token").then_some(ESFT_RETENTION_TARGET), "wall_s": wall,
+            "other_tasks_mean": other, "pretrained_other_tasks_mean": base_other,
+        }));
+    }
+    rows
+}
+
+fn demo_cmd(args: &DemoArgs) -> Result<()> {
+    let start = Instant::now();
+    let device = training_device("cpu")?;
+    let settings = Settings {
+        seed: args.seed,
+        ..Settings::demo()
+    };
+    let report = experiment::run(&settings, &args.out, &device)?;
+    let wall = start.elapsed().as_secs_f64();
+    let rows = result_rows(&report, wall);
+    for row in &rows {
+        if args.json {
+            println!("{row}");
+        } else {
+            println!(
+                "{} {} {}: {:.3}",
+                row["task"], row["dataset"], row["metric"], row["score"]
+            );
+        }
+    }
+    for row in rows {
+        if let Some(target) = row["target"].as_f64()
+            && row["score"].as_f64().unwrap_or(0.0) < target
+        {
+            bail!(
+                "{} {} = {} is below the target {target}",
+                row["task"],
+                row["metric"],
+                row["score"]
+            );
+        }
+    }
+    Ok(())
+}
+
+fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {
+    let device = training_device(&args.device)?;
+    let mut settings = if args.quick {
+        Settings::demo()
+    } else {
+        Settings::full()
+    };
+    if let Some(steps) = args.pretrain_steps {
+        settings.pretrain_steps = steps;
+    }
+    if let Some(steps) = args.finetune_steps {
+        settings.finetune_steps = steps;
+    }
+    let start = Instant::now();
+    let report = experiment::run(&settings, &args.runs, &device)?;
+    let figures = relative_figures(&args.out, &args.runs.join("stats"));
+    let mut md = experiment::markdown(&report, &figures);
+    md.push_str(&format!(
+        "\nTotal wall time {:.0} s. Raw numbers: `{}`.\n",
+        start.elapsed().as_secs_f64(),
+        args.runs.join("report.json").display()
+    ));
+    write(
+        &args.runs.join("report.json"),
+        &serde_json::to_string_pretty(&report)?,
+    )?;
+    write(&args.out, &md)?;
+    let scores: BTreeMap<_, _> = report
+        .methods
+        .iter()
+        .map(|m| (m.method.clone(), m.task_score))
+        .collect();
+    eprintln!(
+        "wrote {}; target-task scores {scores:?}",
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The stats folder as seen from the report's folder (the absolute path when it is one).
+fn relative_figures(report: &Path, stats: &Path) -> String {
+    if stats.is_absolute() {
+        return stats.display().to_string();
+    }
+    let depth = report.parent().map_or(0, |p| {
+        p.components().filter(|c| c.as_os_str() != ".").count()
+    });
+    format!("{}{}", "../".repeat(depth), stats.display())
 }

@@ -10,6 +10,7 @@
 pub mod bert;
 pub mod graph;
 pub mod llama;
+pub mod lora;
 pub mod seq2seq;
 pub mod span;
 pub mod weights;

@@ -153,6 +153,51 @@ impl WeightSource {
         })
     }
 
+    /// Opens a Hugging Face model directory: `model.safetensors`, or else the shards listed in
+    /// `model.safetensors.index.json` (`{"weight_map": {tensor: shard file}}`), merged into one
+    /// source whose [`path`](Self::path) is the index file.
+    pub fn open_dir(dir: impl AsRef<Path>, device: &Device) -> Result<Self, WeightError> {
+        let dir = dir.as_ref();
+        let single = dir.join("model.safetensors");
+        let index = dir.join("model.safetensors.index.json");
+        if single.exists() || !index.exists() {
+            return Self::open(single, device);
+        }
+        let format = |message: String| WeightError::Format {
+            path: index.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&index).map_err(|source| WeightError::Io {
+            path: index.clone(),
+            source,
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format(e.to_string()))?;
+        let map = value
+            .get("weight_map")
+            .and_then(|m| m.as_object())
+            .ok_or_else(|| format("no `weight_map` object".into()))?;
+        let mut shards = BTreeSet::new();
+        for (name, shard) in map {
+            let shard = shard
+                .as_str()
+                .ok_or_else(|| format(format!("weight_map entry `{name}` is not a file name")))?;
+            shards.insert(shard);
+        }
+        let mut tensors = BTreeMap::new();
+        for shard in shards {
+            tensors.extend(Self::open(dir.join(shard), device)?.tensors);
+        }
+        Ok(Self {
+            path: index,
+            tensors,
+            prefix: String::new(),
+            used: BTreeSet::new(),
+            report: LoadReport::default(),
+            device: device.clone(),
+        })
+    }
+
     /// The checkpoint path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -360,5 +405,32 @@ mod tests {
         let one = 1.0f32.to_bits() >> 16;
         let bytes = (one as u16).to_le_bytes();
         assert_eq!(decode(Dtype::BF16, &bytes).unwrap(), vec![1.0]);
+    }
+
+    #[test]
+    fn sharded_checkpoints_are_merged() {
+        let dir = tempfile::tempdir().unwrap();
+        let shard = |name: &str, values: Vec<f32>| {
+            crate::train::params::to_safetensors(&[(name.to_string(), vec![values.len()], values)])
+        };
+        std::fs::write(dir.path().join("a.safetensors"), shard("x", vec![1.0, 2.0])).unwrap();
+        std::fs::write(dir.path().join("b.safetensors"), shard("y", vec![3.0])).unwrap();
+        std::fs::write(
+            dir.path().join("model.safetensors.index.json"),
+            r#"{"metadata": {}, "weight_map": {"x": "a.safetensors", "y": "b.safetensors"}}"#,
+        )
+        .unwrap();
+        let device = crate::device::cpu();
+        let mut source = WeightSource::open_dir(dir.path(), &device).unwrap();
+        assert_eq!(source.names().collect::<Vec<_>>(), vec!["x", "y"]);
+        let y = source.take::<1>("y", [1]).unwrap();
+        assert_eq!(y.try_to_vec_as::<f32>().unwrap(), vec![3.0]);
+        std::fs::write(
+            dir.path().join("model.safetensors.index.json"),
+            r#"{"weight_map": {"x": 3}}"#,
+        )
+        .unwrap();
+        let err = WeightSource::open_dir(dir.path(), &device).err().unwrap();
+        assert!(err.to_string().contains("`x` is not a file name"), "{err}");
     }
 }
