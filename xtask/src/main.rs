@@ -98,17 +98,20 @@ fn main() -> Result<()> {
 
 /// Evaluation suites: each task's `experiment` command with the arguments of the committed
 /// report (bounded so that each runs in well under half an hour on two cores).
-pub const RESULT_SUITES: &[(&str, &[&str])] = &[(
-    "fssl-span",
-    &[
-        "--train-episodes",
-        "200",
-        "--steps",
-        "100",
-        "--eval-episodes",
-        "40",
-    ],
-)];
+pub const RESULT_SUITES: &[(&str, &[&str])] = &[
+    (
+        "fssl-span",
+        &[
+            "--train-episodes",
+            "200",
+            "--steps",
+            "100",
+            "--eval-episodes",
+            "40",
+        ],
+    ),
+    ("peft-moe", &[]),
+];
 
 /// Runs the evaluation suites (all, or those named in `only`), one after another.
 fn results(only: &[String]) -> Result<()> {

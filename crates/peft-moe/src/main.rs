@@ -172,7 +172,7 @@ struct DemoArgs {
     #[arg(long)]
     json: bool,
     /// Output folder.
-    #[arg(long, default_value = "runs/peft-moe-demo")]
+    #[arg(long, default_value = "target/burnlp/demo/peft-moe")]
     out: PathBuf,
     /// Seed of data and training.
     #[arg(long, default_value_t = 7)]
@@ -185,7 +185,7 @@ struct ExperimentArgs {
     #[arg(long, default_value = "docs/results/peft-moe.md")]
     out: PathBuf,
     /// Folder for runs, statistics and heat maps.
-    #[arg(long, default_value = "runs/peft-moe-experiment")]
+    #[arg(long, default_value = "target/burnlp/experiment/peft-moe")]
     runs: PathBuf,
     /// Use the shortened demo sizes.
     #[arg(long)]
