@@ -92,6 +92,31 @@ const SUITES: &[Suite] = &[
         ],
     },
     Suite {
+        package: "mls-nmt",
+        bench: "nmt",
+        script: "torch_nmt.py",
+        shape: "encoder-decoder Transformer with one shared embedding (vocabulary 8000), `tiny` (d 64, 2+2 layers) and `transformer-base` (d 512, 6+6 layers); train step on 16 pairs of 24 + 24 tokens with the masked label-smoothed loss; beam 5 over 8 sources of 16 tokens, 20 output tokens; BLEU on 1,999 lines (the reference decoder has no incremental state, ours caches keys and values)",
+        cases: &[
+            ("train_step/tiny", "train_tiny_ms", "train step, tiny"),
+            (
+                "train_step/transformer-base",
+                "train_base_ms",
+                "train step, transformer-base",
+            ),
+            ("beam_search/tiny", "beam_tiny_ms", "beam search, tiny"),
+            (
+                "beam_search/transformer-base",
+                "beam_base_ms",
+                "beam search, transformer-base",
+            ),
+            (
+                "bleu/ro_en_1999_lines",
+                "sacrebleu_ms",
+                "corpus BLEU vs sacrebleu (1,999 lines)",
+            ),
+        ],
+    },
+    Suite {
         package: "amr-aux",
         bench: "smatch",
         script: "python_smatch.py",

@@ -111,6 +111,33 @@ pub const RESULT_SUITES: &[(&str, &[&str])] = &[
         ],
     ),
     ("peft-moe", &[]),
+    (
+        "mls-nmt",
+        &[
+            "--src-lang",
+            "de",
+            "--tgt-lang",
+            "en",
+            "--data-dir",
+            "../shared/datasets/multi30k",
+            "--arch",
+            "small",
+            "--max-tokens",
+            "2048",
+            "--lr",
+            "1e-3",
+            "--warmup",
+            "200",
+            "--dropout",
+            "0.1",
+            "--eval-every",
+            "100",
+            "--average-last",
+            "3",
+            "--minutes",
+            "25",
+        ],
+    ),
 ];
 
 /// Runs the evaluation suites (all, or those named in `only`), one after another.

@@ -100,6 +100,48 @@ pub fn label_smoothed_cross_entropy(
     (per_token * real.clone()).sum() / real.sum().clamp_min(1.0)
 }
 
+/// Label-smoothed cross-entropy with an arbitrary smoothing distribution over the vocabulary,
+/// averaged over the non-padding target tokens:
+/// `gold_weight·(−log p_y) + Σ_v smoothing_v·(−log p_v)` per token.
+///
+/// [`label_smoothed_cross_entropy`] is the case `gold_weight = 1 − ε − ε/(V−1)`,
+/// `smoothing_v = ε/(V−1)`; masked label smoothing (zero mass on tokens that cannot occur in
+/// the target language) and weighted label smoothing (mass split by token category) choose
+/// other `smoothing` vectors.
+///
+/// # Shapes
+/// - `logits`: `[batch, len, vocab]`; `target`: `[batch, len]`; `smoothing`: `[vocab]`
+/// - output: `[1]`
+pub fn weighted_label_smoothed_cross_entropy(
+    logits: Tensor<3>,
+    target: Tensor<2, Int>,
+    gold_weight: f64,
+    smoothing: Tensor<1>,
+    pad: u32,
+) -> Tensor<1> {
+    let [batch, len, vocab] = logits.dims();
+    assert_eq!(
+        smoothing.dims()[0],
+        vocab,
+        "smoothing has {} entries for a vocabulary of {vocab}",
+        smoothing.dims()[0]
+    );
+    let log_probs = log_softmax(logits, 2);
+    // [batch, len]
+    let nll = -log_probs
+        .clone()
+        .gather(2, target.clone().unsqueeze_dim::<3>(2))
+        .squeeze_dim::<2>(2);
+    // [batch·len, vocab] × [vocab, 1] → [batch, len]
+    let smooth = -log_probs
+        .reshape([batch * len, vocab])
+        .matmul(smoothing.reshape([vocab, 1]))
+        .reshape([batch, len]);
+    let real = target.not_equal_elem(pad as i64).float();
+    let per_token = nll * gold_weight + smooth;
+    (per_token * real.clone()).sum() / real.sum().clamp_min(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +163,26 @@ mod tests {
         );
         assert_eq!(ints(batch.prev_output_tokens), vec![2, 7, 1, 2, 9, 10]);
         assert_eq!(ints(batch.target), vec![7, 2, 1, 9, 10, 2]);
+    }
+
+    #[test]
+    fn weighted_loss_with_uniform_smoothing_is_label_smoothing() {
+        let device = crate::device::cpu();
+        let logits =
+            Tensor::<3>::from_floats([[[2.0, 0.0, 0.5, 1.0], [1.0, -1.0, 0.0, 3.0]]], &device);
+        let target = Tensor::<2, Int>::from_ints([[3, 2]], &device);
+        let eps = 0.1;
+        let uniform = Tensor::<1>::from_floats([eps / 3.0; 4], &device);
+        let weighted = weighted_label_smoothed_cross_entropy(
+            logits.clone(),
+            target.clone(),
+            1.0 - eps - eps / 3.0,
+            uniform,
+            1,
+        )
+        .into_scalar::<f64>();
+        let plain = label_smoothed_cross_entropy(logits, target, eps, 1).into_scalar::<f64>();
+        assert!((weighted - plain).abs() < 1e-6, "{weighted} vs {plain}");
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! - [`attention`]: multi-head attention whose keys and values can be cached;
 //! - [`positions`]: padding-aware sinusoidal or learned position embeddings;
 //! - [`search`]: greedy decoding and batched beam search over any [`IncrementalDecoder`];
-//! - [`batch`]: fairseq-style collation ([`Seq2SeqBatch`]) and the label-smoothed loss.
+//! - [`batch`]: fairseq-style collation ([`Seq2SeqBatch`]) and the label-smoothed losses (uniform,
+//!   or with any per-token smoothing distribution).
 //!
 //! Token conventions follow fairseq: sources end with EOS, the decoder input starts with EOS,
 //! padding positions are ignored everywhere (positions, attention, loss).
@@ -25,7 +26,9 @@ pub mod model;
 pub mod positions;
 pub mod search;
 
-pub use batch::{Seq2SeqBatch, label_smoothed_cross_entropy};
+pub use batch::{
+    Seq2SeqBatch, label_smoothed_cross_entropy, weighted_label_smoothed_cross_entropy,
+};
 pub use layers::{FfnActivation, NormPosition};
 pub use model::{DecoderState, EncoderOutput, PositionKind, Transformer, TransformerConfig};
 pub use search::{Hypothesis, IncrementalDecoder, SearchConfig, beam_search, greedy_search};

@@ -1,0 +1,207 @@
+//! LS against MLS (or any losses) on one corpus with the same seed and steps: prepare,
+//! train each loss, translate the test set, and report BLEU, inference ECE and training-time
+//! ECE as JSON and Markdown.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burnlp_core::burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{PrepareConfig, PrepareReport, PreparedData, prepare, read_parallel};
+use crate::error::Result;
+use crate::loss::LossKind;
+use crate::train::{TrainConfig, train};
+use crate::translate::{Checkpoint, DecodeOptions, Translator};
+
+/// Settings of [`run_experiment`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentConfig {
+    /// Data preparation (languages, train and valid prefixes, BPE size, threshold).
+    pub prepare: PrepareConfig,
+    /// Test files prefix.
+    pub test: PathBuf,
+    /// Score only the first N test pairs.
+    pub max_test: Option<usize>,
+    /// Training settings; the loss kind is replaced by each of `losses`.
+    pub train: TrainConfig,
+    /// The losses compared.
+    pub losses: Vec<LossKind>,
+    /// Decoding settings.
+    pub decode: DecodeOptions,
+}
+
+/// The results of one loss.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentRow {
+    /// The loss.
+    pub loss: LossKind,
+    /// Test BLEU (sacreBLEU defaults, detokenized).
+    pub bleu: f64,
+    /// Inference ECE on the test set (%).
+    pub inference_ece: f64,
+    /// Training-time ECE on the test set (%).
+    pub training_ece: f64,
+    /// Teacher-forced test NLL per token.
+    pub test_nll: f64,
+    /// Optimizer steps.
+    pub steps: usize,
+    /// Training seconds.
+    pub train_s: f64,
+    /// Translation and scoring seconds.
+    pub eval_s: f64,
+}
+
+/// All results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentResult {
+    /// What preparation found.
+    pub prepare: PrepareReport,
+    /// Test pairs scored.
+    pub test_pairs: usize,
+    /// One row per loss.
+    pub rows: Vec<ExperimentRow>,
+}
+
+/// Prepares the data into `out/data`, trains every loss into `out/<loss>` and scores it on
+/// the test set (translations in `out/<loss>/test.hyp`). With a time budget
+/// (`train.minutes`), the first loss trains for about that long and the others for the same
+/// number of steps.
+pub fn run_experiment(
+    config: &ExperimentConfig,
+    out: &Path,
+    device: &Device,
+) -> Result<ExperimentResult> {
+    let data_dir = out.join("data");
+    let report = prepare(&config.prepare, &data_dir)?;
+    let data = PreparedData::load(&data_dir)?;
+    let mut test = read_parallel(
+        &config.test,
+        &config.prepare.src_lang,
+        &config.prepare.tgt_lang,
+    )?;
+    if let Some(max) = config.max_test {
+        test.truncate(max);
+    }
+    let (sources, references): (Vec<String>, Vec<String>) = test.into_iter().unzip();
+    let mut rows: Vec<ExperimentRow> = Vec::new();
+    for &kind in &config.losses {
+        let run = out.join(kind.name());
+        let mut train_config = config.train.clone();
+        train_config.loss.kind = kind;
+        // A time budget fixes the steps of the first loss; the others train as many steps.
+        if let Some(first) = rows.first() {
+            train_config.max_steps = Some(first.steps);
+            train_config.minutes = None;
+        }
+        tracing::info!(loss = kind.name(), "training");
+        let trained = train(&data, &train_config, &run, device)?;
+        let started = Instant::now();
+        let translator = Translator::load(&run, &Checkpoint::Default, device)?;
+        let (cal, translations) = translator.calibrate(
+            &sources,
+            &references,
+            &config.decode,
+            train_config.max_tokens,
+        )?;
+        let hyp: String = translations
+            .iter()
+            .map(|t| format!("{}\n", t.text))
+            .collect();
+        burnlp_core::data::write_atomic(run.join("test.hyp"), hyp.as_bytes())?;
+        burnlp_core::data::write_json(run.join("test_scores.json"), &cal, true)?;
+        rows.push(ExperimentRow {
+            loss: kind,
+            bleu: cal.bleu,
+            inference_ece: 100.0 * cal.inference.ece,
+            training_ece: 100.0 * cal.training.ece,
+            test_nll: cal.nll,
+            steps: trained.steps,
+            train_s: trained.wall_s,
+            eval_s: started.elapsed().as_secs_f64(),
+        });
+    }
+    let result = ExperimentResult {
+        prepare: report,
+        test_pairs: sources.len(),
+        rows,
+    };
+    burnlp_core::data::write_json(out.join("results.json"), &result, true)?;
+    Ok(result)
+}
+
+/// The results as a Markdown report.
+pub fn markdown(config: &ExperimentConfig, result: &ExperimentResult, command: &str) -> String {
+    let p = &config.prepare;
+    let t = &config.train;
+    let s = &result.prepare.stats;
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# mls-nmt: LS vs MLS on {}→{}\n\nGenerated by:\n\n```\n{command}\n```\n",
+        p.src_lang, p.tgt_lang
+    );
+    let _ = writeln!(
+        md,
+        "Data: {} training pairs ({} left out as longer than {} tokens), {} validation pairs, \
+         {} test pairs (`{}`).\n",
+        result.prepare.train_pairs,
+        result.prepare.train_too_long,
+        p.max_len,
+        result.prepare.valid_pairs,
+        result.test_pairs,
+        config.test.display()
+    );
+    let _ = writeln!(
+        md,
+        "Joint BPE of {} tokens, dictionary threshold {}: source-only {} ({:.0}%), common {} \
+         ({:.0}%), target-only {} ({:.0}%), in neither dictionary {} (paper, DE→EN: 39% / 20% \
+         / 41%).\n",
+        s.vocab_size,
+        s.threshold,
+        s.source_only,
+        100.0 * s.source_share,
+        s.common,
+        100.0 * s.common_share,
+        s.target_only,
+        100.0 * s.target_share,
+        s.unseen
+    );
+    let _ = writeln!(
+        md,
+        "Model `{}` with shared embeddings, α = {}, dropout {}, lr {} (inverse sqrt, {} warm-up \
+         steps), {} tokens per batch × {} batches per step, seed {}, average of the last {} \
+         checkpoints; beam {}, length penalty {}. BLEU: sacreBLEU defaults on detokenized \
+         output; ECE in %, 10 bins.\n",
+        t.arch.name(),
+        t.loss.alpha,
+        t.dropout,
+        t.lr,
+        t.warmup,
+        t.max_tokens,
+        t.update_freq,
+        t.seed,
+        t.average_last,
+        config.decode.beam,
+        config.decode.lenpen
+    );
+    let _ = writeln!(
+        md,
+        "| loss | BLEU | inference ECE | training-time ECE | test NLL | steps | train s |\n|---|---|---|---|---|---|---|"
+    );
+    for r in &result.rows {
+        let _ = writeln!(
+            md,
+            "| {} | {:.2} | {:.2} | {:.2} | {:.3} | {} | {:.0} |",
+            r.loss.name(),
+            r.bleu,
+            r.inference_ece,
+            r.training_ece,
+            r.test_nll,
+            r.steps,
+            r.train_s
+        );
+    }
+    md
+}
