@@ -96,12 +96,24 @@ fn main() -> Result<()> {
     }
 }
 
-/// Evaluation suites: each task's `experiment` command with the arguments of the committed
-/// report (bounded so that each runs in well under half an hour on two cores).
-pub const RESULT_SUITES: &[(&str, &[&str])] = &[
-    (
-        "fssl-span",
-        &[
+/// An evaluation suite: commands of a task's binary (release build) that end in its
+/// `experiment` writing `docs/results/<task>.md`.
+pub struct ResultSuite {
+    /// Task crate.
+    pub task: &'static str,
+    /// Commands run first (e.g. data preparation).
+    pub setup: &'static [&'static [&'static str]],
+    /// Arguments of `experiment` besides `--out`.
+    pub args: &'static [&'static str],
+}
+
+/// Evaluation suites, with the arguments of the committed reports (bounded so that each runs in
+/// well under half an hour on two cores).
+pub const RESULT_SUITES: &[ResultSuite] = &[
+    ResultSuite {
+        task: "fssl-span",
+        setup: &[],
+        args: &[
             "--train-episodes",
             "200",
             "--steps",
@@ -109,11 +121,33 @@ pub const RESULT_SUITES: &[(&str, &[&str])] = &[
             "--eval-episodes",
             "40",
         ],
-    ),
-    ("peft-moe", &[]),
-    (
-        "mls-nmt",
-        &[
+    },
+    ResultSuite {
+        task: "peft-moe",
+        setup: &[],
+        args: &[],
+    },
+    ResultSuite {
+        task: "amr-aux",
+        setup: &[&[
+            "amrize",
+            "--from",
+            "conllu",
+            "../shared/datasets/ud_ewt/en_ewt-ud-dev.conllu",
+            "--out",
+            "target/burnlp/experiment/ewt-pseudoamr.txt",
+        ]],
+        args: &[
+            "--amr",
+            "../shared/datasets/amr/little_prince_v1.6.txt",
+            "--aux",
+            "target/burnlp/experiment/ewt-pseudoamr.txt",
+        ],
+    },
+    ResultSuite {
+        task: "mls-nmt",
+        setup: &[],
+        args: &[
             "--src-lang",
             "de",
             "--tgt-lang",
@@ -137,36 +171,38 @@ pub const RESULT_SUITES: &[(&str, &[&str])] = &[
             "--minutes",
             "25",
         ],
-    ),
+    },
 ];
 
 /// Runs the evaluation suites (all, or those named in `only`), one after another.
 fn results(only: &[String]) -> Result<()> {
-    let suites: Vec<_> = RESULT_SUITES
+    let suites: Vec<&ResultSuite> = RESULT_SUITES
         .iter()
-        .filter(|(task, _)| only.is_empty() || only.iter().any(|o| o == task))
+        .filter(|s| only.is_empty() || only.iter().any(|o| o == s.task))
         .collect();
     if suites.is_empty() {
-        let names: Vec<&str> = RESULT_SUITES.iter().map(|(t, _)| *t).collect();
+        let names: Vec<&str> = RESULT_SUITES.iter().map(|s| s.task).collect();
         bail!("no suite matches {only:?}; suites: {}", names.join(", "));
     }
-    for (task, args) in suites {
-        let report = format!("docs/results/{task}.md");
-        let mut command = vec![
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            task,
-            "--",
-            "experiment",
-        ];
-        command.extend_from_slice(args);
-        command.extend(["--out", report.as_str()]);
+    std::fs::create_dir_all(root().join("target/burnlp/experiment"))?;
+    for suite in suites {
+        let report = format!("docs/results/{}.md", suite.task);
         let started = Instant::now();
-        run(&cargo(), &command)?;
+        let binary = ["run", "--release", "--quiet", "-p", suite.task, "--"];
+        for setup in suite.setup {
+            run(&cargo(), &[&binary[..], setup].concat())?;
+        }
+        let experiment = [
+            &binary[..],
+            &["experiment"],
+            suite.args,
+            &["--out", report.as_str()],
+        ]
+        .concat();
+        run(&cargo(), &experiment)?;
         eprintln!(
-            "results: {task} written to {report} in {:.0} s",
+            "results: {} written to {report} in {:.0} s",
+            suite.task,
             started.elapsed().as_secs_f64()
         );
     }

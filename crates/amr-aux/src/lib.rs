@@ -6,11 +6,17 @@
 //! - [`smatch`]: Smatch (Cai & Knight 2013) with the reference tool's hill climbing, plus an
 //!   optional branch-and-bound refinement that proves (or finds) the best variable mapping;
 //! - [`linearize`]: SPRING's DFS linearisation with pointer tokens, strict and lenient restoration;
-//! - [`fine`]: the fine-grained scores of Damonte et al. (2017) that ATP reports.
+//! - [`fine`]: the fine-grained scores of Damonte et al. (2017) that ATP reports;
+//! - [`amrize`]: PseudoAMR graphs from dependency trees (CoNLL-U) and SRL annotations;
+//! - [`parser`]: the seq2seq parser with single, multitask and intermediate-task training;
+//! - [`demo_data`]: generated sentences with their AMRs for the parser demo and tests.
 
+pub mod amrize;
+pub mod demo_data;
 pub mod fine;
 mod hash;
 pub mod linearize;
+pub mod parser;
 pub mod penman;
 pub mod smatch;
 pub mod triples;

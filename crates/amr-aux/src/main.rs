@@ -11,6 +11,8 @@ use amr_aux::{Amr, Flavor};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod parser_cli;
+
 /// AMR tools for ATP: Smatch scoring and Penman reading/writing.
 #[derive(Parser)]
 #[command(version, about)]
@@ -26,11 +28,66 @@ enum Command {
     /// Penman file utilities.
     #[command(subcommand)]
     Penman(PenmanCommand),
-    /// Score the embedded sample (4 AMR pairs) and compare with its known Smatch.
+    /// Score the embedded sample (4 AMR pairs) and compare with its known Smatch, then train a
+    /// tiny parser on generated sentences and report its test Smatch (a second row).
     Demo(DemoArgs),
+    /// Train a seq2seq AMR parser (single-task, multitask, or intermediate PseudoAMR then AMR).
+    Train(parser_cli::TrainArgs),
+    /// Parse sentences into AMR graphs with a trained parser (optionally scoring against gold).
+    Parse(parser_cli::ParseArgs),
+    /// Train with and without intermediate PseudoAMR training and write a Smatch report.
+    Experiment(parser_cli::ExperimentArgs),
     /// SPRING linearisation: one token sequence per line for each graph of an AMR file, or
     /// (`--reverse`) Penman graphs from a file of token sequences.
     Linearize(LinearizeArgs),
+    /// PseudoAMR: dependency trees (CoNLL-U) or SRL columns as AMR-like graphs in Penman.
+    Amrize(AmrizeArgs),
+}
+
+/// The annotation that `amrize` reads.
+#[derive(Clone, Copy, ValueEnum)]
+enum AmrizeFrom {
+    /// CoNLL-U dependency trees (10 tab-separated columns).
+    Conllu,
+    /// SRL columns: ID FORM PRED, then one BIO or bracket column per predicate.
+    Srl,
+    /// ATP's SRL lines: `[index] words ||| BIO tags`, one line per predicate.
+    SrlLines,
+}
+
+#[derive(Args)]
+struct AmrizeArgs {
+    /// The input file.
+    input: PathBuf,
+    /// Input format.
+    #[arg(long, value_enum)]
+    from: AmrizeFrom,
+    /// Output Penman file, one graph per sentence with `# ::id` and `# ::snt` (written
+    /// atomically).
+    #[arg(long)]
+    out: PathBuf,
+    /// Conversion variant. conllu: plain | lemma | pruned (default pruned: lemmas, no det and
+    /// punct, as ATP's DP data); srl: plain | reduced | reentrant | reduced-reentrant (default
+    /// reentrant, as the released ATP-SRL model).
+    #[arg(long)]
+    variant: Option<String>,
+    /// conllu: relations without their subtype (`nsubj:pass` becomes `:nsubj`, not
+    /// `:nsubj_pass`).
+    #[arg(long)]
+    strip_subtypes: bool,
+    /// srl: connect the predicates with `multi-sentence` and `:sntN` instead of `and` and `:opN`.
+    #[arg(long)]
+    multi_sentence: bool,
+    /// srl: predicates as their PRED sense (`eat.01` becomes `eat-01`) instead of their words.
+    #[arg(long)]
+    frames: bool,
+    /// Skip malformed sentences (each named in a warning, then counted) instead of failing on
+    /// the first.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Print the counts as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -138,6 +195,9 @@ struct DemoArgs {
     /// Print the result as one JSON line (for `cargo xtask demo`).
     #[arg(long)]
     json: bool,
+    /// Only the Smatch row: skip training the demo parser.
+    #[arg(long)]
+    smatch_only: bool,
 }
 
 const DEMO_GOLD: &str = include_str!("../data/demo_gold.txt");
@@ -158,7 +218,89 @@ fn run(cli: Cli) -> Result<()> {
         Command::Penman(PenmanCommand::Format { file, compact }) => format(&file, compact),
         Command::Demo(args) => demo(&args),
         Command::Linearize(args) => linearize_file(&args),
+        Command::Train(args) => parser_cli::train(&args),
+        Command::Parse(args) => parser_cli::parse(&args),
+        Command::Experiment(args) => parser_cli::experiment(&args),
+        Command::Amrize(args) => amrize(&args),
     }
+}
+
+fn amrize(args: &AmrizeArgs) -> Result<()> {
+    use amr_aux::amrize::{DepVariant, SrlRoot, SrlVariant, amrize_conllu, amrize_srl};
+    let text = amr_aux::amrize::read_input(&args.input)?;
+    let names = |all: &[&str]| all.join(", ");
+    let result = match args.from {
+        AmrizeFrom::Conllu => {
+            if args.multi_sentence || args.frames {
+                bail!("--multi-sentence and --frames apply to --from srl");
+            }
+            let name = args.variant.as_deref().unwrap_or("pruned");
+            let all: Vec<&str> = DepVariant::ALL.iter().map(|(_, n)| *n).collect();
+            let variant = DepVariant::from_name(name).with_context(|| {
+                format!("unknown conllu variant `{name}` (one of {})", names(&all))
+            })?;
+            let mut options = variant.options();
+            options.strip_subtypes = args.strip_subtypes;
+            amrize_conllu(&text, &args.input, &options, args.skip_invalid)?
+        }
+        AmrizeFrom::Srl | AmrizeFrom::SrlLines => {
+            if args.strip_subtypes {
+                bail!("--strip-subtypes applies to --from conllu");
+            }
+            let name = args.variant.as_deref().unwrap_or("reentrant");
+            let all: Vec<&str> = SrlVariant::ALL.iter().map(|(_, n)| *n).collect();
+            let variant = SrlVariant::from_name(name).with_context(|| {
+                format!("unknown srl variant `{name}` (one of {})", names(&all))
+            })?;
+            let mut options = variant.options();
+            options.frames = args.frames;
+            if args.multi_sentence {
+                options.root = SrlRoot::MultiSentence;
+            }
+            let lines = matches!(args.from, AmrizeFrom::SrlLines);
+            amrize_srl(&text, &args.input, &options, lines, args.skip_invalid)?
+        }
+    };
+    for skipped in &result.skipped {
+        eprintln!("warning: skipped {skipped}");
+    }
+    burnlp_core::data::write_atomic(&args.out, write_amrs(&result.graphs).as_bytes())
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    let graphs = result.graphs.len();
+    let (nodes, edges) = (result.nodes(), result.edges());
+    let avg = |n: usize| n as f64 / graphs.max(1) as f64;
+    if args.json {
+        let row = serde_json::json!({
+            "input": args.input, "out": args.out, "sentences": graphs + result.skipped.len(),
+            "graphs": graphs, "nodes": nodes, "edges": edges, "avg_nodes": avg(nodes),
+            "avg_edges": avg(edges), "skipped": result.skipped.len(),
+            "multiword_tokens": result.multiword_tokens, "empty_nodes": result.empty_nodes,
+        });
+        println!("{row}");
+    } else {
+        println!(
+            "{}: {} sentences -> {graphs} graphs, {nodes} nodes, {edges} edges \
+             ({:.2} nodes, {:.2} edges per graph) in {}",
+            args.input.display(),
+            graphs + result.skipped.len(),
+            avg(nodes),
+            avg(edges),
+            args.out.display()
+        );
+        if result.multiword_tokens + result.empty_nodes > 0 {
+            println!(
+                "not converted: {} multiword-token lines (their words are nodes), {} empty nodes",
+                result.multiword_tokens, result.empty_nodes
+            );
+        }
+    }
+    if !result.skipped.is_empty() {
+        eprintln!(
+            "warning: {} invalid sentences skipped",
+            result.skipped.len()
+        );
+    }
+    Ok(())
 }
 
 fn linearize_file(args: &LinearizeArgs) -> Result<()> {
@@ -346,6 +488,18 @@ fn demo(args: &DemoArgs) -> Result<()> {
     }
     if (f1 - target).abs() > 1e-9 {
         bail!("demo Smatch {f1:.6} differs from the expected {target:.6}");
+    }
+    if !args.smatch_only {
+        let row = parser_cli::demo_row(&args.out)?;
+        if args.json {
+            println!("{row}");
+        } else {
+            let score = row["score"].as_f64().unwrap_or(f64::NAN);
+            let target = parser_cli::DEMO_PARSER_TARGET;
+            println!(
+                "amr-aux parser on generated sentences: Smatch F1 {score:.4} (target {target})"
+            );
+        }
     }
     Ok(())
 }

@@ -143,7 +143,11 @@ fn penman_format_round_trips() {
 #[test]
 fn demo_reaches_its_target_and_writes_results() {
     let dir = tempfile::tempdir().unwrap();
-    let row = json_output(amr_aux().args(["demo", "--json", "--out"]).arg(dir.path()));
+    let row = json_output(
+        amr_aux()
+            .args(["demo", "--json", "--smatch-only", "--out"])
+            .arg(dir.path()),
+    );
     assert_eq!(row["task"].as_str(), Some("amr-aux"));
     assert_eq!(row["metric"].as_str(), Some("smatch_f1"));
     assert!((row["score"].as_f64().unwrap() - 94.0 / 110.0).abs() < 1e-12);

@@ -1,0 +1,695 @@
+//! Semantic role labelling as PseudoAMR (ATP's `generate_amrized_srl.py`).
+//!
+//! # Input: SRL columns
+//!
+//! The CoNLL-2005/2012 layout with an ID column: sentences separated by blank lines,
+//! `# key = value` comments before the words (`sent_id` gives the graph id, `text` the
+//! `# ::snt`; without `text` the words joined by spaces are used), one word per line with
+//! whitespace-separated columns
+//!
+//! ```text
+//! ID  FORM  PRED  ARG_1 … ARG_k
+//! ```
+//!
+//! - ID counts 1, 2, … within the sentence;
+//! - PRED is the predicate's sense (`eat.01`, `eat-01`) or lemma on predicate rows and `-` (or
+//!   `_`) elsewhere;
+//! - there is one argument column per predicate row, the j-th column belonging to the j-th
+//!   predicate in sentence order, and every row has 3 + k columns;
+//! - an argument column is either BIO (`B-ARG0`, `I-ARG0`, `O`, as ATP's CoNLL-2012 data) or
+//!   CoNLL-2005 brackets (`(A0*`, `*`, `*)`, `(V*)`) — a column with a `*` is read as brackets.
+//!   CoNLL-2005 labels are renamed to the CoNLL-2012 ones (`A0` → `ARG0`, `AM-TMP` →
+//!   `ARGM-TMP`, `R-A1` → `R-ARG1`, `C-A1` → `C-ARG1`, `AA` → `ARGA`);
+//! - each argument column has exactly one `V` span, the predicate.
+//!
+//! ```text
+//! # sent_id = cat-1
+//! 1 The   -       B-ARG0  O
+//! 2 cat   -       I-ARG0  O
+//! 3 wants want.01 B-V     O
+//! 4 to    -       B-ARG1  O
+//! 5 eat   eat.01  I-ARG1  B-V
+//! 6 fish  -       I-ARG1  B-ARG1
+//! ```
+//!
+//! # Input: ATP's line format
+//!
+//! [`parse_srl_lines`] reads the CoNLL-2012 data as ATP's `generate_amrized_srl.py` does: one
+//! line per predicate, `[predicate index] words ||| BIO tags`
+//! (`3 The cat ate fish ||| B-ARG0 I-ARG0 B-V B-ARG1`), the optional leading index being
+//! dropped; consecutive lines with the same words are one sentence. There is no PRED column:
+//! a frame's sense is its `V` words.
+//!
+//! # Output
+//!
+//! A root `and` with `:op1 … :opN` to the predicates (or `multi-sentence` with `:snt1 …`,
+//! [`SrlRoot`]); a predicate's concept is its `V` span (or its sense with
+//! [`SrlOptions::frames`]); its arguments follow sorted by label (stably), each a node whose
+//! concept is the argument's words joined by `_` (a Penman concept is one symbol; ATP writes
+//! the words separated by spaces, which Penman readers do not accept). With
+//! [`SrlVariant::Reentrant`] a span (start, end) is one node however many predicates take it
+//! as an argument (or have it as their `V`), so shared arguments become re-entrancies:
+//!
+//! ```text
+//! (a / and
+//!       :op1 (w / wants
+//!             :ARG0 (t / The_cat)
+//!             :ARG1 (t2 / to_eat_fish))
+//!       :op2 (e / eat
+//!             :ARG1 (f / fish)))
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{Problem, PseudoGraph, RecordError, concept_symbol};
+use crate::penman::Amr;
+
+/// One sentence with its predicate-argument structures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrlSentence {
+    /// `# sent_id = …` (or `<file stem>.<n>`).
+    pub id: String,
+    /// `# text = …`.
+    pub text: Option<String>,
+    /// 1-based line of the sentence's first line.
+    pub line: usize,
+    /// The words.
+    pub words: Vec<String>,
+    /// One frame per predicate, in sentence order.
+    pub frames: Vec<SrlFrame>,
+}
+
+/// A predicate and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrlFrame {
+    /// The predicate row (0-based word index).
+    pub predicate: usize,
+    /// The PRED column (`eat.01`).
+    pub sense: String,
+    /// The labelled spans of the frame's column in sentence order, the `V` span included.
+    pub arguments: Vec<SrlArgument>,
+}
+
+/// A labelled span of words `start..end` (0-based, end exclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrlArgument {
+    /// The label (`ARG0`, `ARGM-TMP`, `V`, …).
+    pub role: String,
+    /// First word.
+    pub start: usize,
+    /// One past the last word.
+    pub end: usize,
+}
+
+impl SrlFrame {
+    /// The `V` span (the reader guarantees exactly one).
+    pub fn verb(&self) -> Option<&SrlArgument> {
+        self.arguments.iter().find(|a| a.role == "V")
+    }
+}
+
+impl SrlSentence {
+    /// The `# text` comment, or the words joined by spaces.
+    pub fn sentence_text(&self) -> String {
+        self.text.clone().unwrap_or_else(|| self.words.join(" "))
+    }
+}
+
+/// The root that connects the predicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SrlRoot {
+    /// `and` with `:op1 … :opN` (ATP's default).
+    And,
+    /// `multi-sentence` with `:snt1 … :sntN`.
+    MultiSentence,
+}
+
+/// The SRL variants of ATP's configs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SrlVariant {
+    /// Arguments as full spans, one node per argument (`srl_trival_linerization`).
+    Plain,
+    /// Arguments reduced to their head word (the predicate they contain, else
+    /// [`argument_head`]; `srl_arg_reduction`).
+    Reduced,
+    /// Full spans, identical spans shared as re-entrancies (`srl_reen_and_plain`, the
+    /// released ATP-SRL model).
+    Reentrant,
+    /// Head words, shared as re-entrancies: an argument whose head is another predicate's
+    /// verb points to that predicate's node.
+    ReducedReentrant,
+}
+
+impl SrlVariant {
+    /// All variants with their CLI names.
+    pub const ALL: [(SrlVariant, &'static str); 4] = [
+        (SrlVariant::Plain, "plain"),
+        (SrlVariant::Reduced, "reduced"),
+        (SrlVariant::Reentrant, "reentrant"),
+        (SrlVariant::ReducedReentrant, "reduced-reentrant"),
+    ];
+
+    /// The variant named `name` (`plain`, `reduced`, `reentrant`, `reduced-reentrant`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(v, _)| *v)
+    }
+
+    /// The conversion options of the variant (root `and`, predicates as their `V` words).
+    pub fn options(self) -> SrlOptions {
+        SrlOptions {
+            reduce_arguments: matches!(self, SrlVariant::Reduced | SrlVariant::ReducedReentrant),
+            reentrancy: matches!(self, SrlVariant::Reentrant | SrlVariant::ReducedReentrant),
+            root: SrlRoot::And,
+            frames: false,
+        }
+    }
+}
+
+/// How SRL structures become a graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SrlOptions {
+    /// Arguments are their head word instead of the whole span (see [`argument_head`]).
+    pub reduce_arguments: bool,
+    /// One node per distinct span (re-entrancies) instead of one per argument.
+    pub reentrancy: bool,
+    /// The root concept and its roles.
+    pub root: SrlRoot,
+    /// Predicates are their sense from the PRED column with `.` written `-` (`eat.01` →
+    /// `eat-01`, as AMR frames) instead of their `V` words.
+    pub frames: bool,
+}
+
+/// The options of [`SrlVariant::Reentrant`], the released ATP-SRL setting.
+impl Default for SrlOptions {
+    fn default() -> Self {
+        SrlVariant::Reentrant.options()
+    }
+}
+
+/// Words that end the head-bearing part of an argument span when they occur after its first
+/// word: prepositions, complementisers, relative pronouns and punctuation.
+const HEAD_BOUNDARIES: &[&str] = &[
+    "of", "in", "on", "at", "for", "with", "by", "from", "to", "into", "about", "as", "than",
+    "that", "which", "who", "whom", "whose", "where", "when", "while", "because", "if", "although",
+    "since", "after", "before", "like", "through", "over", "under", "between", "during", "without",
+    "against", ",", ";", ":", "--", "-LRB-", "(", "\"",
+];
+
+/// The head word of the span `start..end`: the last word before the first preposition,
+/// complementiser, relative pronoun or punctuation mark that follows the first word (English
+/// phrases are head-final before their post-modifiers): `the cat on the mat` → `cat`,
+/// `to eat fish` → `fish`, `that he left` → `left`, `in the morning` → `morning`.
+///
+/// ATP reduces arguments with a syntactic analysis that its release does not include; this
+/// rule needs no parser (a deviation, see the README). [`srl_to_amr`] applies it only to spans
+/// that contain no other predicate: a span containing predicates is reduced to the leftmost
+/// one's `V` span (`to eat fish` → `eat` when `eat` is a predicate), as clauses are headed by
+/// their verb.
+///
+/// # Panics
+/// If `start..end` is empty or not a range of `words`.
+pub fn argument_head(words: &[String], start: usize, end: usize) -> usize {
+    assert!(
+        start < end && end <= words.len(),
+        "invalid span {start}..{end}"
+    );
+    let cut = (start + 1..end)
+        .find(|&i| HEAD_BOUNDARIES.contains(&words[i].to_lowercase().as_str()))
+        .unwrap_or(end);
+    cut - 1
+}
+
+/// The PseudoAMR graph of a sentence's SRL structures (see the module documentation). A
+/// sentence without predicates is the root alone; a frame without a `V` span (which the readers
+/// never produce) is left out.
+pub fn srl_to_amr(sentence: &SrlSentence, options: &SrlOptions) -> Amr {
+    let words = &sentence.words;
+    let span_concept = |start: usize, end: usize| {
+        let symbols: Vec<String> = words[start..end]
+            .iter()
+            .map(|w| concept_symbol(w))
+            .collect();
+        symbols.join("_")
+    };
+    let mut graph = PseudoGraph::default();
+    let (root_concept, op) = match options.root {
+        SrlRoot::And => ("and", "op"),
+        SrlRoot::MultiSentence => ("multi-sentence", "snt"),
+    };
+    let root = graph.add_node(root_concept.into());
+    let mut verbs: Vec<(usize, usize)> = sentence
+        .frames
+        .iter()
+        .filter_map(SrlFrame::verb)
+        .map(|v| (v.start, v.end))
+        .collect();
+    verbs.sort_unstable();
+    let mut shared: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut predicates = Vec::new();
+    for frame in &sentence.frames {
+        let Some(verb) = frame.verb() else { continue };
+        let key = (verb.start, verb.end);
+        let concept = if options.frames {
+            concept_symbol(&frame.sense.replace('.', "-"))
+        } else {
+            span_concept(verb.start, verb.end)
+        };
+        let node = match shared.get(&key) {
+            Some(&node) if options.reentrancy => node,
+            _ => graph.add_node(concept),
+        };
+        shared.entry(key).or_insert(node);
+        predicates.push((frame, node));
+    }
+    for (i, (frame, node)) in predicates.iter().enumerate() {
+        graph.add_edge(root, format!("{op}{}", i + 1), *node);
+        let mut arguments: Vec<&SrlArgument> =
+            frame.arguments.iter().filter(|a| a.role != "V").collect();
+        arguments.sort_by(|a, b| a.role.cmp(&b.role));
+        let own = frame.verb().map(|v| (v.start, v.end));
+        for argument in arguments {
+            let (start, end) = if options.reduce_arguments {
+                let inner = verbs.iter().copied().find(|&(s, e)| {
+                    argument.start <= s && e <= argument.end && Some((s, e)) != own
+                });
+                inner.unwrap_or_else(|| {
+                    let head = argument_head(words, argument.start, argument.end);
+                    (head, head + 1)
+                })
+            } else {
+                (argument.start, argument.end)
+            };
+            let target = match shared.get(&(start, end)) {
+                Some(&n) if options.reentrancy => n,
+                _ => {
+                    let n = graph.add_node(span_concept(start, end));
+                    shared.entry((start, end)).or_insert(n);
+                    n
+                }
+            };
+            graph.add_edge(*node, concept_symbol(&argument.role), target);
+        }
+    }
+    graph.into_amr(root, &sentence.id, &sentence.sentence_text())
+}
+
+/// CoNLL-2005 labels as CoNLL-2012 ones (`A0` → `ARG0`, `AM-LOC` → `ARGM-LOC`, `R-A0` →
+/// `R-ARG0`); other labels unchanged.
+fn normalize_label(label: &str) -> String {
+    for prefix in ["R-", "C-"] {
+        if let Some(rest) = label.strip_prefix(prefix) {
+            return format!("{prefix}{}", normalize_label(rest));
+        }
+    }
+    if let Some(rest) = label.strip_prefix("AM-") {
+        return format!("ARGM-{rest}");
+    }
+    match label.strip_prefix('A') {
+        Some(rest)
+            if rest == "A" || (!rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())) =>
+        {
+            format!("ARG{rest}")
+        }
+        _ => label.to_string(),
+    }
+}
+
+/// Parses SRL column text into one result per sentence, in file order; `path` names the input
+/// in errors, and a sentence without `# sent_id` gets the id `<file stem>.<n>` (n from 1).
+///
+/// A malformed sentence gives a [`RecordError`] at the first problem; the following sentences
+/// are still read. Comment lines not followed by any word line are ignored.
+pub fn parse_srl(text: &str, path: &Path) -> Vec<Result<SrlSentence, RecordError>> {
+    let stem = path.file_stem().map_or_else(
+        || "sentence".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let mut out = Vec::new();
+    let mut block: Vec<(usize, &str)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            if block.iter().any(|(_, l)| !l.starts_with('#')) {
+                out.push(parse_sentence(&block, path, &stem, out.len() + 1));
+                block.clear();
+            }
+        } else {
+            block.push((i + 1, line));
+        }
+    }
+    if block.iter().any(|(_, l)| !l.starts_with('#')) {
+        out.push(parse_sentence(&block, path, &stem, out.len() + 1));
+    }
+    out
+}
+
+/// Parses ATP's line format (`[index] words ||| tags`, see the module documentation) into one
+/// result per sentence; a sentence with a malformed line is one [`RecordError`] at that line.
+/// Sentences get the ids `<file stem>.<n>` (n from 1).
+pub fn parse_srl_lines(text: &str, path: &Path) -> Vec<Result<SrlSentence, RecordError>> {
+    let stem = path.file_stem().map_or_else(
+        || "sentence".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    // (line, words, frame or problem) per non-blank line.
+    let mut lines: Vec<(usize, Vec<String>, Located<SrlFrame>)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_no = i + 1;
+        let Some((left, right)) = line.split_once("|||") else {
+            lines.push((line_no, Vec::new(), Err((line_no, Problem::NoSeparator))));
+            continue;
+        };
+        let mut words: Vec<&str> = left.split_whitespace().collect();
+        let tags: Vec<&str> = right.split_whitespace().collect();
+        if words.len() == tags.len() + 1 && words[0].parse::<usize>().is_ok() {
+            words.remove(0);
+        }
+        let words: Vec<String> = words.into_iter().map(str::to_string).collect();
+        if words.len() != tags.len() || words.is_empty() {
+            let problem = Problem::ColumnCount {
+                expected: words.len(),
+                found: tags.len(),
+            };
+            lines.push((line_no, words, Err((line_no, problem))));
+            continue;
+        }
+        let cells: Vec<(usize, &str)> = tags.iter().map(|t| (line_no, *t)).collect();
+        let frame = read_bio(&cells, 1).and_then(|arguments| {
+            let verbs: Vec<(usize, usize)> = arguments
+                .iter()
+                .filter(|a| a.role == "V")
+                .map(|a| (a.start, a.end))
+                .collect();
+            match *verbs.as_slice() {
+                [(start, end)] => Ok(SrlFrame {
+                    predicate: start,
+                    sense: words[start..end].join("_"),
+                    arguments,
+                }),
+                _ => Err((
+                    line_no,
+                    Problem::VerbSpans {
+                        column: 1,
+                        found: verbs.len(),
+                    },
+                )),
+            }
+        });
+        lines.push((line_no, words, frame));
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let mut j = i + 1;
+        while j < lines.len() && !lines[i].1.is_empty() && lines[j].1 == lines[i].1 {
+            j += 1;
+        }
+        let id = format!("{stem}.{}", out.len() + 1);
+        let group = &lines[i..j];
+        let frames: Result<Vec<SrlFrame>, RecordError> = group
+            .iter()
+            .map(|(_, _, frame)| {
+                frame.clone().map_err(|(line, problem)| RecordError {
+                    path: path.to_path_buf(),
+                    line,
+                    sentence: Some(id.clone()),
+                    problem,
+                })
+            })
+            .collect();
+        out.push(frames.map(|frames| SrlSentence {
+            id,
+            text: None,
+            line: group[0].0,
+            words: group[0].1.clone(),
+            frames,
+        }));
+        i = j;
+    }
+    out
+}
+
+/// A result whose error carries the line of the problem.
+type Located<T> = Result<T, (usize, Problem)>;
+
+/// A span being read from one argument column.
+struct OpenSpan {
+    role: String,
+    start: usize,
+}
+
+fn parse_sentence(
+    lines: &[(usize, &str)],
+    path: &Path,
+    stem: &str,
+    index: usize,
+) -> Result<SrlSentence, RecordError> {
+    let mut id = None;
+    let mut text = None;
+    for (_, line) in lines {
+        if let Some((key, value)) = line.strip_prefix('#').and_then(|c| c.split_once('=')) {
+            match key.trim() {
+                "sent_id" => id = Some(value.trim().to_string()),
+                "text" => text = Some(value.trim().to_string()),
+                _ => {}
+            }
+        }
+    }
+    let error = |line: usize, problem| RecordError {
+        path: path.to_path_buf(),
+        line,
+        sentence: id.clone(),
+        problem,
+    };
+    let rows: Vec<(usize, Vec<&str>)> = lines
+        .iter()
+        .filter(|(_, l)| !l.starts_with('#'))
+        .map(|(n, l)| (*n, l.split_whitespace().collect()))
+        .collect();
+    let columns = rows[0].1.len();
+    for (line, row) in &rows {
+        if row.len() != columns || row.len() < 3 {
+            let problem = Problem::ColumnCount {
+                expected: columns.max(3),
+                found: row.len(),
+            };
+            return Err(error(*line, problem));
+        }
+    }
+    let mut words = Vec::new();
+    let mut predicates = Vec::new();
+    for (i, (line, row)) in rows.iter().enumerate() {
+        if row[0].parse::<usize>().ok() != Some(i + 1) {
+            let problem = match row[0].parse::<usize>() {
+                Ok(found) => Problem::IdSequence {
+                    expected: i + 1,
+                    found,
+                },
+                Err(_) => Problem::BadId(row[0].to_string()),
+            };
+            return Err(error(*line, problem));
+        }
+        words.push(row[1].to_string());
+        if row[2] != "-" && row[2] != "_" {
+            predicates.push((i, row[2].to_string(), *line));
+        }
+    }
+    let k = columns - 3;
+    if predicates.len() != k {
+        let problem = Problem::PredicateCount {
+            predicates: predicates.len(),
+            columns: k,
+        };
+        return Err(error(rows[0].0, problem));
+    }
+    let mut frames = Vec::new();
+    for (j, (predicate, sense, predicate_line)) in predicates.into_iter().enumerate() {
+        let column = j + 1;
+        let cells: Vec<(usize, &str)> = rows.iter().map(|(l, r)| (*l, r[3 + j])).collect();
+        let arguments = if cells.iter().any(|(_, c)| c.contains('*')) {
+            read_brackets(&cells, column).map_err(|(l, p)| error(l, p))?
+        } else {
+            read_bio(&cells, column).map_err(|(l, p)| error(l, p))?
+        };
+        let verbs = arguments.iter().filter(|a| a.role == "V").count();
+        if verbs != 1 {
+            return Err(error(
+                predicate_line,
+                Problem::VerbSpans {
+                    column,
+                    found: verbs,
+                },
+            ));
+        }
+        frames.push(SrlFrame {
+            predicate,
+            sense,
+            arguments,
+        });
+    }
+    Ok(SrlSentence {
+        id: id.clone().unwrap_or_else(|| format!("{stem}.{index}")),
+        text,
+        line: lines[0].0,
+        words,
+        frames,
+    })
+}
+
+fn close(open: &mut Option<OpenSpan>, end: usize, out: &mut Vec<SrlArgument>) {
+    if let Some(span) = open.take() {
+        out.push(SrlArgument {
+            role: span.role,
+            start: span.start,
+            end,
+        });
+    }
+}
+
+fn read_bio(cells: &[(usize, &str)], column: usize) -> Located<Vec<SrlArgument>> {
+    let mut out = Vec::new();
+    let mut open: Option<OpenSpan> = None;
+    for (i, &(line, tag)) in cells.iter().enumerate() {
+        if tag == "O" {
+            close(&mut open, i, &mut out);
+        } else if let Some(label) = tag.strip_prefix("B-").filter(|l| !l.is_empty()) {
+            close(&mut open, i, &mut out);
+            open = Some(OpenSpan {
+                role: normalize_label(label),
+                start: i,
+            });
+        } else if let Some(label) = tag.strip_prefix("I-").filter(|l| !l.is_empty()) {
+            if open
+                .as_ref()
+                .is_none_or(|s| s.role != normalize_label(label))
+            {
+                let tag = tag.to_string();
+                return Err((line, Problem::BrokenSpan { tag, column }));
+            }
+        } else {
+            let tag = tag.to_string();
+            return Err((line, Problem::BadTag { tag, column }));
+        }
+    }
+    close(&mut open, cells.len(), &mut out);
+    Ok(out)
+}
+
+fn read_brackets(cells: &[(usize, &str)], column: usize) -> Located<Vec<SrlArgument>> {
+    let mut out = Vec::new();
+    let mut open: Option<OpenSpan> = None;
+    for (i, &(line, tag)) in cells.iter().enumerate() {
+        let bad = || {
+            let tag = tag.to_string();
+            (line, Problem::BadTag { tag, column })
+        };
+        let broken = || {
+            let tag = tag.to_string();
+            (line, Problem::BrokenSpan { tag, column })
+        };
+        let (before, after) = tag.split_once('*').ok_or_else(bad)?;
+        if let Some(label) = before.strip_prefix('(') {
+            if label.is_empty() || label.contains(['(', ')', '*']) {
+                return Err(bad());
+            }
+            if open.is_some() {
+                return Err(broken());
+            }
+            open = Some(OpenSpan {
+                role: normalize_label(label),
+                start: i,
+            });
+        } else if !before.is_empty() {
+            return Err(bad());
+        }
+        match after {
+            "" => {}
+            ")" => {
+                if open.is_none() {
+                    return Err(broken());
+                }
+                close(&mut open, i + 1, &mut out);
+            }
+            _ => return Err(bad()),
+        }
+    }
+    if let Some(span) = open {
+        let (line, _) = cells[span.start];
+        return Err((
+            line,
+            Problem::UnclosedSpan {
+                label: span.role,
+                column,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn head_rule() {
+        let w = words("the cat on the mat that he left to eat fish in the morning");
+        assert_eq!(w[argument_head(&w, 0, 5)], "cat");
+        assert_eq!(w[argument_head(&w, 5, 8)], "left");
+        assert_eq!(w[argument_head(&w, 8, 11)], "fish");
+        assert_eq!(w[argument_head(&w, 11, 14)], "morning");
+        assert_eq!(argument_head(&w, 3, 4), 3);
+    }
+
+    #[test]
+    fn conll2005_labels() {
+        assert_eq!(normalize_label("A0"), "ARG0");
+        assert_eq!(normalize_label("AM-TMP"), "ARGM-TMP");
+        assert_eq!(normalize_label("R-A1"), "R-ARG1");
+        assert_eq!(normalize_label("C-AM-LOC"), "C-ARGM-LOC");
+        assert_eq!(normalize_label("AA"), "ARGA");
+        assert_eq!(normalize_label("ARG1"), "ARG1");
+        assert_eq!(normalize_label("V"), "V");
+    }
+
+    #[test]
+    fn bio_and_brackets_give_the_same_spans() {
+        let cells = |tags: &[&'static str]| -> Vec<(usize, &'static str)> {
+            tags.iter().enumerate().map(|(i, t)| (i + 1, *t)).collect()
+        };
+        let bio = read_bio(&cells(&["B-ARG0", "I-ARG0", "B-V", "O", "B-ARG1"]), 1).unwrap();
+        let brackets = read_brackets(&cells(&["(A0*", "*)", "(V*)", "*", "(A1*)"]), 1).unwrap();
+        assert_eq!(bio, brackets);
+        assert_eq!(
+            bio[0],
+            SrlArgument {
+                role: "ARG0".into(),
+                start: 0,
+                end: 2
+            }
+        );
+        assert_eq!(bio.len(), 3);
+        assert!(matches!(
+            read_bio(&cells(&["O", "I-ARG0"]), 2),
+            Err((2, Problem::BrokenSpan { column: 2, .. }))
+        ));
+        assert!(matches!(
+            read_brackets(&cells(&["(A0*", "*"]), 1),
+            Err((1, Problem::UnclosedSpan { .. }))
+        ));
+        assert!(matches!(
+            read_brackets(&cells(&["*)"]), 1),
+            Err((1, Problem::BrokenSpan { .. }))
+        ));
+        assert!(matches!(
+            read_brackets(&cells(&["(A0"]), 1),
+            Err((1, Problem::BadTag { .. }))
+        ));
+    }
+}
