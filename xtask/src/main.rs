@@ -103,8 +103,10 @@ pub struct ResultSuite {
     pub task: &'static str,
     /// Commands run first (e.g. data preparation).
     pub setup: &'static [&'static [&'static str]],
-    /// Arguments of `experiment` besides `--out`.
+    /// Arguments of `experiment` besides the report's path.
     pub args: &'static [&'static str],
+    /// The `experiment` option naming the Markdown report.
+    pub report_flag: &'static str,
 }
 
 /// Evaluation suites, with the arguments of the committed reports (bounded so that each runs in
@@ -121,11 +123,26 @@ pub const RESULT_SUITES: &[ResultSuite] = &[
             "--eval-episodes",
             "40",
         ],
+        report_flag: "--out",
     },
     ResultSuite {
         task: "peft-moe",
         setup: &[],
         args: &[],
+        report_flag: "--out",
+    },
+    ResultSuite {
+        task: "docre-gain",
+        setup: &[],
+        args: &[
+            "--data",
+            "../shared/datasets/docred",
+            "--encoder",
+            "../shared/models/all-minilm-l6-v2",
+            "--out",
+            "target/burnlp/experiment/docre-gain",
+        ],
+        report_flag: "--report",
     },
     ResultSuite {
         task: "amr-aux",
@@ -143,6 +160,7 @@ pub const RESULT_SUITES: &[ResultSuite] = &[
             "--aux",
             "target/burnlp/experiment/ewt-pseudoamr.txt",
         ],
+        report_flag: "--out",
     },
     ResultSuite {
         task: "mls-nmt",
@@ -171,6 +189,7 @@ pub const RESULT_SUITES: &[ResultSuite] = &[
             "--minutes",
             "25",
         ],
+        report_flag: "--out",
     },
 ];
 
@@ -196,7 +215,7 @@ fn results(only: &[String]) -> Result<()> {
             &binary[..],
             &["experiment"],
             suite.args,
-            &["--out", report.as_str()],
+            &[suite.report_flag, report.as_str()],
         ]
         .concat();
         run(&cargo(), &experiment)?;

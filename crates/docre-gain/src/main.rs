@@ -1,6 +1,8 @@
 //! `docre-gain`: train GAIN, predict relations, score predictions with the official DocRED
-//! scorer, validate and split DocRED files, and run the synthetic demo.
+//! scorer, validate and split DocRED files, run the synthetic demo and the experiment on the
+//! shared DocRED sample.
 
+mod experiment;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +33,9 @@ enum Command {
     Split(run::SplitArgs),
     /// Train and evaluate a tiny GAIN on embedded synthetic documents.
     Demo(run::DemoArgs),
+    /// Split the shared DocRED sample, train GAIN with a BERT-family encoder and the BiLSTM
+    /// baseline, score both on the dev portion and write a markdown report and JSON.
+    Experiment(experiment::ExperimentArgs),
     /// Write synthetic DocRED-format documents (the demo's generator).
     Generate(run::GenerateArgs),
     /// Score predictions (DocRED submission format) against gold documents.
@@ -109,6 +114,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Split(args) => run::split(&args),
         Command::Demo(args) => run::demo(&args),
         Command::Generate(args) => run::generate(&args),
+        Command::Experiment(args) => experiment::experiment(&args),
         Command::Eval(args) => eval(&args),
         Command::Check(args) => check(&args),
     }

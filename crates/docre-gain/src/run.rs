@@ -11,97 +11,97 @@ use burnlp_core::device::{parse_device, training_device};
 use burnlp_core::nn::bert::{Bert, BertConfig};
 use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
 use burnlp_core::train::{
-    AdamWConfig, LrSchedule, Metrics, ParamGroup, StopReason, Trainer, TrainerConfig,
+    AdamWConfig, BestEval, LrSchedule, ParamGroup, StopReason, Trainer, TrainerConfig,
     load_parameters,
 };
 use clap::Args;
 use docre_gain::graph::{DocInput, TokenScheme, prepare};
 use docre_gain::model::{EncoderConfig, Gain, GainConfig};
 use docre_gain::train::{GainTask, read_glove, score_documents};
-use docre_gain::{Document, TrainFacts, synthetic};
+use docre_gain::{Document, Prediction, TrainFacts, synthetic};
 
 #[derive(Args, Clone)]
 pub struct TrainArgs {
     /// Training documents (DocRED JSON with labels).
     #[arg(long, required_unless_present = "synthetic")]
-    train: Option<PathBuf>,
+    pub(crate) train: Option<PathBuf>,
     /// Development documents (DocRED JSON with labels): model selection and θ.
     #[arg(long, required_unless_present = "synthetic")]
-    dev: Option<PathBuf>,
+    pub(crate) dev: Option<PathBuf>,
     /// Use N synthetic training documents (and N/4 dev documents) instead of files.
     #[arg(long, conflicts_with_all = ["train", "dev"])]
-    synthetic: Option<usize>,
+    pub(crate) synthetic: Option<usize>,
     /// Encoder: a BERT-family checkpoint directory (config.json, model.safetensors,
     /// tokenizer.json), `tiny` (a small random BERT with a WordPiece vocabulary learned from the
     /// training words), `lstm` (random word embeddings of size --tiny-hidden + BiLSTM, the
     /// GloVe variant without pretrained vectors) or `glove:FILE` (GloVe text vectors + BiLSTM).
     #[arg(long, default_value = "tiny")]
-    encoder: String,
+    pub(crate) encoder: String,
     /// Relation inventory `rel2id.json`: the model's classes (default: the relations of the
     /// training labels).
     #[arg(long)]
-    rel2id: Option<PathBuf>,
+    pub(crate) rel2id: Option<PathBuf>,
     /// Run directory (model.json, tokenizer or vocabulary, checkpoints, metrics, best model).
     #[arg(long)]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     #[command(flatten)]
-    hyper: HyperArgs,
+    pub(crate) hyper: HyperArgs,
     /// Continue the newest checkpoint in the run directory.
     #[arg(long)]
-    resume: bool,
+    pub(crate) resume: bool,
 }
 
 #[derive(Args, Clone)]
 pub struct HyperArgs {
     /// Passes over the training documents.
     #[arg(long, default_value_t = 30)]
-    epochs: usize,
+    pub(crate) epochs: usize,
     /// Stop after this many optimizer steps.
     #[arg(long)]
-    max_steps: Option<usize>,
+    pub(crate) max_steps: Option<usize>,
     /// Documents per batch (5 for BERT, 32 for GloVe in the paper).
     #[arg(long, default_value_t = 5)]
-    batch_size: usize,
+    pub(crate) batch_size: usize,
     /// Learning rate of everything but a pretrained encoder.
     #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
+    pub(crate) lr: f64,
     /// Learning rate of a pretrained encoder (the paper: 0.01 × lr).
     #[arg(long, default_value_t = 1e-5)]
-    encoder_lr: f64,
+    pub(crate) encoder_lr: f64,
     /// Weight decay outside a pretrained encoder (which uses AdamW's default 0.01).
     #[arg(long, default_value_t = 1e-4)]
-    weight_decay: f64,
+    pub(crate) weight_decay: f64,
     /// Dropout (0.6 in the paper).
     #[arg(long, default_value_t = 0.6)]
-    dropout: f64,
+    pub(crate) dropout: f64,
     /// Half-cosine learning-rate decay over the run (the paper's BERT runs) instead of a
     /// constant rate.
     #[arg(long)]
-    cosine: bool,
+    pub(crate) cosine: bool,
     /// Hidden size of the `tiny` encoder.
     #[arg(long, default_value_t = 64)]
-    tiny_hidden: usize,
+    pub(crate) tiny_hidden: usize,
     /// Layers of the `tiny` encoder.
     #[arg(long, default_value_t = 2)]
-    tiny_layers: usize,
+    pub(crate) tiny_layers: usize,
     /// Entity-type and entity-id embedding sizes (20 in the paper).
     #[arg(long, default_value_t = 20)]
-    embedding_dim: usize,
+    pub(crate) embedding_dim: usize,
     /// LSTM size per direction of the GloVe encoder.
     #[arg(long, default_value_t = 256)]
-    lstm_hidden: usize,
+    pub(crate) lstm_hidden: usize,
     /// Evaluate every N steps (default: every epoch).
     #[arg(long)]
-    eval_every: Option<usize>,
+    pub(crate) eval_every: Option<usize>,
     /// Select the best model on dev Ign F1 (the reference code) instead of F1.
     #[arg(long)]
-    select_ign: bool,
+    pub(crate) select_ign: bool,
     /// Seed of initialisation, pair sampling, batch order and dropout.
     #[arg(long, default_value_t = 42)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Device: cpu, wgpu[:N] or cuda[:N].
     #[arg(long, default_value = "cpu")]
-    device: String,
+    pub(crate) device: String,
 }
 
 #[derive(Args)]
@@ -179,7 +179,7 @@ const MODEL_FILE: &str = "model.json";
 const TOKENIZER_FILE: &str = "tokenizer.json";
 const VOCAB_FILE: &str = "vocab.json";
 
-fn read_docs(path: &Path) -> Result<Vec<Document>> {
+pub(crate) fn read_docs(path: &Path) -> Result<Vec<Document>> {
     Ok(crate::load(path, None)?.0)
 }
 
@@ -408,8 +408,8 @@ fn build_model(
     Ok((model, Vocabulary::Subwords(Box::new(tokenizer)), config))
 }
 
-/// Trains and returns the best dev metrics.
-pub fn train(args: &TrainArgs) -> Result<Metrics> {
+/// Trains and returns the best dev evaluation (its step and metrics).
+pub fn train(args: &TrainArgs) -> Result<BestEval> {
     let h = &args.hyper;
     let (train_docs, dev_docs) = match args.synthetic {
         Some(n) => (
@@ -508,7 +508,7 @@ pub fn train(args: &TrainArgs) -> Result<Metrics> {
         best.step,
         args.out.join("best").display()
     );
-    Ok(best.metrics)
+    Ok(best)
 }
 
 /// A trained model, its vocabulary and config, and the dev θ of its best checkpoint.
@@ -532,25 +532,78 @@ fn load_run(dir: &Path, device: &Device) -> Result<(Gain, Vocabulary, GainConfig
     Ok((model, vocabulary, config, theta))
 }
 
+/// A trained model loaded from its run directory, with the dev θ of its best checkpoint.
+pub(crate) struct TrainedRun {
+    model: Gain,
+    vocabulary: Vocabulary,
+    config: GainConfig,
+    dev_theta: f64,
+}
+
+impl TrainedRun {
+    /// Loads the best checkpoint of the run in `dir`.
+    pub(crate) fn load(dir: &Path, device: &Device) -> Result<Self> {
+        let (model, vocabulary, config, dev_theta) = load_run(dir, device)?;
+        Ok(TrainedRun {
+            model,
+            vocabulary,
+            config,
+            dev_theta,
+        })
+    }
+
+    /// Scores `docs` (read from `origin`; labels are ignored): every candidate of the sweep,
+    /// or those with probability ≥ θ. Returns the predictions (highest score first) and the θ
+    /// applied.
+    pub(crate) fn predict(
+        &self,
+        docs: &[Document],
+        origin: &Path,
+        threshold: Threshold,
+        batch_size: usize,
+    ) -> Result<(Vec<Prediction>, Option<f64>)> {
+        let unlabelled: Vec<Document> = docs
+            .iter()
+            .map(|d| Document {
+                labels: Vec::new(),
+                ..d.clone()
+            })
+            .collect();
+        let inputs = prepare_all(&unlabelled, &self.vocabulary, &self.config, origin)?;
+        let theta = match threshold {
+            Threshold::All => None,
+            Threshold::Dev => Some(self.dev_theta),
+            Threshold::Given(theta) => Some(theta),
+        };
+        Ok((
+            score_documents(&self.model, &inputs, batch_size, theta),
+            theta,
+        ))
+    }
+}
+
+/// Which candidates [`TrainedRun::predict`] keeps.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Threshold {
+    /// Every candidate of the sweep.
+    All,
+    /// Probability ≥ the run's dev θ.
+    Dev,
+    /// Probability ≥ this θ.
+    Given(f64),
+}
+
 /// Writes predictions for `--input`.
 pub fn predict(args: &PredictArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
-    let (model, vocabulary, config, dev_theta) = load_run(&args.model, &device)?;
+    let run = TrainedRun::load(&args.model, &device)?;
     let docs = read_docs(&args.input)?;
-    let unlabelled: Vec<Document> = docs
-        .iter()
-        .map(|d| Document {
-            labels: Vec::new(),
-            ..d.clone()
-        })
-        .collect();
-    let inputs = prepare_all(&unlabelled, &vocabulary, &config, &args.input)?;
-    let theta = if args.all {
-        None
-    } else {
-        Some(args.theta.unwrap_or(dev_theta))
+    let threshold = match (args.all, args.theta) {
+        (true, _) => Threshold::All,
+        (false, Some(theta)) => Threshold::Given(theta),
+        (false, None) => Threshold::Dev,
     };
-    let predictions = score_documents(&model, &inputs, args.batch_size, theta);
+    let (predictions, theta) = run.predict(&docs, &args.input, threshold, args.batch_size)?;
     burnlp_core::data::write_json(&args.out, &predictions, false)
         .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
@@ -563,25 +616,34 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
     Ok(())
 }
 
-/// Splits a DocRED file into training and dev portions.
-pub fn split(args: &SplitArgs) -> Result<()> {
-    let docs = read_docs(&args.input)?;
-    if args.dev_docs == 0 || args.dev_docs >= docs.len() {
+/// Splits documents into a training portion and the last `dev_docs` documents for dev.
+pub(crate) fn split_documents<'a>(
+    docs: &'a [Document],
+    dev_docs: usize,
+    origin: &Path,
+) -> Result<(&'a [Document], &'a [Document])> {
+    if dev_docs == 0 || dev_docs >= docs.len() {
         bail!(
             "--dev-docs must be between 1 and {} ({} has {} documents)",
             docs.len().saturating_sub(1),
-            args.input.display(),
+            origin.display(),
             docs.len()
         );
     }
-    let cut = docs.len() - args.dev_docs;
-    burnlp_core::data::write_json(&args.train_out, &docs[..cut], false)?;
-    burnlp_core::data::write_json(&args.dev_out, &docs[cut..], false)?;
+    Ok(docs.split_at(docs.len() - dev_docs))
+}
+
+/// Splits a DocRED file into training and dev portions.
+pub fn split(args: &SplitArgs) -> Result<()> {
+    let docs = read_docs(&args.input)?;
+    let (train, dev) = split_documents(&docs, args.dev_docs, &args.input)?;
+    burnlp_core::data::write_json(&args.train_out, train, false)?;
+    burnlp_core::data::write_json(&args.dev_out, dev, false)?;
     eprintln!(
         "{} training documents in {}, {} dev documents in {}",
-        cut,
+        train.len(),
         args.train_out.display(),
-        args.dev_docs,
+        dev.len(),
         args.dev_out.display()
     );
     Ok(())
@@ -633,7 +695,7 @@ const DEMO_DOCS: usize = 300;
 
 pub fn demo(args: &DemoArgs) -> Result<()> {
     let started = Instant::now();
-    let metrics = train(&demo_args(args.out.clone(), args.seed))?;
+    let metrics = train(&demo_args(args.out.clone(), args.seed))?.metrics;
     let wall = started.elapsed().as_secs_f64();
     let dataset = format!(
         "synthetic trigger-word DocRED ({DEMO_DOCS} train / {} dev)",

@@ -192,3 +192,120 @@ fn bad_inputs_are_named_errors() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--dev-docs must be between 1 and 2"));
 }
+
+#[test]
+fn experiment_writes_report_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("data")).unwrap();
+    ok(&[
+        "generate",
+        "--docs",
+        "16",
+        "--seed",
+        "3",
+        "--out",
+        &path(d, "data/dev_sample.json"),
+    ]);
+    let report = path(d, "results/docre-gain.md");
+    ok(&[
+        "experiment",
+        "--data",
+        &path(d, "data"),
+        "--encoder",
+        "tiny",
+        "--out",
+        &path(d, "run"),
+        "--report",
+        &report,
+        "--epochs",
+        "1",
+        "--lstm-epochs",
+        "2",
+        "--dev-docs",
+        "4",
+        "--batch-size",
+        "4",
+        "--tiny-hidden",
+        "16",
+        "--word-dim",
+        "8",
+        "--lstm-hidden",
+        "8",
+        "--embedding-dim",
+        "4",
+        "--seed",
+        "7",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("results/docre-gain.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["train"]["documents"], 12);
+    assert_eq!(json["dev"]["documents"], 4);
+    assert_eq!(json["seed"], 7);
+    assert!(json["threads"].as_u64().unwrap() >= 1);
+    assert!(json["wall_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(json["paper_dev"][1]["f1"].as_f64(), Some(0.6122));
+    let results = json["results"].as_array().unwrap();
+    let variants: Vec<&str> = results
+        .iter()
+        .map(|r| r["variant"].as_str().unwrap())
+        .collect();
+    assert_eq!(variants, ["gain-bert", "gain-bilstm"]);
+    assert_eq!(results[0]["epochs"], 1);
+    assert_eq!(results[1]["epochs"], 2);
+    assert_eq!(results[1]["steps"], 6);
+    let dev_gold = json["dev"]["facts"].as_u64().unwrap();
+    assert!(dev_gold > 0);
+    for r in results {
+        for key in [
+            "precision",
+            "recall",
+            "f1",
+            "ign_f1",
+            "theta",
+            "auc",
+            "best_ign_f1",
+        ] {
+            let v = r[key].as_f64().unwrap_or_else(|| panic!("{key}: {r}"));
+            assert!((0.0..=1.0).contains(&v), "{key} = {v}");
+        }
+        // The submission at the dev θ is the sweep's best cut-off on the same documents.
+        assert!((r["f1"].as_f64().unwrap() - r["best_f1"].as_f64().unwrap()).abs() < 1e-6);
+        let run = d.join("run").join(r["variant"].as_str().unwrap());
+        for file in ["result.json", "scored.json", "best/state.json"] {
+            assert!(run.join(file).exists(), "missing {file}");
+        }
+        // The recall is the correct count over the dev facts.
+        let recall = r["correct"].as_f64().unwrap() / dev_gold as f64;
+        assert!((r["recall"].as_f64().unwrap() - recall).abs() < 1e-9);
+    }
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    for needle in [
+        "## Data",
+        "## Settings",
+        "## Results on the dev portion",
+        "## What these numbers mean",
+        "| gain-bert | `tiny` | 1 |",
+        "| gain-bilstm | `lstm` | 2 |",
+        "| GAIN-BERT-base | 61.22 | 59.14 |",
+        "| train | 12 |",
+        "| dev | 4 |",
+        "experiment --data",
+    ] {
+        assert!(
+            markdown.contains(needle),
+            "missing {needle:?} in\n{markdown}"
+        );
+    }
+    let f1 = format!("{:.2}", 100.0 * results[0]["f1"].as_f64().unwrap());
+    assert!(markdown.contains(&format!(
+        "| gain-bert | {}",
+        pct(results[0]["precision"].as_f64().unwrap())
+    )));
+    assert!(markdown.contains(&f1));
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2}", 100.0 * v)
+}
