@@ -76,7 +76,10 @@ pub const DEMO_TASKS: &[&str] = &[
     "text-cls",
     "synth-tasks",
     "docre-gain",
+    "mls-nmt",
     "fssl-span",
+    "peft-moe",
+    "math-shepherd",
     "amr-aux",
 ];
 
@@ -127,6 +130,12 @@ pub const RESULT_SUITES: &[ResultSuite] = &[
     },
     ResultSuite {
         task: "peft-moe",
+        setup: &[],
+        args: &[],
+        report_flag: "--out",
+    },
+    ResultSuite {
+        task: "math-shepherd",
         setup: &[],
         args: &[],
         report_flag: "--out",

@@ -1,0 +1,47 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// Errors of the Math-Shepherd library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a data file failed.
+    #[error(transparent)]
+    Data(#[from] burnlp_core::data::DataError),
+    /// Training or checkpoint I/O failed.
+    #[error(transparent)]
+    Train(#[from] burnlp_core::train::TrainError),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record of an input file is not usable.
+    #[error("{path} record {record}: {message}")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// 0-based record index.
+        record: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A completer failed (server unreachable, bad response, generation error).
+    #[error("completer: {0}")]
+    Completer(String),
+    /// A run directory is missing a file or holds an unusable model.
+    #[error("model {path}: {message}")]
+    Model {
+        /// The run directory or file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
