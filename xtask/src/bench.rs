@@ -13,8 +13,8 @@ struct Suite {
     package: &'static str,
     /// Bench target name (`benches/<name>.rs`).
     bench: &'static str,
-    /// Reference script under `datasets/scripts/bench/`.
-    script: &'static str,
+    /// Reference script under `datasets/scripts/bench/`, where a Python equivalent exists.
+    script: Option<&'static str>,
     /// What is measured.
     shape: &'static str,
     /// (criterion id, reference JSON key, description) of each case.
@@ -25,7 +25,7 @@ const SUITES: &[Suite] = &[
     Suite {
         package: "burnlp-core",
         bench: "encoder",
-        script: "torch_encoder.py",
+        script: Some("torch_encoder.py"),
         shape: "BERT encoder of MiniLM-L6 size (6 layers, hidden 384, 12 heads, FFN 1536), batch 8 × 128 tokens",
         cases: &[
             (
@@ -43,7 +43,7 @@ const SUITES: &[Suite] = &[
     Suite {
         package: "burnlp-core",
         bench: "generate",
-        script: "torch_generate.py",
+        script: Some("torch_generate.py"),
         shape: "random Llama (vocab 2048, hidden 256, 4 layers, 8 heads / 4 KV heads), batch 4 × 32-token prompts, 32 greedy new tokens",
         cases: &[
             ("generate/cached", "cached_ms", "generation with KV cache"),
@@ -57,16 +57,16 @@ const SUITES: &[Suite] = &[
     Suite {
         package: "docre-gain",
         bench: "gain",
-        script: "torch_gain.py",
+        script: Some("torch_gain.py"),
         shape: "GAIN, 5 documents × 256 tokens, 20 entities × 2 mentions, 60 scored pairs per document, 97 classes, dropout off",
         cases: &[
             (
-                "gain/train_step/tiny",
+                "gain/train_step_tiny",
                 "train_step_tiny_ms",
                 "forward + backward, tiny BERT encoder (5 documents)",
             ),
             (
-                "gain/train_step/minilm",
+                "gain/train_step_minilm",
                 "train_step_minilm_ms",
                 "forward + backward, MiniLM-shaped encoder (5 documents)",
             ),
@@ -80,7 +80,7 @@ const SUITES: &[Suite] = &[
     Suite {
         package: "fssl-span",
         bench: "esd",
-        script: "torch_esd.py",
+        script: Some("torch_esd.py"),
         shape: "ESD on a MiniLM-L6-shaped encoder, 5-way episode, 5 support + 5 query sentences of 20 words, all spans up to 8 words (132 per sentence)",
         cases: &[
             ("esd/inference", "inference_ms", "one episode, inference"),
@@ -94,7 +94,7 @@ const SUITES: &[Suite] = &[
     Suite {
         package: "mls-nmt",
         bench: "nmt",
-        script: "torch_nmt.py",
+        script: Some("torch_nmt.py"),
         shape: "encoder-decoder Transformer with one shared embedding (vocabulary 8000), `tiny` (d 64, 2+2 layers) and `transformer-base` (d 512, 6+6 layers); train step on 16 pairs of 24 + 24 tokens with the masked label-smoothed loss; beam 5 over 8 sources of 16 tokens, 20 output tokens; BLEU on 1,999 lines (the reference decoder has no incremental state, ours caches keys and values)",
         cases: &[
             ("train_step/tiny", "train_tiny_ms", "train step, tiny"),
@@ -117,9 +117,52 @@ const SUITES: &[Suite] = &[
         ],
     },
     Suite {
+        package: "peft-moe",
+        bench: "dispatch",
+        script: None,
+        shape: "one MoE layer (hidden 128, expert FFN 64) on 512 tokens: grouped dispatch (gather → expert FFN → scatter-add) against a dense loop over all experts; the reference column is empty",
+        cases: &[
+            (
+                "moe_16x_top2_512tok/grouped",
+                "",
+                "16 experts, top-2, grouped",
+            ),
+            ("moe_16x_top2_512tok/dense", "", "16 experts, top-2, dense"),
+            (
+                "moe_64x_top6_512tok/grouped",
+                "",
+                "64 experts, top-6, grouped",
+            ),
+            ("moe_64x_top6_512tok/dense", "", "64 experts, top-6, dense"),
+        ],
+    },
+    Suite {
+        package: "math-shepherd",
+        bench: "completions",
+        script: None,
+        shape: "tiny random policy LM, 16 prompts × n 4 completions × 32 tokens: in process, through `math-shepherd serve` over loopback (4 workers, 4 concurrent requests), and raw generation; no Python reference",
+        cases: &[
+            (
+                "math-shepherd/completions_local",
+                "",
+                "64 completions, in process",
+            ),
+            (
+                "math-shepherd/completions_http",
+                "",
+                "64 completions, HTTP server on loopback",
+            ),
+            (
+                "math-shepherd/generation_tokens",
+                "",
+                "in-process generation, 2,048 tokens",
+            ),
+        ],
+    },
+    Suite {
         package: "amr-aux",
         bench: "smatch",
-        script: "python_smatch.py",
+        script: Some("python_smatch.py"),
         shape: "Smatch on The Little Prince (1,562 graphs) against a perturbed copy, 4 restarts; the reference time is the `smatch.py` command line (interpreter start and parsing included), ours is scoring of parsed graphs (parsing both files is the separate row)",
         cases: &[
             (
@@ -191,7 +234,10 @@ pub fn run_bench(python: &str, reuse: bool, x86_v4: bool, only: &[String]) -> Re
             report.push_str(&previous_section(&previous, suite.bench));
             continue;
         }
-        let reference = torch_reference(python, suite.script, threads);
+        let reference = match suite.script {
+            Some(script) => torch_reference(python, script, threads),
+            None => Err(anyhow::anyhow!("no Python equivalent")),
+        };
         let default_ms = criterion_means(suite, None, reuse)?;
         let v4_ms = if x86_v4 {
             Some(criterion_means(suite, Some("x86-v4"), false)?)
@@ -202,7 +248,7 @@ pub fn run_bench(python: &str, reuse: bool, x86_v4: bool, only: &[String]) -> Re
         match &reference {
             Ok(r) => report.push_str(&format!(
                 "Reference: `datasets/scripts/bench/{}`, {}.\n\n",
-                suite.script,
+                suite.script.unwrap_or_default(),
                 reference_version(r)
             )),
             Err(e) => report.push_str(&format!("Reference not run: {e:#}.\n\n")),
