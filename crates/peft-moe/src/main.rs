@@ -504,7 +504,7 @@ fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {
     }
     let start = Instant::now();
     let report = experiment::run(&settings, &args.runs, &device)?;
-    let figures = relative_figures(&args.out, &args.runs.join("stats"));
+    let figures = copy_figures(&args.out, &args.runs.join("stats"))?;
     let mut md = experiment::markdown(&report, &figures);
     md.push_str(&format!(
         "\nTotal wall time {:.0} s. Raw numbers: `{}`.\n",
@@ -528,13 +528,33 @@ fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {
     Ok(())
 }
 
-/// The stats folder as seen from the report's folder (the absolute path when it is one).
-fn relative_figures(report: &Path, stats: &Path) -> String {
-    if stats.is_absolute() {
-        return stats.display().to_string();
+/// Copies the heat maps (`stats/<task>/heatmap_*.svg`) into a folder named after the report
+/// (`docs/results/peft-moe.md` → `docs/results/peft-moe/<task>/`), so the report's links work
+/// wherever it is read; returns that folder relative to the report.
+fn copy_figures(report: &Path, stats: &Path) -> Result<String> {
+    let name = report
+        .file_stem()
+        .context("the report path has no file name")?
+        .to_string_lossy()
+        .to_string();
+    let target = report.with_file_name(&name);
+    for entry in std::fs::read_dir(stats).with_context(|| format!("reading {}", stats.display()))? {
+        let task_dir = entry?.path();
+        if !task_dir.is_dir() {
+            continue;
+        }
+        let task = task_dir.file_name().context("task folder name")?;
+        for svg in std::fs::read_dir(&task_dir)? {
+            let svg = svg?.path();
+            if svg.extension().is_some_and(|e| e == "svg") {
+                let dest = target
+                    .join(task)
+                    .join(svg.file_name().context("figure name")?);
+                std::fs::create_dir_all(dest.parent().context("figure folder")?)?;
+                std::fs::copy(&svg, &dest)
+                    .with_context(|| format!("copying {} to {}", svg.display(), dest.display()))?;
+            }
+        }
     }
-    let depth = report.parent().map_or(0, |p| {
-        p.components().filter(|c| c.as_os_str() != ".").count()
-    });
-    format!("{}{}", "../".repeat(depth), stats.display())
+    Ok(name)
 }
