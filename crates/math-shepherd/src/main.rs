@@ -669,6 +669,23 @@ impl Drop for TempDir {
     }
 }
 
+/// How to read the experiment's numbers against the paper (appended to every report).
+const READING_NOTE: &str = "
+## Reading these numbers
+
+- The paper (Mistral-7B and larger on GSM8K/MATH) finds PRM best-of-N > ORM best-of-N > \
+self-consistency as N grows, and step-level PPO with the PRM above ORM-PPO. This is a tiny \
+character-level policy on synthetic arithmetic, one seed, with reward models trained on about 1,200 \
+annotated solutions (300 problems × 4); where the table disagrees with the paper, that is the finding at \
+this scale, not a tuned result.
+- The annotation itself behaves as the paper describes: hard and soft estimates agree with the \
+generator's known first wrong step (rows `annotation … agreement`), and soft scores separate good \
+from bad steps.
+- The reward models barely beat the majority label on held-out steps, so ranking N samples by \
+them (or using them as PPO rewards) can pick confident wrong solutions; voting (self-consistency) \
+is the robust choice here. Larger annotation sets and reward models are the obvious next step.
+";
+
 fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {
     let settings = if args.quick {
         PipelineSettings::demo()
@@ -679,7 +696,11 @@ fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {
     let device = training_device(&args.device)?;
     let start = Instant::now();
     let report = run_pipeline(&settings, &args.work_dir, &device, true)?;
-    let svg_path = args.work_dir.join("verify.svg");
+    if let Some(parent) = args.out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    // The curves sit beside the report (`X.md` → `X.svg`) so its link works wherever it is read.
+    let svg_path = args.out.with_extension("svg");
     std::fs::write(&svg_path, svg_plot(&report.curves))?;
     let mut md = String::from("# Math-Shepherd on the synthetic arithmetic task\n\n");
     md.push_str(&format!(
@@ -696,10 +717,14 @@ fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {
     }
     md.push_str("\n## Best-of-N verification (accuracy %, synthetic test problems)\n\n");
     md.push_str(&markdown_table(&report.curves));
-    md.push_str(&format!("\nCurves: `{}`.\n", svg_path.display()));
-    if let Some(parent) = args.out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
+    let svg_name = svg_path
+        .file_name()
+        .context("the report path has no file name")?;
+    md.push_str(&format!(
+        "\n![accuracy against N]({})\n",
+        svg_name.to_string_lossy()
+    ));
+    md.push_str(READING_NOTE);
     std::fs::write(&args.out, md)?;
     println!("report written to {}", args.out.display());
     Ok(())
