@@ -341,18 +341,11 @@ impl Esd {
 
     /// Mean cross-entropy over the query spans.
     pub fn loss(&self, episode: &EncodedEpisode) -> Tensor<1> {
-        let logits = self.forward(episode);
-        let device = logits.device();
-        let [rows, classes] = logits.dims();
-        let labels: Vec<i64> = episode
+        let labels = episode
             .query
             .iter()
-            .flat_map(|s| s.span_labels.clone())
-            .collect();
-        let targets = Tensor::<1, Int>::from_data(TensorData::new(labels, [rows]), &device)
-            .one_hot(classes)
-            .float();
-        cross_entropy_with_logits(logits, targets)
+            .flat_map(|s| s.span_labels.iter().copied());
+        label_cross_entropy(self.forward(episode), labels.collect())
     }
 }
 
@@ -427,17 +420,20 @@ impl ProtoNet {
 
     /// Mean cross-entropy over the query words.
     pub fn loss(&self, episode: &EncodedEpisode) -> Tensor<1> {
-        let logits = self.forward(episode);
-        let device = logits.device();
-        let [rows, classes] = logits.dims();
-        let labels: Vec<i64> = episode
+        let labels = episode
             .query
             .iter()
-            .flat_map(|s| s.word_labels.clone())
-            .collect();
-        let targets = Tensor::<1, Int>::from_data(TensorData::new(labels, [rows]), &device)
-            .one_hot(classes)
-            .float();
-        cross_entropy_with_logits(logits, targets)
+            .flat_map(|s| s.word_labels.iter().copied());
+        label_cross_entropy(self.forward(episode), labels.collect())
     }
+}
+
+/// Mean cross-entropy of `logits` (`[rows, classes]`) against one class id per row.
+fn label_cross_entropy(logits: Tensor<2>, labels: Vec<i64>) -> Tensor<1> {
+    let device = logits.device();
+    let [rows, classes] = logits.dims();
+    let targets = Tensor::<1, Int>::from_data(TensorData::new(labels, [rows]), &device)
+        .one_hot(classes)
+        .float();
+    cross_entropy_with_logits(logits, targets)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::activation::log_softmax;
 use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
-use burnlp_core::data::shuffled_indices;
+use burnlp_core::data::shuffled_batches;
 use burnlp_core::nn::llama::{
     FinishReason, GenerationConfig, Llama, LlamaConfig, LlamaInput, SamplingConfig, StopStrings,
 };
@@ -327,10 +327,7 @@ impl TrainTask<Llama> for SftTask {
     type Batch = Vec<usize>;
 
     fn train_batches(&self, epoch: usize, seed: u64) -> Vec<Vec<usize>> {
-        shuffled_indices(self.rows.len(), seed, epoch as u64)
-            .chunks(self.batch_size.max(1))
-            .map(<[usize]>::to_vec)
-            .collect()
+        shuffled_batches(self.rows.len(), self.batch_size, seed, epoch as u64)
     }
 
     fn loss(&self, model: &Llama, batch: &Vec<usize>) -> Tensor<1> {

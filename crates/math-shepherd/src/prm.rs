@@ -13,7 +13,7 @@ use std::path::Path;
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::activation::log_softmax;
 use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
-use burnlp_core::data::shuffled_indices;
+use burnlp_core::data::{shuffled_batches, shuffled_indices};
 use burnlp_core::nn::llama::{Llama, LlamaConfig, LlamaInput};
 use burnlp_core::train::{
     AdamWConfig, LrSchedule, Metrics, TrainTask, Trainer, TrainerConfig, write_atomic,
@@ -312,10 +312,7 @@ impl TrainTask<Llama> for RewardTask {
     type Batch = Vec<usize>;
 
     fn train_batches(&self, epoch: usize, seed: u64) -> Vec<Vec<usize>> {
-        shuffled_indices(self.train.len(), seed, epoch as u64)
-            .chunks(self.batch_size.max(1))
-            .map(<[usize]>::to_vec)
-            .collect()
+        shuffled_batches(self.train.len(), self.batch_size, seed, epoch as u64)
     }
 
     fn loss(&self, model: &Llama, batch: &Vec<usize>) -> Tensor<1> {

@@ -174,6 +174,15 @@ pub fn shuffled_indices(n: usize, seed: u64, epoch: u64) -> Vec<usize> {
     indices
 }
 
+/// [`shuffled_indices`] cut into consecutive batches of `batch_size` indices (the last may be
+/// shorter; a size of 0 is treated as 1).
+pub fn shuffled_batches(n: usize, batch_size: usize, seed: u64, epoch: u64) -> Vec<Vec<usize>> {
+    shuffled_indices(n, seed, epoch)
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
 /// Derives the seed of one epoch from a run seed (SplitMix64 mixing, so nearby seeds and
 /// epochs give unrelated streams).
 pub fn epoch_seed(seed: u64, epoch: u64) -> u64 {
@@ -190,6 +199,15 @@ fn splitmix64(x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shuffled_batches_cut_the_epoch_permutation() {
+        let batches = shuffled_batches(10, 4, 7, 2);
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![4, 4, 2]);
+        assert_eq!(batches.concat(), shuffled_indices(10, 7, 2));
+        assert_eq!(shuffled_batches(3, 0, 7, 2).len(), 3);
+    }
 
     #[test]
     fn token_limit_counts_padding() {

@@ -16,7 +16,8 @@
 //! a half-written file behind.
 //!
 //! Batching ([`bucket_batches`], [`BucketBatcher`]) groups examples of similar length to limit
-//! padding, and [`shuffled_indices`] gives a reproducible permutation per seed and epoch.
+//! padding, and [`shuffled_indices`] gives a reproducible permutation per seed and epoch
+//! ([`shuffled_batches`]: the same, cut into batches).
 
 mod batching;
 mod conll;
@@ -26,7 +27,9 @@ mod tsv;
 
 use std::path::PathBuf;
 
-pub use batching::{BatchLimit, BucketBatcher, bucket_batches, epoch_seed, shuffled_indices};
+pub use batching::{
+    BatchLimit, BucketBatcher, bucket_batches, epoch_seed, shuffled_batches, shuffled_indices,
+};
 pub use conll::{ConllSentence, read_conll};
 pub use io::{write_atomic, write_json, write_jsonl};
 pub use json::{JsonLines, read_json, read_json_document, read_json_stream, read_jsonl};
