@@ -55,6 +55,29 @@ const SUITES: &[Suite] = &[
         ],
     },
     Suite {
+        package: "burnlp-core",
+        bench: "smollm2",
+        script: Some("torch_smollm2.py"),
+        shape: "SmolLM2-135M-Instruct from the shared GGUF file, dequantized to float32; prompt processing of the 96-token GSM8K chat prompt, and 32 greedy new tokens after the 37-token chat prompt (KV cache) for batch 1 and 8",
+        cases: &[
+            (
+                "smollm2/prefill_b1",
+                "prefill_b1_ms",
+                "prompt processing, 96 tokens, batch 1",
+            ),
+            (
+                "smollm2/generate_b1",
+                "generate_b1_ms",
+                "32 new tokens, batch 1",
+            ),
+            (
+                "smollm2/generate_b8",
+                "generate_b8_ms",
+                "32 new tokens, batch 8",
+            ),
+        ],
+    },
+    Suite {
         package: "docre-gain",
         bench: "gain",
         script: Some("torch_gain.py"),

@@ -233,7 +233,9 @@ fn a_pretrained_encoder_is_loaded_trained_and_saved() {
     let parser = Parser::load(dir.path(), &device::cpu()).unwrap();
     assert!(parser.pretrained());
     assert_eq!(parser.source.token_to_id("[PAD]"), Some(PAD));
-    let (pretrained, _) = Bert::from_pretrained(&model_dir, &device::cpu()).unwrap();
+    let pretrained = Bert::from_pretrained(&model_dir, &device::cpu())
+        .unwrap()
+        .model;
     let saved = parser.model.encoder.as_ref().unwrap();
     let values = |b: &Bert| {
         b.layers[5]

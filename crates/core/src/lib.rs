@@ -5,8 +5,10 @@
 //! such as the BERT-family encoder ([`nn`]), the training loop ([`train`]) and exact
 //! re-implementations of the standard metrics ([`metrics`]). It knows no task.
 
+pub mod chat;
 pub mod data;
 pub mod device;
+pub mod hub;
 pub mod matching;
 pub mod metrics;
 pub mod nn;

@@ -43,7 +43,9 @@ fn minilm_last_hidden_state_matches_transformers() {
     let (expected_pooled, _) = tensor_values(&file, "pooler_output", f32::from_le_bytes);
 
     let device = device::cpu();
-    let (model, report) = Bert::from_pretrained(shared_model(), &device).expect("load MiniLM");
+    let loaded = Bert::from_pretrained(shared_model(), &device).expect("load MiniLM");
+    let (model, report) = (loaded.model, loaded.report);
+    assert_eq!(loaded.config.num_layers, 6);
     assert!(report.is_complete());
     assert_eq!(
         report.loaded.len(),

@@ -88,10 +88,12 @@ impl Golden {
 }
 
 fn load(variant: &str) -> Llama {
-    let (model, report) = Llama::from_pretrained(fixture(variant), &device::cpu()).expect("load");
+    let loaded = Llama::from_pretrained(fixture(variant), &device::cpu()).expect("load");
+    let report = loaded.report;
     assert!(report.is_complete(), "{report}");
     assert!(report.unexpected.is_empty(), "{report}");
-    model
+    assert_eq!(loaded.config.num_layers, loaded.model.layers.len());
+    loaded.model
 }
 
 fn values(tensor: Tensor<3>) -> Vec<f32> {
@@ -488,8 +490,9 @@ fn loading_reports_bad_checkpoints() {
 
     // The tied checkpoint has no lm_head; the untied one needs it.
     let tied = Llama::from_pretrained(fixture("tiny_tied"), &device::cpu()).unwrap();
-    assert!(tied.0.lm_head.is_none());
-    assert_eq!(tied.1.loaded.len(), 1 + 9 + 1);
+    assert!(tied.model.lm_head.is_none());
+    assert!(tied.config.tie_word_embeddings);
+    assert_eq!(tied.report.loaded.len(), 1 + 9 + 1);
     let untied = Llama::from_pretrained(fixture("tiny"), &device::cpu()).unwrap();
-    assert_eq!(untied.1.loaded.len(), 1 + 2 * 9 + 1 + 1);
+    assert_eq!(untied.report.loaded.len(), 1 + 2 * 9 + 1 + 1);
 }

@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use burnlp_core::burn::module::Param;
 use burnlp_core::burn::tensor::{Device, Tensor, TensorData};
 use burnlp_core::device::{parse_device, training_device};
-use burnlp_core::nn::bert::{Bert, BertConfig};
+use burnlp_core::nn::bert::BertConfig;
+use burnlp_core::nn::encoder::load_encoder;
 use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
 use burnlp_core::train::{
     AdamWConfig, BestEval, LrSchedule, ParamGroup, StopReason, Trainer, TrainerConfig,
@@ -388,20 +389,16 @@ fn build_model(
             config,
         ));
     }
-    let dir = Path::new(&args.encoder);
-    let tokenizer = Tokenizer::from_file(dir.join(TOKENIZER_FILE))
-        .with_context(|| format!("loading the tokenizer of {}", dir.display()))?
-        .with_max_length(Some(512))?;
+    let loaded = load_encoder(&args.encoder, device)
+        .with_context(|| format!("loading the encoder {}", args.encoder))?;
+    let tokenizer = loaded.tokenizer.with_max_length(Some(512))?;
     tokenizer.save(args.out.join(TOKENIZER_FILE), false)?;
-    let (bert, report) = Bert::from_pretrained(dir, device)
-        .with_context(|| format!("loading the encoder {}", dir.display()))?;
     eprintln!(
         "loaded {} tensors from {}",
-        report.loaded.len(),
-        dir.display()
+        loaded.report.loaded.len(),
+        loaded.location.path().display()
     );
-    let bert_config =
-        BertConfig::from_hf_file(dir.join("config.json"))?.with_with_pooler(bert.pooler.is_some());
+    let (bert, bert_config) = (loaded.model, loaded.config);
     let mut config = with_dims(GainConfig::new(EncoderConfig::Bert(bert_config), relations));
     config.max_tokens = config.max_tokens.min(512);
     let model = config.init_with(Some(bert), device);

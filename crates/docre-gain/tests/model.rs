@@ -417,15 +417,9 @@ fn minilm_subword_spans_cover_the_mentions_and_long_documents_are_cut() {
 
     // The pretrained encoder runs GAIN on a real document.
     let device = cpu();
-    let (bert, _) = Bert::from_pretrained(&dir, &device).unwrap();
-    let config = GainConfig::new(
-        EncoderConfig::Bert(
-            BertConfig::from_hf_file(format!("{dir}/config.json"))
-                .unwrap()
-                .with_with_pooler(bert.pooler.is_some()),
-        ),
-        relations.clone(),
-    );
+    let loaded = Bert::from_pretrained(&dir, &device).unwrap();
+    let bert = loaded.model;
+    let config = GainConfig::new(EncoderConfig::Bert(loaded.config), relations.clone());
     assert_eq!(config.gcn_dim(), 384 + 40);
     let model = config.init_with(Some(bert), &device);
     let pairs = vec![all_pairs(input.num_entities)];

@@ -7,7 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burnlp_core::burn::tensor::Device;
 use burnlp_core::device::{parse_device, training_device};
-use burnlp_core::nn::bert::{Bert, BertConfig};
+use burnlp_core::nn::bert::BertConfig;
+use burnlp_core::nn::encoder::load_encoder;
 use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
 use burnlp_core::train::{
     AdamWConfig, LrSchedule, Metrics, ParamGroup, Trainer, TrainerConfig, load_parameters,
@@ -335,12 +336,9 @@ fn train_episodes(args: &TrainArgs, train: &[Episode], dev: &[Episode]) -> Resul
         .with_context(|| format!("creating {}", args.out.display()))?;
     let pretrained = args.encoder != "tiny";
     let (tokenizer, encoder) = if pretrained {
-        let dir = Path::new(&args.encoder);
-        let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
-            .with_context(|| format!("loading the tokenizer of {}", dir.display()))?;
-        let (encoder, _) = Bert::from_pretrained(dir, &device)
-            .with_context(|| format!("loading the encoder {}", dir.display()))?;
-        (tokenizer, Some(encoder))
+        let loaded = load_encoder(&args.encoder, &device)
+            .with_context(|| format!("loading the encoder {}", args.encoder))?;
+        (loaded.tokenizer, Some((loaded.model, loaded.config)))
     } else {
         let texts: Vec<String> = train
             .iter()
@@ -358,11 +356,13 @@ fn train_episodes(args: &TrainArgs, train: &[Episode], dev: &[Episode]) -> Resul
     tokenizer
         .save(args.out.join("tokenizer.json"), false)
         .context("saving the tokenizer")?;
-    let encoder_config = match &encoder {
-        Some(e) => BertConfig::from_hf_file(Path::new(&args.encoder).join("config.json"))?
-            .with_with_pooler(e.pooler.is_some()),
-        None => BertConfig::new(tokenizer.vocab_size(), 64, 2, 4, 128)
-            .with_max_position_embeddings(h.max_length.max(8)),
+    let (encoder, encoder_config) = match encoder {
+        Some((model, config)) => (Some(model), config),
+        None => (
+            None,
+            BertConfig::new(tokenizer.vocab_size(), 64, 2, 4, 128)
+                .with_max_position_embeddings(h.max_length.max(8)),
+        ),
     };
     let config = EsdConfig::new(encoder_config)
         .with_hidden(h.hidden)

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burnlp_core::device::{parse_device, training_device};
-use burnlp_core::nn::bert::{Bert, BertConfig};
+use burnlp_core::nn::bert::BertConfig;
+use burnlp_core::nn::encoder::load_encoder;
 use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
 use burnlp_core::train::{
     AdamWConfig, LrSchedule, ParamGroup, StopReason, Trainer, TrainerConfig, load_parameters,
@@ -219,17 +220,14 @@ fn train(args: &TrainArgs) -> Result<burnlp_core::train::Metrics> {
 
     let pretrained = args.encoder != "tiny";
     let (tokenizer, encoder) = if pretrained {
-        let dir = Path::new(&args.encoder);
-        let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
-            .with_context(|| format!("loading the tokenizer of {}", dir.display()))?;
-        let (encoder, report) = Bert::from_pretrained(dir, &device)
-            .with_context(|| format!("loading the encoder {}", dir.display()))?;
+        let loaded = load_encoder(&args.encoder, &device)
+            .with_context(|| format!("loading the encoder {}", args.encoder))?;
         eprintln!(
             "loaded {} tensors from {}",
-            report.loaded.len(),
-            dir.display()
+            loaded.report.loaded.len(),
+            loaded.location.path().display()
         );
-        (tokenizer, Some(encoder))
+        (loaded.tokenizer, Some((loaded.model, loaded.config)))
     } else {
         let texts = train
             .iter()
@@ -252,13 +250,15 @@ fn train(args: &TrainArgs) -> Result<burnlp_core::train::Metrics> {
     let mut labels: Vec<String> = train.iter().map(|e| e.label.clone()).collect();
     labels.sort();
     labels.dedup();
-    let encoder_config = match &encoder {
-        Some(_) => BertConfig::from_hf_file(Path::new(&args.encoder).join("config.json"))?
-            .with_with_pooler(encoder.as_ref().is_some_and(|e| e.pooler.is_some())),
-        None => BertConfig::new(tokenizer.vocab_size(), 64, 2, 4, 128)
-            .with_max_position_embeddings(h.max_length.max(8))
-            .with_hidden_dropout(0.1)
-            .with_attention_dropout(0.1),
+    let (encoder, encoder_config) = match encoder {
+        Some((model, config)) => (Some(model), config),
+        None => (
+            None,
+            BertConfig::new(tokenizer.vocab_size(), 64, 2, 4, 128)
+                .with_max_position_embeddings(h.max_length.max(8))
+                .with_hidden_dropout(0.1)
+                .with_attention_dropout(0.1),
+        ),
     };
     let spec = ClassifierSpec {
         encoder: encoder_config,

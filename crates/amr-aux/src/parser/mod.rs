@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use burnlp_core::data::{BatchLimit, DataError, bucket_batches, epoch_seed};
-use burnlp_core::nn::bert::{Bert, BertConfig, BertLoadError};
+use burnlp_core::nn::bert::{Bert, BertConfig};
+use burnlp_core::nn::encoder::EncoderLoadError;
 use burnlp_core::nn::seq2seq::{
     SearchConfig, Seq2SeqBatch, TransformerConfig, label_smoothed_cross_entropy,
 };
@@ -94,7 +95,7 @@ pub enum ParserError {
         path: PathBuf,
         /// The underlying error.
         #[source]
-        source: Box<BertLoadError>,
+        source: Box<EncoderLoadError>,
     },
     /// A run directory's `model.json` or `target_vocab.json` is malformed.
     #[error("{}: {message}", path.display())]
@@ -1010,17 +1011,16 @@ pub fn train(
     })
 }
 
-/// A pretrained encoder, its configuration and its tokenizer, from a model directory.
+/// A pretrained encoder, its configuration and its tokenizer, from a model reference (a
+/// Hugging Face directory or id, or an E5S1 file).
 fn load_encoder(dir: &Path, device: &Device) -> Result<(Bert, BertConfig, Tokenizer)> {
     let encoder_error = |source| ParserError::Encoder {
         path: dir.to_path_buf(),
         source: Box::new(source),
     };
-    let (bert, _) = Bert::from_pretrained(dir, device).map_err(encoder_error)?;
-    let config = BertConfig::from_hf_file(dir.join("config.json"))
-        .map_err(encoder_error)?
-        .with_with_pooler(bert.pooler.is_some());
-    let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?;
+    let loaded = burnlp_core::nn::encoder::load_encoder(&dir.to_string_lossy(), device)
+        .map_err(encoder_error)?;
+    let (bert, config, tokenizer) = (loaded.model, loaded.config, loaded.tokenizer);
     if tokenizer.special_tokens().pad != Some(PAD) || bert.pad_token_id != PAD as usize {
         return Err(ParserError::Settings(format!(
             "{}: the parser needs the encoder's padding id to be {PAD}",

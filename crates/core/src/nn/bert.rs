@@ -22,7 +22,7 @@ use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Int, Tensor};
 use serde::Deserialize;
 
-use super::weights::{LoadReport, WeightError, WeightSource};
+use super::weights::{Pretrained, WeightError, WeightSource};
 
 /// The feed-forward activation (`hidden_act` in `config.json`).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -383,7 +383,9 @@ pub struct BertOutput {
 }
 
 impl Bert {
-    /// Loads a Hugging Face model directory holding `config.json` and `model.safetensors`.
+    /// Loads a Hugging Face model directory holding `config.json` and `model.safetensors` (or
+    /// sharded safetensors), returning the encoder with its parsed configuration (pooler
+    /// presence included).
     ///
     /// Tensor names follow the checkpoint (`embeddings.word_embeddings.weight`,
     /// `encoder.layer.N.attention.self.query.weight`, …) with an optional `bert.` or `roberta.`
@@ -392,10 +394,10 @@ impl Bert {
     pub fn from_pretrained(
         dir: impl AsRef<Path>,
         device: &Device,
-    ) -> Result<(Self, LoadReport), BertLoadError> {
+    ) -> Result<Pretrained<Bert, BertConfig>, BertLoadError> {
         let dir = dir.as_ref();
         let config = BertConfig::from_hf_file(dir.join("config.json"))?;
-        let mut weights = WeightSource::open(dir.join("model.safetensors"), device)?;
+        let mut weights = WeightSource::open_dir(dir, device)?;
         let config = config.with_with_pooler(
             [
                 "pooler.dense.weight",
@@ -414,7 +416,11 @@ impl Bert {
             unused = report.unexpected.len(),
             "loaded encoder"
         );
-        Ok((model, report))
+        Ok(Pretrained {
+            model,
+            config,
+            report,
+        })
     }
 
     /// Fills every parameter from a checkpoint using Hugging Face names, detecting a `bert.`

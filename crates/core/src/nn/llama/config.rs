@@ -33,9 +33,14 @@ pub struct LlamaConfig {
     /// Whether the output projection reuses the input embedding matrix.
     #[config(default = false)]
     pub tie_word_embeddings: bool,
-    /// Whether the attention projections have biases.
+    /// Whether all four attention projections (q, k, v, o) have biases (Llama's
+    /// `attention_bias`).
     #[config(default = false)]
     pub attention_bias: bool,
+    /// Whether the query, key and value projections (not the output one) have biases, as in
+    /// Qwen 2.
+    #[config(default = false)]
+    pub qkv_bias: bool,
     /// Whether the SwiGLU projections have biases.
     #[config(default = false)]
     pub mlp_bias: bool,
@@ -82,9 +87,9 @@ impl LlamaConfig {
         Ok(())
     }
 
-    /// Reads a Hugging Face `config.json` of a Llama-style model (`model_type` `llama` or
-    /// `mistral`; Mistral's sliding window is not applied, which is exact for sequences no
-    /// longer than the window).
+    /// Reads a Hugging Face `config.json` of a Llama-style model (`model_type` `llama`,
+    /// `mistral` or `qwen2` with its q/k/v biases; sliding windows are not applied, which is
+    /// exact for sequences no longer than the window).
     ///
     /// `rope_theta` is read from the top level (transformers 4) or from `rope_parameters`
     /// (transformers 5); RoPE scaling other than the default is rejected.
@@ -101,7 +106,7 @@ impl LlamaConfig {
         let hf: HfLlamaConfig =
             serde_json::from_str(&text).map_err(|e| config_error(e.to_string()))?;
         if let Some(kind) = hf.model_type.as_deref()
-            && !matches!(kind, "llama" | "mistral")
+            && !matches!(kind, "llama" | "mistral" | "qwen2")
         {
             return Err(config_error(format!(
                 "model_type `{kind}` is not a Llama-style model"
@@ -146,6 +151,7 @@ impl LlamaConfig {
         .with_rms_norm_eps(hf.rms_norm_eps)
         .with_tie_word_embeddings(hf.tie_word_embeddings)
         .with_attention_bias(hf.attention_bias)
+        .with_qkv_bias(hf.model_type.as_deref() == Some("qwen2"))
         .with_mlp_bias(hf.mlp_bias)
         .with_initializer_range(hf.initializer_range)
         .with_eos_token_ids(eos_token_ids)
@@ -178,6 +184,9 @@ pub enum LlamaLoadError {
     /// The weights do not fit the configuration.
     #[error(transparent)]
     Weights(#[from] WeightError),
+    /// A GGUF file cannot be read or does not describe a supported model.
+    #[error(transparent)]
+    Gguf(Box<crate::nn::gguf::GgufError>),
 }
 
 /// The fields of a Hugging Face `config.json` that a [`LlamaConfig`] is made from.
@@ -275,7 +284,7 @@ mod tests {
     #[test]
     fn unsupported_configs_are_errors() {
         let cases = [
-            (r#""model_type": "qwen2""#, "not a Llama-style model"),
+            (r#""model_type": "gpt2""#, "not a Llama-style model"),
             (r#""hidden_act": "gelu""#, "unsupported hidden_act"),
             (
                 r#""rope_scaling": {"rope_type": "llama3", "factor": 8.0}"#,

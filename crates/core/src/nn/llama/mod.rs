@@ -11,6 +11,9 @@
 //! - [`config`]: [`LlamaConfig`], read from a Hugging Face `config.json`;
 //! - [`model`]: the network ([`Llama`]), its [`FeedForward`] extension point for other blocks
 //!   (e.g. mixture-of-experts) and checkpoint loading ([`Llama::from_pretrained`]);
+//! - [`gguf`]: loading from llama.cpp GGUF files ([`Llama::from_gguf`]);
+//! - [`causal_lm`]: a model with its tokenizer and chat template from any model reference
+//!   ([`CausalLm::load`]);
 //! - [`cache`]: the [`KvCache`] for incremental decoding;
 //! - [`sampling`]: greedy, temperature, top-k and top-p token choice with a seeded RNG;
 //! - [`generate`]: batched, left-padded generation with stop conditions and per-token
@@ -21,17 +24,21 @@
 //! Dropout is not modelled (Llama checkpoints use none).
 
 pub mod cache;
+pub mod causal_lm;
 pub mod config;
 pub mod generate;
+pub mod gguf;
 pub mod model;
 pub mod sampling;
 pub mod score;
 
 pub use cache::{KvCache, LayerCache};
+pub use causal_lm::{CausalLm, CausalLmError};
 pub use config::{LlamaConfig, LlamaLoadError};
 pub use generate::{
     FinishReason, GenerateError, Generation, GenerationConfig, StopCriterion, StopStrings,
 };
+pub use gguf::LoadedLlama;
 pub use model::{FeedForward, Llama, LlamaInput, LlamaMlp};
 pub use sampling::{Sampler, SamplingConfig, SamplingError};
 pub use score::ContinuationScore;

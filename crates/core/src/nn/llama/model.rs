@@ -14,7 +14,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::cache::{KvCache, LayerCache};
 use super::config::{LlamaConfig, LlamaLoadError};
-use crate::nn::weights::{LoadReport, WeightSource};
+use crate::nn::weights::{Pretrained, WeightSource};
 
 /// The feed-forward block of a decoder layer: the extension point for other block types such
 /// as DeepSeek-MoE expert layers ([`LlamaMlp`] is Llama's dense SwiGLU).
@@ -309,7 +309,9 @@ impl LlamaConfig {
             panic!("invalid LlamaConfig: {message}");
         }
         let (h, d_head) = (self.hidden_size, self.head_dim());
-        let attn = |d_in, d_out| self.linear(d_in, d_out, self.attention_bias, device);
+        let qkv_bias = self.attention_bias || self.qkv_bias;
+        let attn = |d_in, d_out| self.linear(d_in, d_out, qkv_bias, device);
+        let output = |d_in, d_out| self.linear(d_in, d_out, self.attention_bias, device);
         let norm = || {
             RmsNormConfig::new(h)
                 .with_epsilon(self.rms_norm_eps)
@@ -325,7 +327,7 @@ impl LlamaConfig {
                         q_proj: attn(h, self.num_heads * d_head),
                         k_proj: attn(h, self.num_kv_heads * d_head),
                         v_proj: attn(h, self.num_kv_heads * d_head),
-                        o_proj: attn(self.num_heads * d_head, h),
+                        o_proj: output(self.num_heads * d_head, h),
                         num_heads: self.num_heads,
                         num_kv_heads: self.num_kv_heads,
                         head_dim: d_head,
@@ -361,18 +363,19 @@ impl LlamaConfig {
 }
 
 impl Llama {
-    /// Loads a Hugging Face model directory holding `config.json` and `model.safetensors`
-    /// (a single, unsharded file).
+    /// Loads a Hugging Face model directory holding `config.json` and `model.safetensors` (or
+    /// the shards of `model.safetensors.index.json`), returning the model with its parsed
+    /// configuration.
     ///
     /// Missing or wrongly-shaped tensors are an error naming each one; tensors the model does
     /// not use (e.g. `lm_head.weight` of a tied checkpoint) are listed in the report.
     pub fn from_pretrained(
         dir: impl AsRef<Path>,
         device: &Device,
-    ) -> Result<(Self, LoadReport), LlamaLoadError> {
+    ) -> Result<Pretrained<Llama, LlamaConfig>, LlamaLoadError> {
         let dir = dir.as_ref();
         let config = LlamaConfig::from_hf_file(dir.join("config.json"))?;
-        let mut weights = WeightSource::open(dir.join("model.safetensors"), device)?;
+        let mut weights = WeightSource::open_dir(dir, device)?;
         let mut model = config.init(device);
         model.load_weights(&mut weights);
         let report = weights.finish()?;
@@ -382,7 +385,11 @@ impl Llama {
             unused = report.unexpected.len(),
             "loaded Llama"
         );
-        Ok((model, report))
+        Ok(Pretrained {
+            model,
+            config,
+            report,
+        })
     }
 }
 
