@@ -307,35 +307,83 @@ fn ci(tests_only: bool) -> Result<()> {
     Ok(())
 }
 
-/// Runs `cargo test --workspace`, echoing its output, and sums the counts of every
-/// `test result:` line, so CI ends on one total rather than the last test binary's count.
+/// Runs every test of the workspace, echoing the output, and returns the total counts, so CI
+/// ends on one total rather than the last test binary's count.
+///
+/// With cargo-nextest (on every machine of this project) each test runs in its own process:
+/// burn's CPU random generator is process-wide, and the integration tests of a crate share one
+/// binary, so tests that compare seeded runs must not share a process with other tests.
+/// Doctests run with `cargo test --doc`. Without nextest, `cargo test --workspace`.
 fn run_tests(cargo: &str) -> Result<(usize, usize)> {
+    let nextest = Command::new(cargo)
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !nextest {
+        eprintln!("ci: cargo-nextest not found; running `cargo test` (tests share processes)");
+        return run_counted(cargo, &["test", "--workspace"], false, "test result: ");
+    }
+    let (passed, failed) = run_counted(
+        cargo,
+        &["nextest", "run", "--workspace", "--no-fail-fast"],
+        true,
+        "tests run: ",
+    )?;
+    let (doc_passed, doc_failed) = run_counted(
+        cargo,
+        &["test", "--workspace", "--doc"],
+        false,
+        "test result: ",
+    )?;
+    Ok((passed + doc_passed, failed + doc_failed))
+}
+
+/// Runs a test command, echoing its output, and sums the counts of the lines holding `marker`
+/// (read from stderr for nextest, stdout for libtest); a failing command is an error.
+fn run_counted(cargo: &str, args: &[&str], stderr: bool, marker: &str) -> Result<(usize, usize)> {
     use std::io::BufRead;
-    eprintln!("$ {cargo} test --workspace");
-    let mut child = Command::new(cargo)
-        .args(["test", "--workspace"])
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
+    eprintln!("$ {cargo} {}", args.join(" "));
+    let mut command = Command::new(cargo);
+    command.args(args).current_dir(root());
+    if stderr {
+        command.stderr(std::process::Stdio::piped());
+    } else {
+        command.stdout(std::process::Stdio::piped());
+    }
+    let mut child = command
         .spawn()
         .with_context(|| format!("cannot start {cargo}"))?;
-    let stdout = child.stdout.take().context("piped stdout")?;
+    let output: Box<dyn std::io::Read> = if stderr {
+        Box::new(child.stderr.take().context("piped stderr")?)
+    } else {
+        Box::new(child.stdout.take().context("piped stdout")?)
+    };
     let (mut passed, mut failed) = (0, 0);
-    for line in std::io::BufReader::new(stdout).lines() {
+    for line in std::io::BufReader::new(output).lines() {
         let line = line?;
-        println!("{line}");
-        if let Some(counts) = line.strip_prefix("test result: ") {
+        if stderr {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+        if let Some(at) = line.find(marker) {
+            let counts = &line[at + marker.len()..];
             passed += count_before(counts, " passed");
             failed += count_before(counts, " failed");
         }
     }
     let status = child.wait()?;
     if !status.success() {
-        bail!("`cargo test --workspace` failed with {status} ({passed} passed, {failed} failed)");
+        bail!(
+            "`{cargo} {}` failed with {status} ({passed} passed, {failed} failed)",
+            args.join(" ")
+        );
     }
     Ok((passed, failed))
 }
 
-/// The number just before `label` in a `test result:` line (`ok. 12 passed; 0 failed; …`).
+/// The number just before `label` in a `test result:` line (`ok. 12 passed; 0 failed; …`) or a
+/// nextest summary (`431 tests run: 429 passed, 2 failed, 3 skipped`).
 fn count_before(text: &str, label: &str) -> usize {
     text.find(label)
         .and_then(|end| text[..end].rsplit([' ', '.']).next()?.parse().ok())
@@ -363,7 +411,8 @@ fn wgpu() -> Result<()> {
             "--features",
             "wgpu",
             "--test",
-            "backends",
+            "it",
+            "backends::",
         ],
     )
 }
@@ -490,5 +539,8 @@ mod tests {
         assert_eq!(count_before(line, " passed"), 12);
         assert_eq!(count_before(line, " failed"), 3);
         assert_eq!(count_before("FAILED. 0 passed; 1 failed;", " passed"), 0);
+        let nextest = "431 tests run: 429 passed, 2 failed, 3 skipped";
+        assert_eq!(count_before(nextest, " passed"), 429);
+        assert_eq!(count_before(nextest, " failed"), 2);
     }
 }

@@ -12,7 +12,7 @@ logic of
   cut-off with a score strictly above θ), AUC via `sklearn.metrics.auc`,
 
 as read from those repositories, and serves as the reference for the golden fixtures of
-`crates/docre-gain/tests/eval.rs`. Two additions are not part of either script and are labelled
+`crates/docre-gain/tests/it/eval.rs`. Two additions are not part of either script and are labelled
 below: a per-relation table, and evidence scores reported as None when no prediction carries an
 `evidence` field (the official script would report 0).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate golden values for `crates/core/tests/metrics.rs` from the reference packages.
+"""Generate golden values for `crates/core/tests/it/metrics.rs` from the reference packages.
 
 Reference packages (pip): sacrebleu==2.6.0, seqeval==1.2.2, rouge-score==0.1.2,
 scikit-learn (pulled in by seqeval), numpy.

@@ -1,4 +1,4 @@
-"""Generate golden token ids for `crates/core/tests/tokenize.rs`.
+"""Generate golden token ids for `crates/core/tests/it/tokenize.rs`.
 
 Uses the Python `tokenizers` package (`pip install tokenizers`) on the real tokenizer files in
 `../shared/models` and writes `crates/core/tests/golden/tokenize/golden.json`.

@@ -1,8 +1,8 @@
 //! The tokenizer and chat template stored in a GGUF file's `tokenizer.*` metadata.
 //!
 //! llama.cpp keeps the whole vocabulary in the file: `tokenizer.ggml.model` names the algorithm
-//! (`gpt2` = byte-level BPE with `tokenizer.ggml.merges`; `llama` = SentencePiece with
-//! `tokenizer.ggml.scores`), `tokenizer.ggml.pre` the pre-tokenizer regexes
+//! (`gpt2` = byte-level BPE with `tokenizer.ggml.merges`; `llama` = SentencePiece BPE with
+//! `tokenizer.ggml.scores`, turned into ranked merges with byte fallback), `tokenizer.ggml.pre` the pre-tokenizer regexes
 //! (`src/llama-vocab.cpp`), `tokenizer.ggml.token_type` which ids are control tokens. This module
 //! writes the equivalent Hugging Face `tokenizer.json` and loads it with `tokenizers`, so the
 //! result encodes like llama.cpp (checked on SmolLM2 against llama.cpp's own ids).
@@ -135,11 +135,7 @@ fn tokenizer_json(file: &GgufFile) -> Result<Value, GgufError> {
                     Ok(json!([a, b]))
                 })
                 .collect::<Result<_, GgufError>>()?;
-            let vocab: serde_json::Map<String, Value> = tokens
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.clone(), json!(i)))
-                .collect();
+            let vocab = vocab_map(&tokens);
             let model = json!({"type": "BPE", "dropout": null, "unk_token": null,
                 "continuing_subword_prefix": null, "end_of_word_suffix": null, "fuse_unk": false,
                 "byte_fallback": false, "ignore_merges": false, "vocab": vocab, "merges": merges});
@@ -159,14 +155,12 @@ fn tokenizer_json(file: &GgufFile) -> Result<Value, GgufError> {
         "llama" => {
             let scores = numbers(file, "tokenizer.ggml.scores", tokens.len())?
                 .ok_or_else(|| file.metadata_error("tokenizer.ggml.scores", "absent"))?;
-            let unk = id("tokenizer.ggml.unknown_token_id").unwrap_or(0);
-            let vocab: Vec<Value> = tokens
-                .iter()
-                .zip(&scores)
-                .map(|(t, s)| json!([t, s]))
-                .collect();
-            let model =
-                json!({"type": "Unigram", "unk_id": unk, "vocab": vocab, "byte_fallback": true});
+            let unk = id("tokenizer.ggml.unknown_token_id").unwrap_or(0) as usize;
+            let model = json!({"type": "BPE", "dropout": null,
+                "unk_token": tokens.get(unk).cloned(), "continuing_subword_prefix": null,
+                "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": true,
+                "ignore_merges": false, "vocab": vocab_map(&tokens),
+                "merges": merges_from_scores(&tokens, &scores)});
             let mut normalizers = Vec::new();
             if flag("tokenizer.ggml.add_space_prefix", true) {
                 normalizers.push(json!({"type": "Prepend", "prepend": "\u{2581}"}));
@@ -270,4 +264,42 @@ fn byte_level_pre_tokenizer(file: &GgufFile, pre: &str) -> Result<Value, GgufErr
             ));
         }
     })
+}
+
+/// Token → id (the first id of a token written twice wins, as llama.cpp looks tokens up).
+fn vocab_map(tokens: &[String]) -> serde_json::Map<String, Value> {
+    let mut vocab = serde_json::Map::new();
+    for (i, t) in tokens.iter().enumerate() {
+        vocab.entry(t.clone()).or_insert(json!(i));
+    }
+    vocab
+}
+
+/// The merges of a SentencePiece BPE vocabulary, from its scores.
+///
+/// llama.cpp's SentencePiece tokenizer (`llm_tokenizer_spm`) starts from single characters and
+/// repeatedly joins the adjacent pair whose joined text is a vocabulary piece with the highest
+/// score. As byte-pair merges: every piece that splits into two pieces gives the merge of those
+/// two, ranked by the joined piece's score (highest first; ties by id), which is how
+/// `transformers` converts these vocabularies too.
+fn merges_from_scores(tokens: &[String], scores: &[f64]) -> Vec<Value> {
+    let index: std::collections::HashMap<&str, usize> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
+    let mut merges: Vec<(f64, usize, usize, usize)> = Vec::new();
+    for (id, piece) in tokens.iter().enumerate() {
+        for (split, _) in piece.char_indices().skip(1) {
+            let (left, right) = piece.split_at(split);
+            if let (Some(&l), Some(&r)) = (index.get(left), index.get(right)) {
+                merges.push((scores[id], id, l, r));
+            }
+        }
+    }
+    merges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    merges
+        .into_iter()
+        .map(|(_, _, l, r)| json!([tokens[l], tokens[r]]))
+        .collect()
 }

@@ -171,7 +171,8 @@ struct GoldenCase {
 
 #[test]
 fn span_f1_equals_seqeval() {
-    let cases: Vec<GoldenCase> = serde_json::from_str(include_str!("golden/span_f1.json")).unwrap();
+    let cases: Vec<GoldenCase> =
+        serde_json::from_str(include_str!("../golden/span_f1.json")).unwrap();
     assert_eq!(cases.len(), 8);
     for case in cases {
         let scheme = if case.scheme == "io" {

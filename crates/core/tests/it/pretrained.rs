@@ -476,3 +476,22 @@ fn e5_tokenizer_as_a_tokenizers_pipeline_agrees_with_the_engine() {
         "{equal}/{total}: {differing:?}"
     );
 }
+
+#[test]
+fn sentencepiece_gguf_vocabulary_encodes_like_sentencepiece() {
+    let file = GgufFile::open(fixtures().join("tiny_spm.gguf")).unwrap();
+    let tokenizer = tokenizer_from_gguf(&file).unwrap();
+    let expected = read_json(&fixtures().join("tiny_spm.json"));
+    let bos = expected["bos_id"].as_u64().unwrap() as u32;
+    let mut failures = Vec::new();
+    for case in expected["cases"].as_array().unwrap() {
+        let text = case["text"].as_str().unwrap();
+        let mut want = vec![bos];
+        want.extend(ids(&case["ids"]));
+        let got = tokenizer.encode(text, true).unwrap().ids;
+        if got != want {
+            failures.push(format!("{text:?}: {got:?} vs sentencepiece {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

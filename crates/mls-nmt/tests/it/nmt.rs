@@ -201,7 +201,8 @@ fn lines(path: &str) -> Vec<String> {
 
 #[test]
 fn bleu_matches_sacrebleu_on_the_mls_outputs() {
-    let golden: serde_json::Value = serde_json::from_str(include_str!("golden/bleu.json")).unwrap();
+    let golden: serde_json::Value =
+        serde_json::from_str(include_str!("../golden/bleu.json")).unwrap();
     let hyps = lines(&format!("{MLS_OUTPUTS}/ro-en-ori-ls.out.sys"));
     let refs = lines(&format!("{MLS_OUTPUTS}/ro-en-ori-ls.out.ref"));
     // The repository README's 22.54: plain BLEU over whitespace tokens.

@@ -1,0 +1,15 @@
+//! Integration tests of `burnlp-core`, gathered into one test binary so that burn is linked
+//! once per crate; each module is one former test file.
+
+mod backends;
+mod data;
+mod encoder;
+mod graph;
+mod llama;
+mod matching;
+mod metrics;
+mod pretrained;
+mod seq2seq;
+mod span;
+mod tokenize;
+mod trainer;

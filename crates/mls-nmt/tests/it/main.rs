@@ -1,0 +1,5 @@
+//! Integration tests of `mls-nmt`, gathered into one test binary so that burn is linked
+//! once per crate; each module is one former test file.
+
+mod cli;
+mod nmt;
