@@ -299,6 +299,9 @@ pub fn run_bench(python: &str, reuse: bool, x86_v4: bool, only: &[String]) -> Re
                 ));
             }
         }
+        if let Some(line) = peak_memory_line(suite.bench, reference.as_ref().ok()) {
+            report.push_str(&line);
+        }
     }
     println!("{report}");
     let notes = previous
@@ -308,6 +311,27 @@ pub fn run_bench(python: &str, reuse: bool, x86_v4: bool, only: &[String]) -> Re
     std::fs::write(&path, report + &notes)?;
     eprintln!("bench: written to {}", path.display());
     Ok(())
+}
+
+/// A line comparing peak resident memory, where the bench wrote
+/// `target/criterion/<bench>/peak_rss_mb.txt` and the reference reported `peak_rss_mb`.
+fn peak_memory_line(bench: &str, reference: Option<&serde_json::Value>) -> Option<String> {
+    let ours: f64 = std::fs::read_to_string(
+        root()
+            .join("target/criterion")
+            .join(bench)
+            .join("peak_rss_mb.txt"),
+    )
+    .ok()?
+    .trim()
+    .parse()
+    .ok()?;
+    let theirs = reference
+        .and_then(|r| r["peak_rss_mb"].as_f64())
+        .map_or("–".to_string(), |mb| format!("{mb:.0} MB"));
+    Some(format!(
+        "\nPeak resident memory (whole process: model load and every case): burnlp {ours:.0} MB, reference {theirs}.\n"
+    ))
 }
 
 /// Heading of the hand-written notes kept at the end of `docs/benchmarks.md`.

@@ -73,4 +73,77 @@ mod tests {
             "model weights outside test fixtures: {copied:?}"
         );
     }
+
+    /// Rust sources of the workspace's crates (not xtask), with their text.
+    fn crate_sources() -> Vec<(PathBuf, String)> {
+        tracked_files()
+            .into_iter()
+            .filter(|path| {
+                path.starts_with("crates") && path.extension().is_some_and(|e| e == "rs")
+            })
+            .map(|path| {
+                let text = std::fs::read_to_string(crate::root().join(&path)).unwrap_or_default();
+                (path, text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn device_flag_is_declared_only_in_the_shared_group() {
+        // `--device` comes from `burnlp_core::cli::DeviceArgs`, flattened into each CLI.
+        let declared: Vec<PathBuf> = crate_sources()
+            .into_iter()
+            .filter(|(path, _)| !path.ends_with("crates/core/src/cli.rs"))
+            .filter(|(_, text)| {
+                let lines: Vec<&str> = text.lines().collect();
+                lines.windows(2).any(|w| {
+                    w[0].trim_start().starts_with("#[arg(")
+                        && w[1]
+                            .trim_start()
+                            .trim_start_matches("pub ")
+                            .starts_with("device:")
+                })
+            })
+            .map(|(path, _)| path)
+            .collect();
+        assert!(
+            declared.is_empty(),
+            "`--device` declared outside core::cli: {declared:?}"
+        );
+    }
+
+    #[test]
+    fn run_directory_paths_come_from_run_dir() {
+        let spelled: Vec<PathBuf> = crate_sources()
+            .into_iter()
+            .filter(|(path, _)| !path.components().any(|c| c.as_os_str() == "tests"))
+            .filter(|(_, text)| text.contains("\"best/model.safetensors\""))
+            .map(|(path, _)| path)
+            .collect();
+        assert!(
+            spelled.is_empty(),
+            "use core::train::RunDir instead: {spelled:?}"
+        );
+    }
+
+    #[test]
+    fn every_script_is_listed_in_the_datasets_readme() {
+        let readme = std::fs::read_to_string(crate::root().join("datasets/README.md")).unwrap();
+        let unlisted: Vec<PathBuf> = tracked_files()
+            .into_iter()
+            .filter(|path| path.starts_with("datasets/scripts"))
+            .filter(|path| {
+                let rel = path
+                    .strip_prefix("datasets")
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                !readme.contains(&rel)
+            })
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "scripts missing from datasets/README.md: {unlisted:?}"
+        );
+    }
 }

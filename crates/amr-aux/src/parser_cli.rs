@@ -9,6 +9,7 @@ use amr_aux::parser::{
 };
 use amr_aux::penman::{Amr, parse_amrs, read_amr_file, write_amrs};
 use anyhow::{Context, Result, bail};
+use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::{parse_device, training_device};
 use clap::{Args, ValueEnum};
 
@@ -93,9 +94,8 @@ pub struct ModelArgs {
     /// Learning rate of the pretrained encoder (0 freezes it).
     #[arg(long, default_value_t = 5e-5)]
     encoder_lr: f64,
-    /// Device to train on (cpu, wgpu[:N], cuda[:N], as compiled in).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 impl ModelArgs {
@@ -175,9 +175,8 @@ pub struct ParseArgs {
     /// Print the Smatch report as one JSON object.
     #[arg(long, requires = "gold")]
     json: bool,
-    /// Device to parse on.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 /// `amr-aux experiment`.

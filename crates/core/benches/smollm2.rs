@@ -6,6 +6,8 @@
 //! - `smollm2/generate_b1`: 32 greedy new tokens after the 37-token chat prompt, KV cache;
 //! - `smollm2/generate_b8`: the same for a batch of 8 copies of that prompt.
 //!
+//! The process's peak resident memory is written to `target/criterion/smollm2/peak_rss_mb.txt`.
+//!
 //! `cargo xtask bench` runs this and `datasets/scripts/bench/torch_smollm2.py` (Hugging Face
 //! transformers on the same dequantized weights, same prompts) and reports the ratio. Without the
 //! shared folder the bench prints why and measures nothing.
@@ -74,6 +76,17 @@ fn smollm2(c: &mut Criterion) {
         });
     }
     group.finish();
+    // Peak resident memory of this process (model load and all runs), for `cargo xtask bench`.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kb) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+    {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion/smollm2");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("peak_rss_mb.txt"), format!("{:.0}", kb / 1024.0));
+    }
 }
 
 criterion_group!(benches, smollm2);

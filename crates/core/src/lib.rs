@@ -6,6 +6,7 @@
 //! re-implementations of the standard metrics ([`metrics`]). It knows no task.
 
 pub mod chat;
+pub mod cli;
 pub mod data;
 pub mod device;
 pub mod hub;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
+use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::parse_device;
 use clap::Args;
 use docre_gain::{Document, EvalOptions, EvalReport, Relations, TrainFacts, evaluate};
@@ -71,9 +72,8 @@ pub struct ExperimentArgs {
     /// Hidden size of the `tiny` encoder (only with `--encoder tiny`).
     #[arg(long, default_value_t = 64)]
     tiny_hidden: usize,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 /// GAIN's dev scores in the paper (Table 2): (model, Ign F1, Ign AUC, F1, AUC).
@@ -287,7 +287,7 @@ pub fn experiment(args: &ExperimentArgs) -> Result<()> {
         dev: Portion::of(dev),
         dev_facts_in_train,
         seed: args.seed,
-        device: args.device.clone(),
+        device: args.device.to_string(),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         profile: if cfg!(debug_assertions) {
             "dev"

@@ -7,12 +7,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burnlp_core::burn::module::Param;
 use burnlp_core::burn::tensor::{Device, Tensor, TensorData};
+use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::{parse_device, training_device};
 use burnlp_core::nn::bert::BertConfig;
 use burnlp_core::nn::encoder::load_encoder;
 use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
 use burnlp_core::train::{
-    AdamWConfig, BestEval, LrSchedule, ParamGroup, StopReason, Trainer, TrainerConfig,
+    AdamWConfig, BestEval, LrSchedule, ParamGroup, RunDir, StopReason, Trainer, TrainerConfig,
     load_parameters,
 };
 use clap::Args;
@@ -100,9 +101,8 @@ pub struct HyperArgs {
     /// Seed of initialisation, pair sampling, batch order and dropout.
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    pub(crate) device: String,
+    #[command(flatten)]
+    pub(crate) device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -125,9 +125,8 @@ pub struct PredictArgs {
     /// Documents per forward pass.
     #[arg(long, default_value_t = 4)]
     batch_size: usize,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -517,7 +516,7 @@ fn load_run(dir: &Path, device: &Device) -> Result<(Gain, Vocabulary, GainConfig
     )
     .with_context(|| format!("parsing {}", path.display()))?;
     let vocabulary = Vocabulary::load(dir, &config)?;
-    let model = load_parameters(config.init(device), &dir.join("best/model.safetensors"))?;
+    let model = load_parameters(config.init(device), &RunDir::new(dir).best_model())?;
     let state_path = dir.join("best/state.json");
     let state: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&state_path)

@@ -6,12 +6,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burnlp_core::burn::tensor::Device;
+use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::{parse_device, training_device};
 use burnlp_core::nn::bert::BertConfig;
 use burnlp_core::nn::encoder::load_encoder;
 use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
 use burnlp_core::train::{
-    AdamWConfig, LrSchedule, Metrics, ParamGroup, Trainer, TrainerConfig, load_parameters,
+    AdamWConfig, LrSchedule, Metrics, ParamGroup, RunDir, Trainer, TrainerConfig, load_parameters,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fssl_span::data::{Episode, Scheme, entities_to_tags, read_episodes, write_fewnerd};
@@ -162,9 +163,8 @@ struct HyperArgs {
     /// Seed of initialisation, batch order and dropout.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -181,9 +181,8 @@ struct EvalArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -197,9 +196,8 @@ struct PredictArgs {
     /// Output JSON lines: one object per query sentence.
     #[arg(long)]
     out: PathBuf,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -241,9 +239,8 @@ struct ExperimentArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 /// Micro F1 the demo reaches on its synthetic test episodes.
@@ -477,7 +474,7 @@ fn load_run(dir: &Path, device: &Device) -> Result<(Loaded, Tokenizer, EsdConfig
     .with_context(|| format!("parsing {}", path.display()))?;
     let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?
         .with_max_length(Some(config.max_length))?;
-    let weights = dir.join("best/model.safetensors");
+    let weights = RunDir::new(dir).best_model();
     let model = match config.architecture {
         Architecture::Esd => Loaded::Esd(Box::new(load_parameters(config.init(device), &weights)?)),
         Architecture::Proto => Loaded::Proto(Box::new(load_parameters(

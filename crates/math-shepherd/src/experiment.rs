@@ -21,8 +21,7 @@ use crate::prm::{LabelKind, RewardKind, RewardModel, RewardSettings, train_rewar
 use crate::synth::{Problem, SynthConfig, generate_problems, prompt};
 use crate::verify::{Candidates, CurvePoint, curves, score_candidates};
 
-/// Seed of the synthetic test problems (disjoint from training and annotation seeds).
-pub const TEST_SEED: u64 = 2_000_000;
+pub use crate::synth::TEST_SEED;
 /// Seed of the problems whose solutions are annotated.
 pub const ANNOTATION_SEED: u64 = 3_000_000;
 

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::time::{Duration, Instant};
 
+use burnlp_core::cli::DeviceArgs;
 use burnlp_core::data::{read_jsonl, write_jsonl};
 use burnlp_core::device::{parse_device, training_device};
 use indicatif::ProgressBar;
@@ -93,9 +94,8 @@ struct PpoArgs {
     /// Synthetic test problems for the greedy accuracy before and after.
     #[arg(long, default_value_t = 200)]
     test_problems: usize,
-    /// Device (`cpu`, `wgpu`, `cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -119,9 +119,8 @@ struct ExperimentArgs {
     /// Use the demo's sizes (a quick check of the suite).
     #[arg(long)]
     quick: bool,
-    /// Device (`cpu`, `wgpu`, `cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -150,9 +149,8 @@ struct TrainRewardArgs {
     /// Seed of the split and the batch order.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Device (`cpu`, `wgpu`, `cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -184,9 +182,8 @@ struct VerifyArgs {
     /// Output directory (verify.md, verify.svg, verify.json).
     #[arg(long)]
     out: PathBuf,
-    /// Device (`cpu`, `wgpu`, `cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args, Clone)]
@@ -209,9 +206,8 @@ struct CompleterArgs {
     /// HTTP request timeout in seconds.
     #[arg(long, default_value_t = 120.0)]
     timeout_s: f64,
-    /// Device of a local completer (`cpu`, `wgpu`, `cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 impl CompleterArgs {
@@ -274,9 +270,8 @@ struct ServeArgs {
     /// Largest `max_tokens` per request.
     #[arg(long, default_value_t = 512)]
     max_tokens: usize,
-    /// Device (`cpu`, `wgpu`, `cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -366,9 +361,8 @@ struct TrainPolicyArgs {
     /// Seed of data, initialisation and batch order.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Device (`cpu`, `wgpu`, `cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]

@@ -288,9 +288,9 @@ pub fn ppo(
     ))
 }
 
-/// Greedy accuracy on `count` synthetic test problems (seed [`crate::experiment::TEST_SEED`]).
+/// Greedy accuracy on `count` synthetic test problems (seed [`crate::synth::TEST_SEED`]).
 pub fn test_accuracy(lm: &LanguageModel, count: usize) -> Result<f64> {
-    let problems = generate_problems(count, crate::experiment::TEST_SEED, &SynthConfig::default());
+    let problems = generate_problems(count, crate::synth::TEST_SEED, &SynthConfig::default());
     greedy_accuracy(lm, &problems, 64)
 }
 

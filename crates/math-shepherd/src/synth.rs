@@ -12,6 +12,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+/// Seed of the synthetic test problems (disjoint from training and annotation seeds).
+pub const TEST_SEED: u64 = 2_000_000;
+
 /// The step separator of solutions: one step per line.
 pub const STEP_SEPARATOR: char = '\n';
 

@@ -4,6 +4,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::parse_device;
 use burnlp_core::metrics::bleu::{Bleu, BleuConfig, BleuTokenizer};
 use burnlp_core::metrics::calibration::reliability_diagram_svg;
@@ -188,9 +189,8 @@ struct TrainArgs {
     out: PathBuf,
     #[command(flatten)]
     options: TrainOptions,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args, Clone)]
@@ -207,9 +207,8 @@ struct DecodeArgs {
     /// Parameters to load: default (averaged, else last), best, last, averaged, or a file.
     #[arg(long, default_value = "default")]
     checkpoint: String,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 impl DecodeArgs {
@@ -344,9 +343,8 @@ struct ExperimentArgs {
     /// Working directory for the data and runs.
     #[arg(long, default_value = "target/mls-nmt-experiment")]
     work: PathBuf,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]

@@ -9,7 +9,7 @@ use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::Device;
 use burnlp_core::nn::seq2seq::{SearchConfig, Seq2SeqBatch, Transformer};
 use burnlp_core::tokenize::Tokenizer;
-use burnlp_core::train::load_parameters;
+use burnlp_core::train::{RunDir, load_parameters};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{encode_all, files};
@@ -55,7 +55,7 @@ impl Checkpoint {
                     run.join("last/model.safetensors")
                 }
             }
-            Checkpoint::Best => run.join("best/model.safetensors"),
+            Checkpoint::Best => RunDir::new(run).best_model(),
             Checkpoint::Last => run.join("last/model.safetensors"),
             Checkpoint::Averaged => run.join(run_files::AVERAGED),
             Checkpoint::File(path) => path.clone(),

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burnlp_core::burn::module::Module;
+use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::{parse_device, training_device};
 use clap::{Args, Parser, Subcommand};
 use peft_moe::experiment::{self, Settings, tiny_config};
@@ -67,9 +68,8 @@ struct RouteStatsArgs {
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
-    /// Device for --model (cpu, wgpu, cuda).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -148,9 +148,8 @@ struct TrainArgs {
     /// Run directory; the trained model is written to RUN/model.
     #[arg(long)]
     out: PathBuf,
-    /// Device (cpu, wgpu, cuda).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -161,9 +160,8 @@ struct EvalArgs {
     /// Task files; the first is the target task, the others measure forgetting.
     #[arg(long, required = true, num_args = 1..)]
     data: Vec<PathBuf>,
-    /// Device (cpu, wgpu, cuda).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -196,9 +194,8 @@ struct ExperimentArgs {
     /// Override the number of fine-tuning steps.
     #[arg(long)]
     finetune_steps: Option<usize>,
-    /// Device (cpu, wgpu, cuda).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 fn main() {

@@ -19,7 +19,7 @@ use burnlp_core::nn::seq2seq::{
     SearchConfig, Seq2SeqBatch, Transformer, TransformerConfig, label_smoothed_cross_entropy,
 };
 use burnlp_core::train::{
-    AdamWConfig, LrSchedule, Metrics, TrainTask, Trainer, TrainerConfig, load_parameters,
+    AdamWConfig, LrSchedule, Metrics, RunDir, TrainTask, Trainer, TrainerConfig, load_parameters,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -212,7 +212,7 @@ pub fn demo(out: &Path) -> anyhow::Result<DemoResult> {
     let model = model_config.init(&train_device);
     let outcome = trainer.fit(model, optimizer.init(), &task, false)?;
     let best = outcome.state.best.context("training ran no evaluation")?;
-    let model = load_parameters(outcome.model.valid(), &out.join("best/model.safetensors"))?;
+    let model = load_parameters(outcome.model.valid(), &RunDir::new(out).best_model())?;
     let greedy = exact_match(&model, &test, 1);
     let beam = exact_match(&model, &test, BEAM);
     burnlp_core::data::write_json(

@@ -23,7 +23,7 @@ use burnlp_core::nn::graph::{
     GraphBatch, GraphError, HeteroGraph, RgcnConfig, RgcnStack, RgcnStackConfig,
 };
 use burnlp_core::train::{
-    AdamWConfig, LrSchedule, Metrics, TrainTask, Trainer, TrainerConfig, load_parameters,
+    AdamWConfig, LrSchedule, Metrics, RunDir, TrainTask, Trainer, TrainerConfig, load_parameters,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -235,7 +235,7 @@ pub fn demo(out: &Path) -> anyhow::Result<DemoResult> {
     });
     trainer.write_config(&optimizer, &experiment, false)?;
     let outcome = trainer.fit(model, optimizer.init(), &task, false)?;
-    let best = load_parameters(outcome.model, &out.join("best/model.safetensors"))?;
+    let best = load_parameters(outcome.model, &RunDir::new(out).best_model())?;
     let score = accuracy(&best.valid(), &test);
     let result = DemoResult {
         task: "synth-graph".into(),

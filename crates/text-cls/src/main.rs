@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::{parse_device, training_device};
 use burnlp_core::nn::bert::BertConfig;
 use burnlp_core::nn::encoder::load_encoder;
 use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
 use burnlp_core::train::{
-    AdamWConfig, LrSchedule, ParamGroup, StopReason, Trainer, TrainerConfig, load_parameters,
+    AdamWConfig, LrSchedule, ParamGroup, RunDir, StopReason, Trainer, TrainerConfig,
+    load_parameters,
 };
 use clap::{Args, Parser, Subcommand};
 use text_cls::{
@@ -122,9 +124,8 @@ struct HyperArgs {
     /// Seed of initialisation, batch order and dropout.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -140,9 +141,8 @@ struct EvalArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -158,9 +158,8 @@ struct PredictArgs {
     /// Output JSON lines file.
     #[arg(long)]
     out: PathBuf,
-    /// Device: cpu, wgpu[:N] or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -339,7 +338,7 @@ fn load_run(dir: &Path, device: &str) -> Result<(text_cls::Classifier, Tokenizer
     let tokenizer =
         Tokenizer::from_file(dir.join("tokenizer.json"))?.with_max_length(Some(spec.max_length))?;
     let device = parse_device(device)?;
-    let model = load_parameters(spec.init(&device), &dir.join("best/model.safetensors"))?;
+    let model = load_parameters(spec.init(&device), &RunDir::new(dir).best_model())?;
     Ok((model, tokenizer, spec))
 }
 

@@ -294,7 +294,26 @@ impl WeightSource {
         d_in: usize,
         d_out: usize,
     ) -> Option<Tensor<2>> {
-        self.take(name, [d_out, d_in]).map(|w| w.transpose())
+        // Transposed on the host so the parameter is stored contiguously as `[in, out]`: a
+        // transposed view would make every later matrix product copy or stride through it
+        // (measured: a 576 x 576 projection ran ~20x slower on the CPU backend).
+        let full = format!("{}{name}", self.prefix);
+        let Some(raw) = self.tensors.get(&full).filter(|r| r.shape == [d_out, d_in]) else {
+            // Missing or misshapen: `take` records which.
+            return self.take(name, [d_out, d_in]);
+        };
+        let mut values = vec![0f32; d_in * d_out];
+        for (row, chunk) in raw.values.chunks_exact(d_in).enumerate() {
+            for (col, &v) in chunk.iter().enumerate() {
+                values[col * d_out + row] = v;
+            }
+        }
+        self.used.insert(full.clone());
+        self.report.loaded.push(full);
+        Some(Tensor::from_data(
+            TensorData::new(values, [d_in, d_out]),
+            &self.device,
+        ))
     }
 
     /// Fills a parameter from the checkpoint, leaving it as initialised when the tensor is

@@ -29,6 +29,62 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     Ok(crate::data::write_atomic(path, bytes)?)
 }
 
+/// The files of a run directory by role (the layout above), so no crate spells the paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// The run directory at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `config.json`: the resolved configuration.
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.json")
+    }
+
+    /// `metrics.jsonl`: one JSON object per logged step or evaluation.
+    pub fn metrics(&self) -> PathBuf {
+        self.root.join("metrics.jsonl")
+    }
+
+    /// `curves.svg`: the training curves.
+    pub fn curves(&self) -> PathBuf {
+        self.root.join("curves.svg")
+    }
+
+    /// `best/`: the model and state of the best evaluation.
+    pub fn best(&self) -> PathBuf {
+        self.root.join("best")
+    }
+
+    /// `best/model.safetensors`.
+    pub fn best_model(&self) -> PathBuf {
+        self.best().join(MODEL_FILE)
+    }
+
+    /// `last/model.safetensors`: the model when training ended.
+    pub fn last_model(&self) -> PathBuf {
+        self.root.join("last").join(MODEL_FILE)
+    }
+
+    /// The checkpoint area.
+    pub fn checkpoints(&self) -> CheckpointDir {
+        CheckpointDir::new(&self.root)
+    }
+}
+
+/// File name of saved parameters inside `best/`, `last/` and each checkpoint.
+pub const MODEL_FILE: &str = "model.safetensors";
+
 /// Where a run keeps its checkpoints.
 #[derive(Debug, Clone)]
 pub struct CheckpointDir {

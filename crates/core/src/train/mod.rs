@@ -30,7 +30,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-pub use checkpoint::{CheckpointDir, write_atomic};
+pub use checkpoint::{CheckpointDir, MODEL_FILE, RunDir, write_atomic};
 pub use optim::{AdamW, AdamWConfig, ParamGroup};
 pub use params::{GradStore, load_parameters, save_parameters};
 pub use schedule::LrSchedule;
@@ -266,7 +266,7 @@ impl Trainer {
             "optimizer": optimizer,
             "experiment": experiment,
         });
-        let path = self.run_dir.join("config.json");
+        let path = RunDir::new(&self.run_dir).config();
         if resume && path.exists() {
             let stored: serde_json::Value = read_json(&path)?;
             if stored != value {
@@ -302,11 +302,11 @@ impl Trainer {
             seed: config.seed,
             ..TrainState::default()
         };
-        let metrics_path = self.run_dir.join("metrics.jsonl");
+        let metrics_path = RunDir::new(&self.run_dir).metrics();
         let mut last_checkpoint = None;
         if resume {
             if let Some(dir) = checkpoints.latest()? {
-                model = load_parameters(model, &dir.join("model.safetensors"))?;
+                model = load_parameters(model, &dir.join(MODEL_FILE))?;
                 optimizer.load(&dir, &device)?;
                 state = read_json(&dir.join("state.json"))?;
                 truncate_metrics(&metrics_path, state.step)?;
@@ -416,8 +416,8 @@ impl Trainer {
                 tracing::info!(step = state.step, ?metrics, improved, "evaluation");
                 progress.println(format!("step {}: {}", state.step, format_metrics(&metrics)));
                 if improved {
-                    let best = self.run_dir.join("best");
-                    save_parameters(&model, &best.join("model.safetensors"))?;
+                    let best = RunDir::new(&self.run_dir).best();
+                    save_parameters(&model, &best.join(MODEL_FILE))?;
                     write_json(&best.join("state.json"), &state)?;
                 }
                 last_eval = Some(metrics);
@@ -447,9 +447,9 @@ impl Trainer {
         }
         progress.finish_and_clear();
         if stop != StopReason::Halted {
-            save_parameters(&model, &self.run_dir.join("last/model.safetensors"))?;
+            save_parameters(&model, &RunDir::new(&self.run_dir).last_model())?;
             write_atomic(
-                &self.run_dir.join("curves.svg"),
+                &RunDir::new(&self.run_dir).curves(),
                 curves_svg(&metrics_path, &config.metric)?.as_bytes(),
             )?;
         }
@@ -494,7 +494,7 @@ impl Trainer {
         state: &TrainState,
     ) -> Result<PathBuf, TrainError> {
         checkpoints.save(state.step, self.config.keep_checkpoints, |dir| {
-            save_parameters(model, &dir.join("model.safetensors"))?;
+            save_parameters(model, &dir.join(MODEL_FILE))?;
             optimizer.save(dir)?;
             write_json(&dir.join("state.json"), state)
         })
