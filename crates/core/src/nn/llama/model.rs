@@ -160,25 +160,41 @@ impl LlamaAttention {
             None => (k, v),
         };
         let len = k.dims()[2];
-        // [batch, kv_heads, len, d_head] -> [batch, heads, len, d_head], each key/value head
-        // repeated for its group of consecutive query heads.
         let group = heads / kv_heads;
-        let repeat = |x: Tensor<4>| {
-            x.unsqueeze_dim::<5>(2)
-                .expand([batch, kv_heads, group, len, d_head])
-                .reshape([batch, heads, len, d_head])
+        let context = if seq == 1 && group > 1 {
+            // One new position (a decoding step): the `group` query heads that share a key/value
+            // head become the query rows of that head, so the cached keys and values are used
+            // as they are instead of being copied `group` times; one query needs no causal mask.
+            let q = q.reshape([batch, kv_heads, group, d_head]);
+            let context = attention(
+                q,
+                k,
+                v,
+                Some(mask.expand([batch, kv_heads, group, len])),
+                None,
+                AttentionModuleOptions::default(),
+            );
+            context.reshape([batch, heads, 1, d_head])
+        } else {
+            // [batch, kv_heads, len, d_head] -> [batch, heads, len, d_head], each key/value
+            // head repeated for its group of consecutive query heads.
+            let repeat = |x: Tensor<4>| {
+                x.unsqueeze_dim::<5>(2)
+                    .expand([batch, kv_heads, group, len, d_head])
+                    .reshape([batch, heads, len, d_head])
+            };
+            attention(
+                q,
+                repeat(k),
+                repeat(v),
+                Some(mask.expand([batch, heads, seq, len])),
+                None,
+                AttentionModuleOptions {
+                    is_causal: true,
+                    ..Default::default()
+                },
+            )
         };
-        let context = attention(
-            q,
-            repeat(k),
-            repeat(v),
-            Some(mask.expand([batch, heads, seq, len])),
-            None,
-            AttentionModuleOptions {
-                is_causal: true,
-                ..Default::default()
-            },
-        );
         // [batch, heads, seq, d_head] -> [batch, seq, heads * d_head]
         let context = context
             .swap_dims(1, 2)
