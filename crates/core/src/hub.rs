@@ -103,8 +103,7 @@ pub fn resolve_in(
             let snapshot = repo_dir.join("snapshots").join(&commit);
             looked_at.push(snapshot.clone());
             if snapshot.is_dir() {
-                return Ok(single_gguf(&snapshot)
-                    .map_or(ModelLocation::HfDir(snapshot), ModelLocation::Gguf));
+                return Ok(snapshot_location(snapshot));
             }
         }
     }
@@ -112,10 +111,7 @@ pub fn resolve_in(
         (true, _, _) => "(HF_HUB_OFFLINE is set, so nothing was downloaded)".to_string(),
         (false, Some(endpoint), Some(cache)) => {
             match download_snapshot(repo, revision.unwrap_or("main"), cache, endpoint) {
-                Ok(snapshot) => {
-                    return Ok(single_gguf(&snapshot)
-                        .map_or(ModelLocation::HfDir(snapshot), ModelLocation::Gguf));
-                }
+                Ok(snapshot) => return Ok(snapshot_location(snapshot)),
                 Err(e) => format!("(download from {endpoint} failed: {e})"),
             }
         }
@@ -244,6 +240,11 @@ fn classify_file(path: PathBuf) -> ModelLocation {
     } else {
         ModelLocation::Gguf(path)
     }
+}
+
+/// A snapshot is a Hugging Face directory, or its GGUF file when it holds exactly one.
+fn snapshot_location(snapshot: PathBuf) -> ModelLocation {
+    single_gguf(&snapshot).map_or(ModelLocation::HfDir(snapshot), ModelLocation::Gguf)
 }
 
 /// A snapshot holding exactly one `.gguf` file and no `config.json` is that file.

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor};
 
 use super::bert::{Bert, BertConfig, BertInput, BertLoadError, PositionScheme, mean_pool};
+use super::binary::ByteCursor;
 use super::gguf::quant::{GgmlType, dequantize};
 use super::weights::{Pretrained, WeightSource};
 
@@ -100,57 +101,22 @@ pub struct E5s1File {
     pub tensors: Vec<E5s1Tensor>,
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-    path: &'a Path,
+type Reader<'a> = ByteCursor<'a, E5s1Error>;
+
+fn format_error(path: &Path, offset: usize, message: String) -> E5s1Error {
+    E5s1Error::Format {
+        path: path.to_path_buf(),
+        offset,
+        message,
+    }
 }
 
-impl<'a> Reader<'a> {
-    fn error(&self, message: impl Into<String>) -> E5s1Error {
-        E5s1Error::Format {
-            path: self.path.into(),
-            offset: self.at,
-            message: message.into(),
-        }
-    }
-
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], E5s1Error> {
-        match self.at.checked_add(n) {
-            Some(end) if end <= self.bytes.len() => {
-                let out = &self.bytes[self.at..end];
-                self.at = end;
-                Ok(out)
-            }
-            _ => Err(self.error(format!("file ends while reading {what}"))),
-        }
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32, E5s1Error> {
-        Ok(u32::from_le_bytes(
-            self.take(4, what)?.try_into().expect("4"),
-        ))
-    }
-
+/// E5S1's counts are i32: negative is an error, and the items must fit the rest of the file.
+impl Reader<'_> {
     fn count(&mut self, what: &str, item_bytes: usize) -> Result<usize, E5s1Error> {
-        let n = i32::from_le_bytes(self.take(4, what)?.try_into().expect("4"));
-        let left = self.bytes.len() - self.at;
-        if n < 0 || (n as usize).saturating_mul(item_bytes) > left {
-            return Err(self.error(format!("{what} = {n} does not fit the file")));
-        }
-        Ok(n as usize)
-    }
-
-    fn f32(&mut self, what: &str) -> Result<f32, E5s1Error> {
-        Ok(f32::from_le_bytes(
-            self.take(4, what)?.try_into().expect("4"),
-        ))
-    }
-
-    fn u64(&mut self, what: &str) -> Result<u64, E5s1Error> {
-        Ok(u64::from_le_bytes(
-            self.take(8, what)?.try_into().expect("8"),
-        ))
+        let n = self.i32(what)?;
+        let n = u64::try_from(n).map_err(|_| self.error(format!("{what} is negative ({n})")))?;
+        self.check_count(n, item_bytes, what)
     }
 }
 
@@ -277,7 +243,7 @@ fn bert_name(name: &str, h: &E5s1Header) -> Option<(String, Vec<usize>)> {
 type Parsed = (E5s1Header, E5Tokenizer, Vec<E5s1Tensor>);
 
 fn parse(bytes: &[u8], path: &Path) -> Result<Parsed, E5s1Error> {
-    let mut r = Reader { bytes, at: 0, path };
+    let mut r = Reader::new(bytes, path, format_error);
     if r.take(4, "the magic")? != b"E5S1" {
         return Err(E5s1Error::Format {
             path: path.into(),
@@ -359,7 +325,7 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Parsed, E5s1Error> {
     let n_tensors = r.count("the tensor count", 23)?;
     let mut tensors = Vec::with_capacity(n_tensors);
     for _ in 0..n_tensors {
-        let len = u16::from_le_bytes(r.take(2, "a name length")?.try_into().expect("2")) as usize;
+        let len = r.u16("a name length")? as usize;
         let name = String::from_utf8_lossy(r.take(len, "a tensor name")?).into_owned();
         let dtype = match r.take(1, "a dtype")?[0] {
             0 => GgmlType::F32,

@@ -11,6 +11,7 @@
 //! - [`weights`]: safetensors loading with a report of every tensor.
 
 pub mod bert;
+mod binary;
 pub mod e5s1;
 pub mod encoder;
 pub mod gguf;

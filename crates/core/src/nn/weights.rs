@@ -256,22 +256,30 @@ impl WeightSource {
     /// Takes a tensor of exactly `shape`, or records it as missing or misshapen and returns
     /// `None`.
     pub fn take<const D: usize>(&mut self, name: &str, shape: [usize; D]) -> Option<Tensor<D>> {
+        let values = self.take_values(name, &shape)?.to_vec();
+        Some(Tensor::from_data(
+            TensorData::new(values, shape),
+            &self.device,
+        ))
+    }
+
+    /// The values of a tensor of exactly `shape`, recording it as loaded; or, recording it as
+    /// missing or misshapen, `None`. The one place that keeps the report.
+    fn take_values(&mut self, name: &str, shape: &[usize]) -> Option<&[f32]> {
         let full = format!("{}{name}", self.prefix);
         let Some(raw) = self.tensors.get(&full) else {
             self.report.missing.push(full);
             return None;
         };
+        self.used.insert(full.clone());
         if raw.shape != shape {
             self.report
                 .mismatched
-                .push((full.clone(), shape.to_vec(), raw.shape.clone()));
-            self.used.insert(full);
+                .push((full, shape.to_vec(), raw.shape.clone()));
             return None;
         }
-        let tensor = Tensor::from_data(TensorData::new(raw.values.clone(), shape), &self.device);
-        self.used.insert(full.clone());
         self.report.loaded.push(full);
-        Some(tensor)
+        Some(&raw.values)
     }
 
     /// Takes the first of several alternative names that exists (e.g. `LayerNorm.weight` or the
@@ -297,19 +305,13 @@ impl WeightSource {
         // Transposed on the host so the parameter is stored contiguously as `[in, out]`: a
         // transposed view would make every later matrix product copy or stride through it
         // (measured: a 576 x 576 projection ran ~20x slower on the CPU backend).
-        let full = format!("{}{name}", self.prefix);
-        let Some(raw) = self.tensors.get(&full).filter(|r| r.shape == [d_out, d_in]) else {
-            // Missing or misshapen: `take` records which.
-            return self.take(name, [d_out, d_in]);
-        };
+        let raw = self.take_values(name, &[d_out, d_in])?;
         let mut values = vec![0f32; d_in * d_out];
-        for (row, chunk) in raw.values.chunks_exact(d_in).enumerate() {
+        for (row, chunk) in raw.chunks_exact(d_in).enumerate() {
             for (col, &v) in chunk.iter().enumerate() {
                 values[col * d_out + row] = v;
             }
         }
-        self.used.insert(full.clone());
-        self.report.loaded.push(full);
         Some(Tensor::from_data(
             TensorData::new(values, [d_in, d_out]),
             &self.device,

@@ -19,6 +19,8 @@ pub mod tokenizer;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::binary::ByteCursor;
+
 pub use quant::GgmlType;
 pub use tokenizer::{ChatMessage, ChatTemplate};
 
@@ -346,60 +348,22 @@ impl GgufFile {
     }
 }
 
-/// A bounds-checked little-endian cursor over the file.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-    path: &'a Path,
+type Cursor<'a> = ByteCursor<'a, GgufError>;
+
+fn format_error(path: &Path, offset: usize, message: String) -> GgufError {
+    GgufError::Format {
+        path: path.to_path_buf(),
+        offset: offset as u64,
+        message,
+    }
 }
 
-impl<'a> Cursor<'a> {
-    fn error(&self, message: impl Into<String>) -> GgufError {
-        GgufError::Format {
-            path: self.path.to_path_buf(),
-            offset: self.at as u64,
-            message: message.into(),
-        }
-    }
-
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], GgufError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&end| end <= self.bytes.len())
-            .ok_or_else(|| {
-                self.error(format!(
-                    "file ends while reading {what} ({n} bytes needed, {} left)",
-                    self.bytes.len() - self.at
-                ))
-            })?;
-        let out = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(out)
-    }
-
-    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], GgufError> {
-        Ok(self.take(N, what)?.try_into().expect("N bytes"))
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32, GgufError> {
-        Ok(u32::from_le_bytes(self.array(what)?))
-    }
-
-    fn u64(&mut self, what: &str) -> Result<u64, GgufError> {
-        Ok(u64::from_le_bytes(self.array(what)?))
-    }
-
-    /// A count that must be satisfiable by the remaining bytes at `min_size` bytes an item.
+/// GGUF's own reads on top of the shared cursor: u64 counts, strings and typed values.
+impl Cursor<'_> {
+    /// A u64 count that must be satisfiable by the remaining bytes at `min_size` bytes an item.
     fn count(&mut self, what: &str, min_size: usize) -> Result<usize, GgufError> {
         let n = self.u64(what)?;
-        let left = (self.bytes.len() - self.at) as u64;
-        if n.saturating_mul(min_size as u64) > left {
-            return Err(self.error(format!(
-                "{what} is {n}, more than the {left} bytes left in the file can hold"
-            )));
-        }
-        Ok(n as usize)
+        self.check_count(n, min_size, what)
     }
 
     fn string(&mut self, what: &str) -> Result<String, GgufError> {
@@ -412,11 +376,11 @@ impl<'a> Cursor<'a> {
         Ok(match ty {
             0 => GgufValue::U8(self.array::<1>(key)?[0]),
             1 => GgufValue::I8(self.array::<1>(key)?[0] as i8),
-            2 => GgufValue::U16(u16::from_le_bytes(self.array(key)?)),
+            2 => GgufValue::U16(self.u16(key)?),
             3 => GgufValue::I16(i16::from_le_bytes(self.array(key)?)),
             4 => GgufValue::U32(self.u32(key)?),
-            5 => GgufValue::I32(i32::from_le_bytes(self.array(key)?)),
-            6 => GgufValue::F32(f32::from_le_bytes(self.array(key)?)),
+            5 => GgufValue::I32(self.i32(key)?),
+            6 => GgufValue::F32(self.f32(key)?),
             7 => match self.array::<1>(key)?[0] {
                 0 => GgufValue::Bool(false),
                 1 => GgufValue::Bool(true),
@@ -446,7 +410,7 @@ impl<'a> Cursor<'a> {
 type Parsed = (u32, BTreeMap<String, GgufValue>, Vec<GgufTensorInfo>);
 
 fn parse(bytes: &[u8], path: &Path) -> Result<Parsed, GgufError> {
-    let mut c = Cursor { bytes, at: 0, path };
+    let mut c = Cursor::new(bytes, path, format_error);
     if c.take(4, "the magic")? != b"GGUF" {
         return Err(GgufError::Format {
             path: path.into(),

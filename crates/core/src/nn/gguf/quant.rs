@@ -255,15 +255,20 @@ fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     }
 }
 
+/// The scales and minimums of the two 32-value sub-blocks of 64-value chunk `chunk`.
+fn chunk_scales(chunk: usize, scales: &[u8], d: f32, dmin: f32) -> [(f32, f32); 2] {
+    [2 * chunk, 2 * chunk + 1].map(|j| {
+        let (sc, m) = scale_min_k4(j, scales);
+        (d * sc as f32, dmin * m as f32)
+    })
+}
+
 fn q4_k(b: &[u8], y: &mut [f32]) {
     let (d, dmin) = (half(b, 0), half(b, 2));
     let scales = &b[4..16];
     let qs = &b[16..144];
     for chunk in 0..4 {
-        let (sc1, m1) = scale_min_k4(2 * chunk, scales);
-        let (sc2, m2) = scale_min_k4(2 * chunk + 1, scales);
-        let (d1, min1) = (d * sc1 as f32, dmin * m1 as f32);
-        let (d2, min2) = (d * sc2 as f32, dmin * m2 as f32);
+        let [(d1, min1), (d2, min2)] = chunk_scales(chunk, scales, d, dmin);
         let q = &qs[32 * chunk..32 * chunk + 32];
         let out = &mut y[64 * chunk..64 * chunk + 64];
         for l in 0..32 {
@@ -279,10 +284,7 @@ fn q5_k(b: &[u8], y: &mut [f32]) {
     let qh = &b[16..48];
     let qs = &b[48..176];
     for chunk in 0..4 {
-        let (sc1, m1) = scale_min_k4(2 * chunk, scales);
-        let (sc2, m2) = scale_min_k4(2 * chunk + 1, scales);
-        let (d1, min1) = (d * sc1 as f32, dmin * m1 as f32);
-        let (d2, min2) = (d * sc2 as f32, dmin * m2 as f32);
+        let [(d1, min1), (d2, min2)] = chunk_scales(chunk, scales, d, dmin);
         let (u1, u2) = (1u8 << (2 * chunk), 2u8 << (2 * chunk));
         let q = &qs[32 * chunk..32 * chunk + 32];
         let out = &mut y[64 * chunk..64 * chunk + 64];

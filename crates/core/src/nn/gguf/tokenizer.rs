@@ -43,12 +43,20 @@ pub fn chat_template_from_gguf(file: &GgufFile) -> Result<Option<ChatTemplate>, 
     let source = source
         .as_str()
         .ok_or_else(|| file.metadata_error("tokenizer.chat_template", "expected a string"))?;
-    let tokens = strings(file, "tokenizer.ggml.tokens")?;
+    // Only the two special tokens' texts: no need to copy the whole vocabulary.
+    let key = "tokenizer.ggml.tokens";
+    let tokens = file
+        .get(key)
+        .ok_or_else(|| file.metadata_error(key, "absent"))?
+        .as_array()
+        .ok_or_else(|| file.metadata_error(key, "expected an array"))?;
     let token_text = |key: &str| {
         file.get(key)
             .and_then(GgufValue::as_u64)
-            .and_then(|id| tokens.get(id as usize).cloned())
+            .and_then(|id| tokens.get(id as usize))
+            .and_then(GgufValue::as_str)
             .unwrap_or_default()
+            .to_string()
     };
     let bos = token_text("tokenizer.ggml.bos_token_id");
     let eos = token_text("tokenizer.ggml.eos_token_id");

@@ -37,18 +37,7 @@ impl LlamaConfig {
     pub fn from_gguf(file: &GgufFile) -> Result<Self, LlamaLoadError> {
         let gguf = |e| LlamaLoadError::Gguf(Box::new(e));
         let arch = file.get_str("general.architecture").map_err(gguf)?;
-        let default_bias = match arch {
-            "llama" | "mistral" => false,
-            "qwen2" => true,
-            other => {
-                return Err(gguf(file.metadata_error(
-                    "general.architecture",
-                    &format!(
-                        "architecture `{other}` is not supported (known: llama, mistral, qwen2)"
-                    ),
-                )));
-            }
-        };
+        let family = Family::of(file)?;
         let key = |name: &str| format!("{arch}.{name}");
         let usize_of = |name: &str| file.get_u64(&key(name)).map(|v| v as usize).map_err(gguf);
         let hidden = usize_of("embedding_length")?;
@@ -114,7 +103,7 @@ impl LlamaConfig {
         // GGUF stores the epsilon as f32; widen the f32 value exactly as llama.cpp uses it.
         .with_rms_norm_eps(eps)
         .with_tie_word_embeddings(file.tensor("output.weight").is_none())
-        .with_qkv_bias(default_bias || file.tensor("blk.0.attn_q.bias").is_some())
+        .with_qkv_bias(family.qkv_bias() || file.tensor("blk.0.attn_q.bias").is_some())
         .with_attention_bias(file.tensor("blk.0.attn_output.bias").is_some())
         .with_eos_token_ids(id("tokenizer.ggml.eos_token_id").into_iter().collect())
         .with_bos_token_id(id("tokenizer.ggml.bos_token_id"));
@@ -141,8 +130,7 @@ impl Llama {
     /// [`Llama::from_gguf`] on an already opened file (e.g. to build its tokenizer as well).
     pub fn from_gguf_file(file: &GgufFile, device: &Device) -> Result<LoadedLlama, LlamaLoadError> {
         let config = LlamaConfig::from_gguf(file)?;
-        let arch = file.get_str("general.architecture").unwrap_or("llama");
-        let permuted = matches!(arch, "llama" | "mistral");
+        let permuted = Family::of(file)?.permuted_qk();
         let head_dim = config.head_dim();
         let mut tensors = Vec::with_capacity(file.tensors().len());
         for info in file.tensors() {
@@ -174,6 +162,39 @@ impl Llama {
             config,
             report,
         })
+    }
+}
+
+/// The GGUF architectures this loader knows, grouped by what they imply for loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// `llama`, `mistral`: no biases; Q/K rows permuted by the converter.
+    Llama,
+    /// `qwen2`: q/k/v biases; written unpermuted (llama.cpp runs it with NEOX RoPE).
+    Qwen2,
+}
+
+impl Family {
+    fn of(file: &GgufFile) -> Result<Self, LlamaLoadError> {
+        let gguf = |e| LlamaLoadError::Gguf(Box::new(e));
+        match file.get_str("general.architecture").map_err(gguf)? {
+            "llama" | "mistral" => Ok(Self::Llama),
+            "qwen2" => Ok(Self::Qwen2),
+            other => Err(gguf(file.metadata_error(
+                "general.architecture",
+                &format!("architecture `{other}` is not supported (known: llama, mistral, qwen2)"),
+            ))),
+        }
+    }
+
+    /// Whether llama.cpp's converter reordered the rows of each Q/K head.
+    fn permuted_qk(self) -> bool {
+        self == Self::Llama
+    }
+
+    /// Whether q/k/v carry biases even when the file does not say so by tensor presence.
+    fn qkv_bias(self) -> bool {
+        self == Self::Qwen2
     }
 }
 
