@@ -57,6 +57,118 @@ impl std::fmt::Display for DeviceArgs {
     }
 }
 
+/// `--encoder`: the pretrained encoder under a task model, or `tiny`.
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EncoderArgs {
+    /// The encoder: a Hugging Face model directory or id (`org/name[@revision]`, from the local
+    /// cache or downloaded), an E5S1 `.bin` file, or `tiny` for a small random BERT whose
+    /// WordPiece vocabulary is learned from the training data.
+    #[arg(long = "encoder", default_value = "tiny")]
+    pub encoder: String,
+}
+
+impl EncoderArgs {
+    /// The value that asks for a small random encoder.
+    pub const TINY: &'static str = "tiny";
+
+    /// The model reference, or `None` for `tiny`.
+    pub fn pretrained(&self) -> Option<&str> {
+        (self.encoder != Self::TINY).then_some(self.encoder.as_str())
+    }
+}
+
+impl Default for EncoderArgs {
+    fn default() -> Self {
+        Self::from(Self::TINY)
+    }
+}
+
+impl From<&str> for EncoderArgs {
+    fn from(encoder: &str) -> Self {
+        Self {
+            encoder: encoder.to_string(),
+        }
+    }
+}
+
+/// `--json` and `--out` of every `demo` subcommand.
+#[derive(clap::Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoArgs {
+    /// Print each result row as one JSON object on a line (what `cargo xtask demo` reads).
+    #[arg(long)]
+    pub json: bool,
+    /// Directory for the demo's runs and files [default: target/burnlp/demo/<task>].
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+impl DemoArgs {
+    /// The output directory of `task`'s demo.
+    pub fn dir(&self, task: &str) -> std::path::PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| std::path::Path::new("target/burnlp/demo").join(task))
+    }
+}
+
+/// Parse-time validators for numeric flags (`#[arg(value_parser = cli::positive)]`), so a bad
+/// number is a usage error naming the flag rather than a failure deep inside a run.
+fn parse_number<T: std::str::FromStr>(s: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    s.trim().parse().map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// An integer ≥ 1 (batch sizes, epochs, steps, beam sizes).
+pub fn positive(s: &str) -> Result<usize, String> {
+    match parse_number::<usize>(s)? {
+        0 => Err("must be at least 1".into()),
+        v => Ok(v),
+    }
+}
+
+/// A finite number > 0 (learning rates, temperatures).
+pub fn positive_f64(s: &str) -> Result<f64, String> {
+    let v: f64 = parse_number(s)?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a finite number > 0"))
+    }
+}
+
+/// A finite number ≥ 0 (weight decay, penalties).
+pub fn non_negative_f64(s: &str) -> Result<f64, String> {
+    let v: f64 = parse_number(s)?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a finite number ≥ 0"))
+    }
+}
+
+/// A number in [0, 1] (dropout, warm-up fractions, smoothing).
+pub fn fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = parse_number(s)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not in [0, 1]"))
+    }
+}
+
+/// A number in (0, 1] (nucleus mass, sampling fractions).
+pub fn probability(s: &str) -> Result<f64, String> {
+    let v: f64 = parse_number(s)?;
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not in (0, 1]"))
+    }
+}
+
 /// Rejects at parse time a device string this build cannot run.
 fn check_device(spec: &str) -> Result<String, String> {
     parse_device(spec)
@@ -73,6 +185,20 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         device: DeviceArgs,
+    }
+
+    #[test]
+    fn numeric_validators_reject_out_of_range_values() {
+        assert_eq!(positive("3"), Ok(3));
+        assert!(positive("0").is_err() && positive("-1").is_err() && positive("x").is_err());
+        assert_eq!(positive_f64("1e-3"), Ok(1e-3));
+        assert!(positive_f64("0").is_err() && positive_f64("NaN").is_err());
+        assert!(positive_f64("inf").is_err());
+        assert_eq!(non_negative_f64("0"), Ok(0.0));
+        assert!(non_negative_f64("-0.1").is_err());
+        assert_eq!(fraction("1"), Ok(1.0));
+        assert!(fraction("1.5").is_err() && fraction("NaN").is_err());
+        assert!(probability("0").is_err() && probability("1").is_ok());
     }
 
     #[test]

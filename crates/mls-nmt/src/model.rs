@@ -83,12 +83,7 @@ impl ModelSpec {
             Arch::Tiny => TransformerConfig::tiny(v, v)
                 .with_d_model(64)
                 .with_ffn_dim(128),
-            Arch::Small => TransformerConfig::new(v, v)
-                .with_d_model(256)
-                .with_ffn_dim(1024)
-                .with_num_heads(4)
-                .with_encoder_layers(3)
-                .with_decoder_layers(3),
+            Arch::Small => TransformerConfig::small(v, v),
             Arch::TransformerIwslt => TransformerConfig::transformer_iwslt(v, v),
             Arch::TransformerBase => TransformerConfig::transformer_base(v, v),
         };

@@ -15,7 +15,7 @@ use burnlp_core::data::{BatchLimit, bucket_batches, epoch_seed};
 use burnlp_core::nn::seq2seq::{Seq2SeqBatch, Transformer, weighted_label_smoothed_cross_entropy};
 use burnlp_core::train::params::{from_safetensors, to_safetensors};
 use burnlp_core::train::{
-    AdamWConfig, LrSchedule, Metrics, StopReason, TrainTask, Trainer, TrainerConfig, write_atomic,
+    AdamWConfig, LrSchedule, Metrics, StopReason, TrainTask, Trainer, TrainerConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -257,7 +257,7 @@ pub fn train(
     for name in [files::TOKENIZER, files::VOCAB] {
         let from = data.dir.join(name);
         let bytes = std::fs::read(&from).map_err(io_error(&from))?;
-        write_atomic(&out.join(name), &bytes)?;
+        burnlp_core::data::write_atomic(out.join(name), &bytes)?;
     }
     let vocab = &data.vocab;
     let spec = ModelSpec {
@@ -472,6 +472,6 @@ pub fn average_parameters(inputs: &[PathBuf], output: &Path) -> Result<()> {
             )
         })
         .collect();
-    write_atomic(output, &to_safetensors(&mean))?;
+    burnlp_core::data::write_atomic(output, &to_safetensors(&mean))?;
     Ok(())
 }

@@ -58,10 +58,10 @@ struct GenerateArgs {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_new_tokens: u32,
     /// Sampling temperature; 0 is greedy.
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    #[arg(long, default_value_t = 0.0, value_parser = burnlp_core::cli::non_negative_f64)]
     temperature: f64,
     /// Nucleus sampling mass (with a temperature).
-    #[arg(long, default_value_t = 1.0, value_parser = probability)]
+    #[arg(long, default_value_t = 1.0, value_parser = burnlp_core::cli::probability)]
     top_p: f64,
     /// Seed of the sampler.
     #[arg(long, default_value_t = 0)]
@@ -108,24 +108,6 @@ struct DemoArgs {
         default_value = "target/models/multilingual-e5-small-q4/e5-small-q4.bin"
     )]
     e5: PathBuf,
-}
-
-fn non_negative(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
-    if v.is_finite() && v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(format!("{v} is not a finite number ≥ 0"))
-    }
-}
-
-fn probability(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
-    if v > 0.0 && v <= 1.0 {
-        Ok(v)
-    } else {
-        Err(format!("{v} is not in (0, 1]"))
-    }
 }
 
 fn main() {

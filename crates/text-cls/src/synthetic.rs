@@ -64,9 +64,54 @@ pub fn generate(n: usize, seed: u64) -> Vec<Example> {
         .collect()
 }
 
+/// Train, dev and test sets where no dev or test sentence occurs in an earlier split (or twice
+/// in its own), so a score on dev or test is never a score on memorised training sentences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Splits {
+    /// Training examples (duplicates allowed, as in any sampled corpus).
+    pub train: Vec<Example>,
+    /// Model-selection examples.
+    pub dev: Vec<Example>,
+    /// Held-out report examples.
+    pub test: Vec<Example>,
+}
+
+/// Draws `train` training examples, then `dev` and `test` distinct unseen examples, with `seed`.
+pub fn splits(train: usize, dev: usize, test: usize, seed: u64) -> Splits {
+    use burnlp_core::data::overlap::dedup_against;
+    let train = generate(train, seed);
+    let text = |e: &Example| e.text.clone();
+    let texts = |sets: &[&[Example]]| -> Vec<String> {
+        sets.iter().flat_map(|s| s.iter().map(text)).collect()
+    };
+    let mut dev_set = dedup_against(generate(4 * dev, seed + 1), texts(&[&train]), text);
+    dev_set.truncate(dev);
+    let mut test_set = dedup_against(
+        generate(4 * test, seed + 2),
+        texts(&[&train, &dev_set]),
+        text,
+    );
+    test_set.truncate(test);
+    Splits {
+        train,
+        dev: dev_set,
+        test: test_set,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splits_are_disjoint_and_full() {
+        let s = splits(2400, 300, 600, 42);
+        assert_eq!((s.train.len(), s.dev.len(), s.test.len()), (2400, 300, 600));
+        let texts = |v: &[Example]| v.iter().map(|e| e.text.clone()).collect::<Vec<_>>();
+        let seen: Vec<String> = texts(&s.train).into_iter().chain(texts(&s.dev)).collect();
+        burnlp_core::data::check_disjoint("train+dev/test", &seen, &texts(&s.test)).unwrap();
+        burnlp_core::data::check_disjoint("train/dev", &texts(&s.train), &texts(&s.dev)).unwrap();
+    }
 
     #[test]
     fn deterministic_and_negation_flips_label() {

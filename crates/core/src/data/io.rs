@@ -73,7 +73,7 @@ pub(crate) fn read_error(path: &Path, source: std::io::Error) -> DataError {
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory is written,
 /// flushed to disk and renamed over `path`, so readers see either the old or the new contents.
 ///
-/// The temporary file is removed if anything fails.
+/// The directory is created if missing; the temporary file is removed if anything fails.
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let path = path.as_ref();
@@ -81,6 +81,9 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
         path: path.to_owned(),
         source,
     };
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(write_error)?;
+    }
     let Some(file_name) = path.file_name() else {
         return Err(write_error(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,

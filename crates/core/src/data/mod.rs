@@ -23,6 +23,7 @@ mod batching;
 mod conll;
 mod io;
 mod json;
+pub mod overlap;
 mod tsv;
 
 use std::path::PathBuf;
@@ -33,6 +34,7 @@ pub use batching::{
 pub use conll::{ConllSentence, read_conll};
 pub use io::{write_atomic, write_json, write_jsonl};
 pub use json::{JsonLines, read_json, read_json_document, read_json_stream, read_jsonl};
+pub use overlap::{OverlapError, SplitSizes, check_disjoint};
 pub use tsv::{TsvOptions, read_tsv, read_tsv_with};
 
 /// Errors of the data readers, writers and batching helpers.

@@ -17,18 +17,6 @@ use std::path::{Path, PathBuf};
 
 use super::TrainError;
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
-/// creating the directory first.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    }
-    Ok(crate::data::write_atomic(path, bytes)?)
-}
-
 /// The files of a run directory by role (the layout above), so no crate spells the paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunDir {
@@ -153,7 +141,7 @@ impl CheckpointDir {
             std::fs::remove_dir_all(&target).map_err(io(&target))?;
         }
         std::fs::rename(&tmp, &target).map_err(io(&target))?;
-        write_atomic(&self.root.join("latest"), name.as_bytes())?;
+        crate::data::write_atomic(self.root.join("latest"), name.as_bytes())?;
         self.prune(keep.max(1))?;
         Ok(target)
     }
@@ -190,7 +178,10 @@ mod tests {
         for step in [10, 20, 30] {
             checkpoints
                 .save(step, 2, |d| {
-                    write_atomic(&d.join("x"), step.to_string().as_bytes())
+                    Ok(crate::data::write_atomic(
+                        d.join("x"),
+                        step.to_string().as_bytes(),
+                    )?)
                 })
                 .unwrap();
         }

@@ -30,7 +30,8 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-pub use checkpoint::{CheckpointDir, MODEL_FILE, RunDir, write_atomic};
+use crate::data::write_atomic;
+pub use checkpoint::{CheckpointDir, MODEL_FILE, RunDir};
 pub use optim::{AdamW, AdamWConfig, ParamGroup};
 pub use params::{GradStore, load_parameters, save_parameters};
 pub use schedule::LrSchedule;
@@ -96,6 +97,9 @@ pub enum TrainError {
         /// What differs.
         message: String,
     },
+    /// Training ended without a single evaluation, so there is no best model.
+    #[error("training ran no evaluation (no best model); evaluate at least once per run")]
+    NoEvaluation,
 }
 
 /// What a task supplies to [`Trainer::fit`].
@@ -229,6 +233,19 @@ pub struct TrainOutcome<M> {
     pub stop: StopReason,
     /// The latest evaluation.
     pub last_eval: Option<Metrics>,
+}
+
+impl<M> TrainOutcome<M> {
+    /// The best evaluation, logged (with a note when the run was halted and can be resumed);
+    /// an error when the run evaluated nothing.
+    pub fn best(&self) -> Result<&BestEval, TrainError> {
+        if self.stop == StopReason::Halted {
+            tracing::info!(step = self.state.step, "halted; continue with --resume");
+        }
+        let best = self.state.best.as_ref().ok_or(TrainError::NoEvaluation)?;
+        tracing::info!(step = best.step, value = best.value, "best evaluation");
+        Ok(best)
+    }
 }
 
 /// Runs [`TrainTask`]s in a run directory.
@@ -449,7 +466,7 @@ impl Trainer {
         if stop != StopReason::Halted {
             save_parameters(&model, &RunDir::new(&self.run_dir).last_model())?;
             write_atomic(
-                &RunDir::new(&self.run_dir).curves(),
+                RunDir::new(&self.run_dir).curves(),
                 curves_svg(&metrics_path, &config.metric)?.as_bytes(),
             )?;
         }
@@ -610,7 +627,7 @@ fn truncate_metrics(path: &Path, step: usize) -> Result<(), TrainError> {
         })
         .map(|line| format!("{line}\n"))
         .collect();
-    write_atomic(path, kept.as_bytes())
+    Ok(write_atomic(path, kept.as_bytes())?)
 }
 
 /// Renders `metrics.jsonl` as an SVG: training loss, and each evaluation metric.
@@ -671,10 +688,10 @@ pub fn curves_svg(metrics_path: &Path, selection_metric: &str) -> Result<String,
 
 /// Writes pretty JSON atomically, creating the directory.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
-    write_atomic(
+    Ok(write_atomic(
         path,
         &serde_json::to_vec_pretty(value).expect("serializable"),
-    )
+    )?)
 }
 
 /// Reads one JSON document; errors name the file and the problem.

@@ -333,10 +333,7 @@ impl AdamW {
             tensors.push((format!("v.{path}"), vec![v.len()], v));
             steps.insert(path.clone(), moments.steps);
         }
-        super::checkpoint::write_atomic(
-            &dir.join("optimizer.safetensors"),
-            &to_safetensors(&tensors),
-        )?;
+        crate::data::write_atomic(dir.join("optimizer.safetensors"), &to_safetensors(&tensors))?;
         super::write_json(&dir.join("optimizer.json"), &steps)
     }
 

@@ -229,7 +229,7 @@ pub fn from_safetensors(bytes: &[u8], file: &Path) -> Result<NamedTensors, Train
 /// Saves every float parameter of a module as safetensors named by path (atomically).
 pub fn save_parameters<M: Module>(module: &M, path: &Path) -> Result<(), TrainError> {
     let bytes = to_safetensors(&parameter_values(module));
-    super::checkpoint::write_atomic(path, &bytes)
+    Ok(crate::data::write_atomic(path, &bytes)?)
 }
 
 /// Loads parameters saved by [`save_parameters`] into a module of the same structure.

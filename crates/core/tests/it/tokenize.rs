@@ -526,3 +526,31 @@ fn load_errors_name_the_file() {
         Tokenizer::train_bpe_from_files(&[dir.path().join("missing.txt")], &config).unwrap_err();
     assert!(err.to_string().contains("missing.txt"), "{err}");
 }
+
+#[test]
+fn training_is_deterministic_within_and_across_runs() {
+    // `tokenizers`' own trainers break count ties by hash-map order, which differs per run;
+    // ours must give the same vocabulary every time (two trainings in one process share
+    // nothing but the input).
+    let lines = multi30k_lines();
+    let wp = WordPieceTrainingConfig {
+        vocab_size: 1500,
+        ..Default::default()
+    };
+    let a = Tokenizer::train_wordpiece(&lines, &wp).unwrap();
+    let b = Tokenizer::train_wordpiece(&lines, &wp).unwrap();
+    assert_eq!(a.inner().get_vocab(true), b.inner().get_vocab(true));
+    let bpe = BpeTrainingConfig {
+        vocab_size: 1500,
+        ..Default::default()
+    };
+    let a = Tokenizer::train_bpe(lines.iter(), &bpe).unwrap();
+    let b = Tokenizer::train_bpe(lines.iter(), &bpe).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    a.save(dir.path().join("a.json"), false).unwrap();
+    b.save(dir.path().join("b.json"), false).unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("a.json")).unwrap(),
+        std::fs::read(dir.path().join("b.json")).unwrap()
+    );
+}

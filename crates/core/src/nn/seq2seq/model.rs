@@ -112,6 +112,17 @@ impl TransformerConfig {
             .with_max_target_positions(256)
     }
 
+    /// A small model that trains in minutes on a CPU: `d_model` 256, feed-forward 1024,
+    /// 4 heads, 3 + 3 layers, dropout 0.1.
+    pub fn small(src_vocab_size: usize, tgt_vocab_size: usize) -> Self {
+        Self::new(src_vocab_size, tgt_vocab_size)
+            .with_d_model(256)
+            .with_ffn_dim(1024)
+            .with_num_heads(4)
+            .with_encoder_layers(3)
+            .with_decoder_layers(3)
+    }
+
     /// fairseq's `transformer_iwslt_de_en`: `d_model` 512, feed-forward 1024, 4 heads,
     /// 6 + 6 layers, with the base architecture's other defaults (dropout 0.1, ReLU, post-LN,
     /// sinusoidal positions). The usual IWSLT'14 recipe adds `--dropout 0.3` and

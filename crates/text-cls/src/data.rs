@@ -1,0 +1,131 @@
+//! GLUE-style TSV data: labelled texts and text pairs in named columns.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// One labelled text or text pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Example {
+    /// The text (first sentence of a pair).
+    pub text: String,
+    /// The second sentence of a pair.
+    pub pair: Option<String>,
+    /// The label as written in the data.
+    pub label: String,
+}
+
+/// Errors of reading data.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The reader failed (file, line and cause are in the message).
+    #[error(transparent)]
+    Read(#[from] burnlp_core::data::DataError),
+    /// A required column is absent from the header.
+    #[error("{path}: no column `{column}` (columns: {available})")]
+    MissingColumn {
+        /// The file.
+        path: String,
+        /// The missing column.
+        column: String,
+        /// The header's columns.
+        available: String,
+    },
+    /// A label that the model does not know.
+    #[error("{path}: record {record} has label `{label}`, which is not one of {known}")]
+    UnknownLabel {
+        /// The file.
+        path: String,
+        /// 1-based record number.
+        record: usize,
+        /// The label.
+        label: String,
+        /// The known labels.
+        known: String,
+    },
+}
+
+/// Which TSV columns hold the text, the optional pair text and the label.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Columns {
+    /// Column of the (first) text.
+    pub text: String,
+    /// Column of the second text, for pair tasks.
+    pub pair: Option<String>,
+    /// Column of the label.
+    pub label: String,
+}
+
+/// Reads a TSV file with a header into examples.
+pub fn read_tsv(path: &Path, columns: &Columns) -> Result<Vec<Example>, DataError> {
+    let rows: Vec<HashMap<String, String>> = burnlp_core::data::read_tsv(path)?;
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let label = (!columns.label.is_empty()).then_some(&columns.label);
+    for column in [Some(&columns.text), columns.pair.as_ref(), label]
+        .into_iter()
+        .flatten()
+    {
+        if !first.contains_key(column) {
+            let mut available: Vec<&String> = first.keys().collect();
+            available.sort();
+            return Err(DataError::MissingColumn {
+                path: path.display().to_string(),
+                column: column.clone(),
+                available: available
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|mut row| Example {
+            text: row.remove(&columns.text).unwrap_or_default(),
+            pair: columns.pair.as_ref().and_then(|c| row.remove(c)),
+            label: row.remove(&columns.label).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Reads texts to label: like [`read_tsv`], but the label column may be absent (every example
+/// gets the label `""`).
+pub fn read_unlabelled(path: &Path, columns: &Columns) -> Result<Vec<Example>, DataError> {
+    let columns = Columns {
+        label: String::new(),
+        ..columns.clone()
+    };
+    read_tsv(path, &columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns() -> Columns {
+        Columns {
+            text: "sentence".into(),
+            pair: None,
+            label: "label".into(),
+        }
+    }
+
+    #[test]
+    fn missing_column_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("train.tsv");
+        std::fs::write(&path, "sentence\tgold\nit works\t1\n").unwrap();
+        let error = read_tsv(&path, &columns()).unwrap_err().to_string();
+        assert!(
+            error.contains("no column `label`") && error.contains("gold"),
+            "{error}"
+        );
+        let unlabelled = read_unlabelled(&path, &columns()).unwrap();
+        assert_eq!(unlabelled[0].text, "it works");
+        assert_eq!(unlabelled[0].label, "");
+    }
+}

@@ -1,0 +1,182 @@
+//! The classifier: a BERT-family encoder, pooling, dropout and a linear head.
+
+use burnlp_core::burn;
+use burnlp_core::burn::module::Module;
+use burnlp_core::burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burnlp_core::burn::tensor::activation::softmax;
+use burnlp_core::burn::tensor::{Device, Tensor, TensorData};
+use burnlp_core::nn::bert::{Bert, BertConfig, BertInput, mean_pool};
+use burnlp_core::tokenize::{Encoded, Tokenizer};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{DataError, Example};
+use crate::error::TextClsError;
+
+/// How the sequence representation is pooled.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+pub enum Pooling {
+    /// The encoder's tanh pooler over `[CLS]` (or `[CLS]`'s hidden state without a pooler).
+    Cls,
+    /// Mean over real tokens.
+    Mean,
+}
+
+/// Everything needed to rebuild a trained classifier (`RUN/model.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClassifierSpec {
+    /// Encoder configuration.
+    pub encoder: BertConfig,
+    /// Label names in output order.
+    pub labels: Vec<String>,
+    /// Pooling.
+    pub pooling: Pooling,
+    /// Dropout before the output layer.
+    pub dropout: f64,
+    /// Maximum sequence length in tokens.
+    pub max_length: usize,
+}
+
+/// A BERT-family encoder with a linear classification head.
+#[derive(Module, Debug)]
+pub struct Classifier {
+    /// The encoder.
+    pub encoder: Bert,
+    /// Dropout before the head.
+    pub dropout: Dropout,
+    /// Output layer `[hidden, labels]`.
+    pub head: Linear,
+    /// Pooling.
+    #[module(skip)]
+    pub pooling: Pooling,
+}
+
+impl ClassifierSpec {
+    /// A classifier with a fresh head on `encoder`.
+    pub fn init_with(&self, encoder: Bert, device: &Device) -> Classifier {
+        let hidden = encoder.hidden_size();
+        Classifier {
+            encoder,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            head: LinearConfig::new(hidden, self.labels.len()).init(device),
+            pooling: self.pooling,
+        }
+    }
+
+    /// A classifier with a randomly initialised encoder.
+    pub fn init(&self, device: &Device) -> Classifier {
+        self.init_with(self.encoder.init(device), device)
+    }
+
+    /// Index of a label name.
+    pub fn label_index(&self, label: &str) -> Option<usize> {
+        self.labels.iter().position(|l| l == label)
+    }
+}
+
+impl Classifier {
+    /// Class logits.
+    ///
+    /// # Shapes
+    /// - input ids and mask: `[batch, seq]`
+    /// - output: `[batch, labels]`
+    pub fn forward(&self, input: BertInput) -> Tensor<2> {
+        let mask = input.attention_mask.clone();
+        let output = self.encoder.forward(input);
+        let pooled = match (self.pooling, output.pooled) {
+            (Pooling::Cls, Some(pooled)) => pooled,
+            (Pooling::Cls, None) => {
+                let [batch, _, hidden] = output.hidden.dims();
+                output
+                    .hidden
+                    .slice([0..batch, 0..1])
+                    .reshape([batch, hidden])
+            }
+            (Pooling::Mean, _) => mean_pool(output.hidden, mask),
+        };
+        self.head.forward(self.dropout.forward(pooled))
+    }
+}
+
+/// Examples turned into token ids and label indices.
+#[derive(Debug, Clone)]
+pub struct EncodedSet {
+    /// Token ids of each example, special tokens included.
+    pub ids: Vec<Vec<u32>>,
+    /// Segment ids of each example.
+    pub type_ids: Vec<Vec<u32>>,
+    /// Label index of each example.
+    pub labels: Vec<usize>,
+}
+
+/// Tokenizes examples and maps their labels, truncating to the tokenizer's maximum length.
+pub fn encode(
+    tokenizer: &Tokenizer,
+    spec: &ClassifierSpec,
+    examples: &[Example],
+    origin: &str,
+) -> Result<EncodedSet, TextClsError> {
+    let mut set = EncodedSet {
+        ids: Vec::new(),
+        type_ids: Vec::new(),
+        labels: Vec::new(),
+    };
+    for (index, example) in examples.iter().enumerate() {
+        let encoded: Encoded = match &example.pair {
+            Some(pair) => tokenizer.encode_pair(&example.text, pair, true)?,
+            None => tokenizer.encode(&example.text, true)?,
+        };
+        let label = spec
+            .label_index(&example.label)
+            .ok_or_else(|| DataError::UnknownLabel {
+                path: origin.to_string(),
+                record: index + 1,
+                label: example.label.clone(),
+                known: spec.labels.join(", "),
+            })?;
+        set.ids.push(encoded.ids);
+        set.type_ids.push(encoded.type_ids);
+        set.labels.push(label);
+    }
+    Ok(set)
+}
+
+/// Builds a padded encoder batch from examples of a set.
+pub fn batch_input(set: &EncodedSet, indices: &[usize], pad_id: u32, device: &Device) -> BertInput {
+    let rows: Vec<Vec<u32>> = indices.iter().map(|&i| set.ids[i].clone()).collect();
+    let mut input = BertInput::from_rows(&rows, pad_id, device);
+    let [batch, seq] = input.input_ids.dims();
+    let mut types = vec![0i64; batch * seq];
+    for (row, &i) in indices.iter().enumerate() {
+        for (col, &t) in set.type_ids[i].iter().enumerate() {
+            types[row * seq + col] = t as i64;
+        }
+    }
+    input.token_type_ids = Some(Tensor::from_data(
+        TensorData::new(types, [batch, seq]),
+        device,
+    ));
+    input
+}
+
+/// Class probabilities of every example, in batches.
+pub fn probabilities(
+    model: &Classifier,
+    set: &EncodedSet,
+    batch_size: usize,
+    pad_id: u32,
+) -> Vec<Vec<f32>> {
+    let device = model.devices()[0].clone();
+    let mut out = Vec::with_capacity(set.ids.len());
+    let indices: Vec<usize> = (0..set.ids.len()).collect();
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let logits = model.forward(batch_input(set, chunk, pad_id, &device));
+        let [rows, labels] = logits.dims();
+        let probs = softmax(logits, 1)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32");
+        out.extend((0..rows).map(|r| probs[r * labels..(r + 1) * labels].to_vec()));
+    }
+    out
+}

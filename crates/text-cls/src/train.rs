@@ -1,0 +1,254 @@
+//! Fine-tuning: the training configuration, the [`TrainTask`] and [`train`].
+
+use std::path::Path;
+
+use burnlp_core::burn::module::Module;
+use burnlp_core::burn::tensor::loss::cross_entropy_with_logits;
+use burnlp_core::burn::tensor::{Int, Tensor, TensorData};
+use burnlp_core::cli::{self, DeviceArgs, EncoderArgs};
+use burnlp_core::nn::bert::BertConfig;
+use burnlp_core::nn::encoder::load_encoder;
+use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
+use burnlp_core::train::{
+    AdamWConfig, BestEval, LrSchedule, Metrics, ParamGroup, TrainTask, Trainer, TrainerConfig,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::data::Example;
+use crate::error::TextClsError;
+use crate::eval::score;
+use crate::model::{
+    Classifier, ClassifierSpec, EncodedSet, Pooling, batch_input, encode, probabilities,
+};
+
+/// Everything that decides a training run besides its data (stored in `RUN/config.json`).
+#[derive(clap::Args, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// The encoder.
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 3, value_parser = cli::positive)]
+    pub epochs: usize,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 32, value_parser = cli::positive)]
+    pub batch_size: usize,
+    /// Learning rate of the head (and of a `tiny` encoder).
+    #[arg(long, default_value_t = 1e-3, value_parser = cli::positive_f64)]
+    pub lr: f64,
+    /// Learning rate of a pretrained encoder.
+    #[arg(long, default_value_t = 3e-5, value_parser = cli::positive_f64)]
+    pub encoder_lr: f64,
+    /// Weight decay (not applied to biases and layer norms).
+    #[arg(long, default_value_t = 0.01, value_parser = cli::non_negative_f64)]
+    pub weight_decay: f64,
+    /// Fraction of steps used for linear warm-up.
+    #[arg(long, default_value_t = 0.1, value_parser = cli::fraction)]
+    pub warmup: f64,
+    /// Maximum tokens per example (longer ones are truncated).
+    #[arg(long, default_value_t = 128, value_parser = cli::positive)]
+    pub max_length: usize,
+    /// Pooling of the sequence representation.
+    #[arg(long, value_enum, default_value_t = Pooling::Cls)]
+    pub pooling: Pooling,
+    /// Dropout before the output layer.
+    #[arg(long, default_value_t = 0.1, value_parser = cli::fraction)]
+    pub dropout: f64,
+    /// Evaluate every N steps (default: every epoch).
+    #[arg(long, value_parser = cli::positive)]
+    pub eval_every: Option<usize>,
+    /// Seed of initialisation, batch order and dropout.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where training runs (not part of the run's identity).
+    #[command(flatten)]
+    #[serde(skip)]
+    pub device: DeviceArgs,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            encoder: EncoderArgs::default(),
+            epochs: 3,
+            batch_size: 32,
+            lr: 1e-3,
+            encoder_lr: 3e-5,
+            weight_decay: 0.01,
+            warmup: 0.1,
+            max_length: 128,
+            pooling: Pooling::Cls,
+            dropout: 0.1,
+            eval_every: None,
+            seed: 42,
+            device: DeviceArgs::default(),
+        }
+    }
+}
+
+/// Fine-tunes a classifier on `train`, selects the best model on `dev` (accuracy) and writes
+/// the run directory `out` (`model.json`, `tokenizer.json`, checkpoints, `best/`, metrics).
+/// Returns the best dev evaluation. `origin` names the data in `config.json`.
+pub fn train(
+    config: &TrainConfig,
+    train: &[Example],
+    dev: &[Example],
+    out: &Path,
+    origin: &serde_json::Value,
+    resume: bool,
+) -> Result<BestEval, TextClsError> {
+    for (set, what) in [(train, "the training data"), (dev, "the dev data")] {
+        if set.is_empty() {
+            return Err(TextClsError::Empty { what: what.into() });
+        }
+    }
+    let device = config.device.training()?;
+    device.seed(config.seed);
+    let (tokenizer, spec, model) = build_model(config, train, &device)?;
+    burnlp_core::data::write_json(out.join("model.json"), &spec, true)?;
+    tokenizer.save(out.join("tokenizer.json"), false)?;
+
+    let task = ClassificationTask {
+        train: encode(&tokenizer, &spec, train, "training data")?,
+        dev: encode(&tokenizer, &spec, dev, "dev data")?,
+        batch_size: config.batch_size,
+        pad_id: tokenizer.special_tokens().pad.unwrap_or(0),
+    };
+    let steps = train.len().div_ceil(config.batch_size) * config.epochs;
+    let trainer = Trainer::new(
+        TrainerConfig {
+            epochs: config.epochs,
+            schedule: LrSchedule::Linear {
+                warmup: (steps as f64 * config.warmup) as usize,
+                total: steps,
+            },
+            eval_every: config.eval_every,
+            metric: "accuracy".into(),
+            higher_is_better: true,
+            seed: config.seed,
+            ..TrainerConfig::default()
+        },
+        out,
+    );
+    let optimizer = optimizer(config);
+    let experiment = serde_json::json!({"data": origin, "config": config, "model": spec});
+    trainer.write_config(&optimizer, &experiment, resume)?;
+    let outcome = trainer.fit(model, optimizer.init(), &task, resume)?;
+    Ok(outcome.best()?.clone())
+}
+
+/// AdamW with no decay on biases and norms, and the encoder's own rate when pretrained.
+fn optimizer(config: &TrainConfig) -> AdamWConfig {
+    let optimizer = AdamWConfig::new(config.lr)
+        .with_weight_decay(config.weight_decay)
+        .with_group(
+            ParamGroup::new("no-decay", &["*.bias", "*norm*", "*.beta", "*.gamma"])
+                .with_weight_decay(0.0),
+        );
+    match config.encoder.pretrained() {
+        Some(_) => optimizer
+            .with_group(ParamGroup::new("encoder", &["encoder"]).with_lr(config.encoder_lr)),
+        None => optimizer,
+    }
+}
+
+/// The tokenizer, the model's specification and the model: a pretrained encoder with a fresh
+/// head, or a `tiny` random encoder with a WordPiece vocabulary learned from `train`.
+fn build_model(
+    config: &TrainConfig,
+    train: &[Example],
+    device: &burnlp_core::burn::tensor::Device,
+) -> Result<(Tokenizer, ClassifierSpec, Classifier), TextClsError> {
+    let mut labels: Vec<String> = train.iter().map(|e| e.label.clone()).collect();
+    labels.sort();
+    labels.dedup();
+    let spec = |encoder| ClassifierSpec {
+        encoder,
+        labels: labels.clone(),
+        pooling: config.pooling,
+        dropout: config.dropout,
+        max_length: config.max_length,
+    };
+    if let Some(reference) = config.encoder.pretrained() {
+        let loaded = load_encoder(reference, device).map_err(|source| TextClsError::Encoder {
+            reference: reference.to_string(),
+            source: Box::new(source),
+        })?;
+        tracing::info!(
+            tensors = loaded.report.loaded.len(),
+            path = %loaded.location.path().display(),
+            "loaded the encoder"
+        );
+        let tokenizer = loaded.tokenizer.with_max_length(Some(config.max_length))?;
+        let spec = spec(loaded.config);
+        let model = spec.init_with(loaded.model, device);
+        return Ok((tokenizer, spec, model));
+    }
+    let texts: Vec<String> = train
+        .iter()
+        .flat_map(|e| std::iter::once(e.text.clone()).chain(e.pair.clone()))
+        .collect();
+    let wordpiece = WordPieceTrainingConfig {
+        vocab_size: 2000,
+        min_frequency: 1,
+        ..Default::default()
+    };
+    let tokenizer =
+        Tokenizer::train_wordpiece(texts, &wordpiece)?.with_max_length(Some(config.max_length))?;
+    let spec = spec(
+        BertConfig::new(tokenizer.vocab_size(), 64, 2, 4, 128)
+            .with_max_position_embeddings(config.max_length.max(8))
+            .with_hidden_dropout(0.1)
+            .with_attention_dropout(0.1),
+    );
+    let model = spec.init(device);
+    Ok((tokenizer, spec, model))
+}
+
+/// The training task: batches of a training set, cross-entropy loss, dev accuracy.
+pub struct ClassificationTask {
+    /// Training data.
+    pub train: EncodedSet,
+    /// Development data.
+    pub dev: EncodedSet,
+    /// Examples per batch.
+    pub batch_size: usize,
+    /// Padding id.
+    pub pad_id: u32,
+}
+
+impl TrainTask<Classifier> for ClassificationTask {
+    type Batch = Vec<usize>;
+
+    fn train_batches(&self, epoch: usize, seed: u64) -> Vec<Vec<usize>> {
+        let lengths: Vec<usize> = self.train.ids.iter().map(Vec::len).collect();
+        burnlp_core::data::bucket_batches(
+            &lengths,
+            burnlp_core::data::BatchLimit::examples(self.batch_size),
+            Some(burnlp_core::data::epoch_seed(seed, epoch as u64)),
+        )
+        .expect("non-empty batch limit")
+    }
+
+    fn loss(&self, model: &Classifier, batch: &Vec<usize>) -> Tensor<1> {
+        let device = model.devices()[0].clone();
+        let logits = model.forward(batch_input(&self.train, batch, self.pad_id, &device));
+        let [_, labels] = logits.dims();
+        let gold: Vec<i64> = batch.iter().map(|&i| self.train.labels[i] as i64).collect();
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(gold, [batch.len()]), &device)
+            .one_hot(labels)
+            .float();
+        cross_entropy_with_logits(logits, targets)
+    }
+
+    fn evaluate(&self, model: &Classifier) -> Metrics {
+        score(
+            &probabilities(model, &self.dev, 64, self.pad_id),
+            &self.dev.labels,
+        )
+    }
+
+    fn batch_len(&self, batch: &Vec<usize>) -> usize {
+        batch.len()
+    }
+}
