@@ -323,6 +323,9 @@ fn run_tests(cargo: &str) -> Result<(usize, usize)> {
         eprintln!("ci: cargo-nextest not found; running `cargo test` (tests share processes)");
         return run_counted(cargo, &["test", "--workspace"], false, "test result: ");
     }
+    // The end-to-end tests (`tests/cli/`) run every binary, including those of crates without
+    // integration tests, which `nextest` alone would not build.
+    run(cargo, &["build", "--workspace", "--bins"])?;
     let (passed, failed) = run_counted(
         cargo,
         &["nextest", "run", "--workspace", "--no-fail-fast"],

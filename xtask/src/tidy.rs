@@ -146,4 +146,116 @@ mod tests {
             "scripts missing from datasets/README.md: {unlisted:?}"
         );
     }
+
+    /// The sources of each crate's binary: `src/main.rs` and the modules it declares.
+    fn binary_sources() -> Vec<(PathBuf, String)> {
+        let mut out = Vec::new();
+        for (path, text) in crate_sources() {
+            if !path.ends_with("src/main.rs") {
+                continue;
+            }
+            let dir = path.parent().unwrap().to_path_buf();
+            for line in text.lines() {
+                if let Some(name) = line.strip_prefix("mod ").and_then(|l| l.strip_suffix(';')) {
+                    let module = dir.join(format!("{name}.rs"));
+                    let module_text =
+                        std::fs::read_to_string(crate::root().join(&module)).unwrap_or_default();
+                    out.push((module, module_text));
+                }
+            }
+            out.push((path, text));
+        }
+        out
+    }
+
+    #[test]
+    fn binaries_hold_no_training_loop() {
+        // Training and experiments live in the libraries so Rust users can call them.
+        let offenders: Vec<PathBuf> = binary_sources()
+            .into_iter()
+            .filter(|(_, text)| text.contains("Trainer::new(") || text.contains("TrainerConfig {"))
+            .map(|(path, _)| path)
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "core's Trainer used in a binary (move the training into the library): {offenders:?}"
+        );
+    }
+
+    #[test]
+    fn demo_rows_use_the_shared_type() {
+        // `burnlp_core::report::DemoRow` is the one shape of a demo result; no crate spells it.
+        let spelled: Vec<PathBuf> = crate_sources()
+            .into_iter()
+            .filter(|(path, _)| !path.ends_with("crates/core/src/report.rs"))
+            .filter(|(path, _)| !path.components().any(|c| c.as_os_str() == "tests"))
+            .filter(|(_, text)| text.contains("\"wall_s\":") || text.contains("\"target\": "))
+            .map(|(path, _)| path)
+            .collect();
+        assert!(
+            spelled.is_empty(),
+            "demo rows built by hand (use core::report::DemoRow): {spelled:?}"
+        );
+    }
+
+    /// The dependency names of a manifest's `[dependencies]`-like sections.
+    fn dependency_names(manifest: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut in_deps = false;
+        for line in manifest.lines() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                in_deps = line.ends_with("dependencies]");
+                continue;
+            }
+            if in_deps
+                && let Some(key) = line.split(['=', '.']).next()
+                && !key.trim().is_empty()
+                && !line.starts_with('#')
+            {
+                names.push(key.trim().to_string());
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn every_dependency_is_used() {
+        // What cargo-machete checks, without installing it: each dependency of a crate is named
+        // (`name::` or `use name`) somewhere in that crate's Rust sources.
+        let files = tracked_files();
+        let mut unused = Vec::new();
+        for manifest in files.iter().filter(|p| p.ends_with("Cargo.toml")) {
+            let Some(dir) = manifest.parent().filter(|d| !d.as_os_str().is_empty()) else {
+                continue; // the workspace manifest
+            };
+            let text = std::fs::read_to_string(crate::root().join(manifest)).unwrap();
+            let sources: String = files
+                .iter()
+                .filter(|p| p.starts_with(dir) && p.extension().is_some_and(|e| e == "rs"))
+                .map(|p| std::fs::read_to_string(crate::root().join(p)).unwrap_or_default())
+                .collect();
+            for name in dependency_names(&text) {
+                let ident = name.replace('-', "_");
+                if !sources.contains(&format!("{ident}::"))
+                    && !sources.contains(&format!("use {ident}"))
+                    && !sources.contains(&format!("extern crate {ident}"))
+                {
+                    unused.push(format!("{}: {name}", manifest.display()));
+                }
+            }
+        }
+        assert!(unused.is_empty(), "unused dependencies: {unused:?}");
+    }
+
+    #[test]
+    fn dependency_names_are_read_from_every_section() {
+        let manifest = "[package]\nname = \"x\"\n[dependencies]\nserde.workspace = true\n\
+                        burnlp-core = { path = \"c\" }\n[dev-dependencies]\ntempfile = \"3\"\n\
+                        [features]\nwgpu = []\n";
+        assert_eq!(
+            dependency_names(manifest),
+            ["serde", "burnlp-core", "tempfile"]
+        );
+    }
 }

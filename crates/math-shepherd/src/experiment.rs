@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use burnlp_core::burn::tensor::Device;
 use burnlp_core::data::{read_jsonl, write_jsonl};
+use burnlp_core::report::DemoRow;
 use serde::{Deserialize, Serialize};
 
 use crate::annotate::{
@@ -157,28 +158,11 @@ impl PipelineSettings {
     }
 }
 
-/// One result row (`demo --json` format).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ResultRow {
-    /// `math-shepherd[-variant]`.
-    pub task: String,
-    /// Data set name.
-    pub dataset: String,
-    /// Metric name.
-    pub metric: String,
-    /// Value.
-    pub score: f64,
-    /// A value the demo reliably reaches, if any.
-    pub target: Option<f64>,
-    /// Seconds since the pipeline started.
-    pub wall_s: f64,
-}
-
 /// Everything a pipeline run measured.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PipelineReport {
     /// Result rows.
-    pub rows: Vec<ResultRow>,
+    pub rows: Vec<DemoRow>,
     /// Verification curves.
     pub curves: Vec<CurvePoint>,
 }
@@ -195,14 +179,14 @@ pub fn run_pipeline(
     let start = Instant::now();
     let mut rows = Vec::new();
     let mut push = |metric: &str, score: f64, target: Option<f64>| {
-        let row = ResultRow {
-            task: "math-shepherd".into(),
-            dataset: "synthetic-arithmetic".into(),
-            metric: metric.into(),
+        let mut row = DemoRow::new(
+            "math-shepherd",
+            "synthetic-arithmetic",
+            metric,
             score,
-            target,
-            wall_s: start.elapsed().as_secs_f64(),
-        };
+            start,
+        );
+        row.target = target;
         tracing::info!(metric, score, "result");
         rows.push(row);
     };
@@ -377,4 +361,53 @@ pub fn run_pipeline(
         rows,
         curves: points,
     })
+}
+/// How to read the experiment's numbers against the paper (appended to every report).
+const READING_NOTE: &str = "
+## Reading these numbers
+
+- The paper (Mistral-7B and larger on GSM8K/MATH) finds PRM best-of-N > ORM best-of-N > \
+self-consistency as N grows, and step-level PPO with the PRM above ORM-PPO. This is a tiny \
+character-level policy on synthetic arithmetic, one seed, with reward models trained on about 1,200 \
+annotated solutions (300 problems × 4); where the table disagrees with the paper, that is the finding at \
+this scale, not a tuned result.
+- The annotation itself behaves as the paper describes: hard and soft estimates agree with the \
+generator's known first wrong step (rows `annotation … agreement`), and soft scores separate good \
+from bad steps.
+- The reward models barely beat the majority label on held-out steps, so ranking N samples by \
+them (or using them as PPO rewards) can pick confident wrong solutions; voting (self-consistency) \
+is the robust choice here. Larger annotation sets and reward models are the obvious next step.
+";
+
+/// Writes the experiment report `out` (markdown: settings, result rows, best-of-N table, the
+/// reading note) and its curves beside it (`X.md` → `X.svg`, so the link works wherever the
+/// report is read). `header` is the provenance line.
+pub fn write_report(
+    report: &PipelineReport,
+    settings: &PipelineSettings,
+    header: &str,
+    out: &Path,
+) -> Result<()> {
+    let svg_path = out.with_extension("svg");
+    burnlp_core::data::write_atomic(
+        &svg_path,
+        crate::verify::svg_plot(&report.curves).as_bytes(),
+    )?;
+    let mut md = format!("# Math-Shepherd on the synthetic arithmetic task\n\n{header}\n\n");
+    md.push_str("## Settings\n\n```json\n");
+    md.push_str(&serde_json::to_string_pretty(settings).expect("settings serialise"));
+    md.push_str("\n```\n\n## Results\n\n| metric | value |\n|---|---|\n");
+    for row in &report.rows {
+        md.push_str(&format!("| {} | {:.3} |\n", row.metric, row.score));
+    }
+    md.push_str("\n## Best-of-N verification (accuracy %, synthetic test problems)\n\n");
+    md.push_str(&crate::verify::markdown_table(&report.curves));
+    let svg_name = svg_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    md.push_str(&format!("\n![accuracy against N]({svg_name})\n"));
+    md.push_str(READING_NOTE);
+    burnlp_core::data::write_atomic(out, md.as_bytes())?;
+    Ok(())
 }

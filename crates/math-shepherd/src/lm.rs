@@ -8,10 +8,11 @@ use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::activation::log_softmax;
 use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::data::shuffled_batches;
+use burnlp_core::data::write_atomic;
 use burnlp_core::nn::llama::{
     FinishReason, GenerationConfig, Llama, LlamaConfig, LlamaInput, SamplingConfig, StopStrings,
 };
-use burnlp_core::train::{Metrics, TrainTask, load_parameters, save_parameters, write_atomic};
+use burnlp_core::train::{Metrics, TrainTask, load_parameters, save_parameters};
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{AnswerFormat, answers_equal, extract_answer};
@@ -185,7 +186,7 @@ pub fn save_model(model: &Llama, config: &LlamaConfig, dir: &Path) -> Result<()>
         llama: config.clone(),
     };
     let json = serde_json::to_vec_pretty(&file).expect("config serialises");
-    write_atomic(&dir.join(CONFIG_FILE), &json)?;
+    write_atomic(dir.join(CONFIG_FILE), &json)?;
     save_parameters(model, &dir.join(MODEL_FILE))?;
     Ok(())
 }

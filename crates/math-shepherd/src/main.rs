@@ -1,12 +1,15 @@
 //! `math-shepherd` command-line interface.
 
-use std::path::PathBuf;
+mod args;
+
+use args::*;
+use burnlp_core::cli::DemoArgs;
+use burnlp_core::report::print_rows;
+use clap::Parser;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use burnlp_core::cli::DeviceArgs;
 use burnlp_core::data::{read_jsonl, write_jsonl};
 use burnlp_core::device::{parse_device, training_device};
 use indicatif::ProgressBar;
@@ -14,368 +17,19 @@ use math_shepherd::annotate::AnnotatedSolution;
 use math_shepherd::annotate::{
     AnnotateSettings, ProblemRecord, SolutionRecord, annotate, read_inputs,
 };
-use math_shepherd::complete::{Completer, HttpSettings, completer_from_spec};
 use math_shepherd::experiment::{
-    PipelineSettings, run_pipeline, sample_candidates, synthetic_test_problems,
+    PipelineSettings, run_pipeline, sample_candidates, synthetic_test_problems, write_report,
 };
 use math_shepherd::lm::{LanguageModel, SampleParams, is_correct};
 use math_shepherd::lm::{PolicySettings, train_policy};
 use math_shepherd::ppo::{PpoSettings, ppo, test_accuracy};
-use math_shepherd::prm::{LabelKind, RewardKind, RewardModel, RewardSettings, train_reward_model};
+use math_shepherd::prm::{RewardKind, RewardModel, RewardSettings, train_reward_model};
 use math_shepherd::prm800k::convert_prm800k;
 use math_shepherd::server::{ServerLimits, start_server};
 use math_shepherd::synth::prompt;
 use math_shepherd::synth::{SynthConfig, generate_problems};
-use math_shepherd::verify::{curves, markdown_table, svg_plot};
+use math_shepherd::verify::{curves, write_verification};
 use math_shepherd::{AnswerFormat, check_answers};
-
-/// Math-Shepherd: automatic process annotation, process reward models, best-of-N verification
-/// and step-level PPO.
-#[derive(Parser)]
-#[command(version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Check answer extraction on a benchmark file: gold solution's answer vs gold answer.
-    Answers(AnswersArgs),
-    /// Write synthetic problems (with gold solutions) as JSON lines.
-    Generate(GenerateArgs),
-    /// Train the tiny policy LM on gold solutions of synthetic problems.
-    TrainPolicy(TrainPolicyArgs),
-    /// Sample solutions of problems with a completer (for annotation or verification).
-    Sample(SampleArgs),
-    /// Serve a policy behind an OpenAI-compatible /v1/completions endpoint.
-    Serve(ServeArgs),
-    /// Annotate solution steps automatically (hard and soft estimation); resumable.
-    Annotate(AnnotateArgs),
-    /// Convert PRM800K step ratings to the Math-Shepherd format.
-    ConvertPrm800k(ConvertArgs),
-    /// Train a process reward model on annotated solutions (LM backbone, scores at step tags).
-    TrainPrm(TrainRewardArgs),
-    /// Train an outcome reward model on annotated solutions (score at the last step tag).
-    TrainOrm(TrainRewardArgs),
-    /// Best-of-N verification curves: PRM, ORM, self-consistency, reward-weighted voting.
-    Verify(VerifyArgs),
-    /// Step-by-step PPO of a policy with PRM rewards at step ends (or ORM-PPO with an ORM).
-    Ppo(PpoArgs),
-    /// Train, annotate, train reward models and verify on the embedded synthetic task (small).
-    Demo(DemoArgs),
-    /// The results suite on the synthetic task; writes a markdown report.
-    Experiment(ExperimentArgs),
-}
-
-#[derive(Args)]
-struct PpoArgs {
-    /// Policy run directory to start from (also the frozen reference).
-    #[arg(long)]
-    policy: PathBuf,
-    /// Reward-model run directory (`train-prm`: step rewards; `train-orm`: final reward).
-    #[arg(long)]
-    reward: PathBuf,
-    /// Output run directory of the tuned policy.
-    #[arg(long)]
-    out: PathBuf,
-    /// Rollout-and-update iterations.
-    #[arg(long, default_value_t = 20)]
-    iterations: usize,
-    /// Problems (one sampled solution each) per iteration.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 1e-4)]
-    lr: f64,
-    /// KL penalty coefficient.
-    #[arg(long, default_value_t = 0.04)]
-    kl_coef: f64,
-    /// Synthetic test problems for the greedy accuracy before and after.
-    #[arg(long, default_value_t = 200)]
-    test_problems: usize,
-    #[command(flatten)]
-    device: DeviceArgs,
-}
-
-#[derive(Args)]
-struct DemoArgs {
-    /// Print one JSON object per result row.
-    #[arg(long)]
-    json: bool,
-    /// Working directory (models, annotations); a temporary one when absent.
-    #[arg(long)]
-    out: Option<PathBuf>,
-}
-
-#[derive(Args)]
-struct ExperimentArgs {
-    /// The markdown report to write (e.g. docs/results/math-shepherd.md).
-    #[arg(long)]
-    out: PathBuf,
-    /// Working directory (models, annotations, curves).
-    #[arg(long, default_value = "target/burnlp/experiment/math-shepherd")]
-    work_dir: PathBuf,
-    /// Use the demo's sizes (a quick check of the suite).
-    #[arg(long)]
-    quick: bool,
-    #[command(flatten)]
-    device: DeviceArgs,
-}
-
-#[derive(Args)]
-struct TrainRewardArgs {
-    /// Annotated solutions (output of `annotate` or `convert-prm800k`).
-    #[arg(long)]
-    data: PathBuf,
-    /// Policy run directory whose LM is the backbone.
-    #[arg(long)]
-    backbone: PathBuf,
-    /// Run directory of the reward model.
-    #[arg(long)]
-    out: PathBuf,
-    /// Step labels (PRM): hard (HE) or soft (SE) estimation.
-    #[arg(long, value_enum, default_value = "hard")]
-    labels: LabelKind,
-    /// Optimizer steps.
-    #[arg(long, default_value_t = 150)]
-    steps: usize,
-    /// Solutions per batch.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Peak learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
-    /// Seed of the split and the batch order.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    #[command(flatten)]
-    device: DeviceArgs,
-}
-
-#[derive(Args)]
-struct VerifyArgs {
-    /// Policy run directory that samples the candidates.
-    #[arg(long)]
-    policy: PathBuf,
-    /// Problems (JSON lines: id, question, answer); default: synthetic test problems.
-    #[arg(long)]
-    problems: Option<PathBuf>,
-    /// Number of synthetic test problems when --problems is absent.
-    #[arg(long, default_value_t = 100)]
-    synthetic: usize,
-    /// PRM run directory.
-    #[arg(long)]
-    prm: Option<PathBuf>,
-    /// ORM run directory.
-    #[arg(long)]
-    orm: Option<PathBuf>,
-    /// Candidate counts, comma-separated.
-    #[arg(short = 'N', long, value_delimiter = ',', default_value = "1,4,16,64")]
-    n: Vec<usize>,
-    /// Sampling temperature of the candidates.
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f64,
-    /// Sampling seed.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output directory (verify.md, verify.svg, verify.json).
-    #[arg(long)]
-    out: PathBuf,
-    #[command(flatten)]
-    device: DeviceArgs,
-}
-
-#[derive(Args, Clone)]
-struct CompleterArgs {
-    /// `local:RUN_DIR` (in-process policy) or the URL of an OpenAI-compatible server.
-    #[arg(long)]
-    completer: String,
-    /// Model name sent to an HTTP server.
-    #[arg(long, default_value = "policy")]
-    model_name: String,
-    /// HTTP requests in flight at once.
-    #[arg(long, default_value_t = 8)]
-    concurrency: usize,
-    /// Prompts per HTTP request.
-    #[arg(long, default_value_t = 4)]
-    prompts_per_request: usize,
-    /// HTTP retries after a failed attempt (exponential backoff from 200 ms).
-    #[arg(long, default_value_t = 3)]
-    retries: usize,
-    /// HTTP request timeout in seconds.
-    #[arg(long, default_value_t = 120.0)]
-    timeout_s: f64,
-    #[command(flatten)]
-    device: DeviceArgs,
-}
-
-impl CompleterArgs {
-    fn build(&self) -> Result<Box<dyn Completer>> {
-        let device = parse_device(&self.device)?;
-        let http = HttpSettings {
-            model: self.model_name.clone(),
-            concurrency: self.concurrency,
-            prompts_per_request: self.prompts_per_request,
-            retries: self.retries,
-            backoff: Duration::from_millis(200),
-            timeout: Duration::from_secs_f64(self.timeout_s),
-        };
-        completer_from_spec(&self.completer, &device, http)
-            .with_context(|| format!("opening completer {}", self.completer))
-    }
-}
-
-#[derive(Args)]
-struct SampleArgs {
-    /// Problems (JSON lines: id, question, answer).
-    #[arg(long)]
-    problems: PathBuf,
-    #[command(flatten)]
-    completer: CompleterArgs,
-    /// Solutions per problem.
-    #[arg(short = 'n', long, default_value_t = 4)]
-    n: usize,
-    /// Sampling temperature (0: greedy).
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f64,
-    /// Most generated tokens per solution.
-    #[arg(long, default_value_t = 96)]
-    max_tokens: usize,
-    /// Sampling seed.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output (JSON lines: id, problem_id, solution).
-    #[arg(long)]
-    out: PathBuf,
-}
-
-#[derive(Args)]
-struct ServeArgs {
-    /// Policy run directory (model.json, model.safetensors).
-    #[arg(long)]
-    model: PathBuf,
-    /// Address to listen on; loopback by default (anything else exposes the model).
-    #[arg(long, default_value = "127.0.0.1:8000")]
-    addr: String,
-    /// Worker threads (requests served at once).
-    #[arg(long, default_value_t = 4)]
-    workers: usize,
-    /// Largest request body in bytes.
-    #[arg(long, default_value_t = 1 << 20)]
-    max_body_bytes: usize,
-    /// Largest `n` per request.
-    #[arg(long, default_value_t = 64)]
-    max_n: usize,
-    /// Largest `max_tokens` per request.
-    #[arg(long, default_value_t = 512)]
-    max_tokens: usize,
-    #[command(flatten)]
-    device: DeviceArgs,
-}
-
-#[derive(Args)]
-struct AnnotateArgs {
-    /// Problems (JSON lines: id, question, answer).
-    #[arg(long)]
-    problems: PathBuf,
-    /// Solutions (JSON lines: id, problem_id, solution with one step per line).
-    #[arg(long)]
-    solutions: PathBuf,
-    #[command(flatten)]
-    completer: CompleterArgs,
-    /// Completions per step.
-    #[arg(short = 'n', long, default_value_t = 8)]
-    n: usize,
-    /// Sampling temperature of the completions.
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f64,
-    /// Most generated tokens per completion.
-    #[arg(long, default_value_t = 96)]
-    max_tokens: usize,
-    /// Answer conventions (gsm8k: numbers; math: LaTeX).
-    #[arg(long, value_enum, default_value = "gsm8k")]
-    format: AnswerFormat,
-    /// Task name written into the records.
-    #[arg(long, default_value = "synthetic")]
-    task: String,
-    /// Sampling seed (each solution's seed also depends on its id).
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Stop after this many new solutions (rerun to continue).
-    #[arg(long)]
-    limit: Option<usize>,
-    /// Solutions annotated concurrently (keeps an HTTP server busy; 1 for a local model).
-    #[arg(long, default_value_t = 8)]
-    parallel: usize,
-    /// Output (JSON lines, appended; solutions already there are skipped).
-    #[arg(long)]
-    out: PathBuf,
-}
-
-#[derive(Args)]
-struct ConvertArgs {
-    /// PRM800K file (JSON lines or concatenated pretty-printed records).
-    input: PathBuf,
-    /// Output (JSON lines in the Math-Shepherd format).
-    #[arg(long)]
-    out: PathBuf,
-    /// Label neutral (0) ratings as bad instead of good.
-    #[arg(long)]
-    neutral_bad: bool,
-}
-
-#[derive(Args)]
-struct GenerateArgs {
-    /// Number of problems.
-    #[arg(long, default_value_t = 100)]
-    count: usize,
-    /// Seed of the generator.
-    #[arg(long, default_value_t = 7)]
-    seed: u64,
-    /// Output file (JSON lines: id, question, answer, steps).
-    #[arg(long)]
-    out: PathBuf,
-}
-
-#[derive(Args)]
-struct TrainPolicyArgs {
-    /// Run directory (model.json, model.safetensors, metrics.jsonl, checkpoints).
-    #[arg(long)]
-    out: PathBuf,
-    /// Optimizer steps.
-    #[arg(long, default_value_t = 300)]
-    steps: usize,
-    /// Hidden size.
-    #[arg(long, default_value_t = 64)]
-    hidden: usize,
-    /// Decoder layers.
-    #[arg(long, default_value_t = 2)]
-    layers: usize,
-    /// Sequences per batch.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Peak learning rate.
-    #[arg(long, default_value_t = 1e-2)]
-    lr: f64,
-    /// Seed of data, initialisation and batch order.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    #[command(flatten)]
-    device: DeviceArgs,
-}
-
-#[derive(Args)]
-struct AnswersArgs {
-    /// Answer conventions of the file.
-    #[arg(long, value_enum)]
-    format: AnswerFormat,
-    /// JSON-lines file (GSM8K: question/answer; MATH: problem/solution/answer).
-    file: PathBuf,
-    /// Print one JSON object (total, matched, share, mismatches) instead of text.
-    #[arg(long)]
-    json: bool,
-}
 
 fn main() {
     burnlp_runtime::init();
@@ -496,7 +150,7 @@ fn annotate_cmd(args: &AnnotateArgs) -> Result<()> {
         "{}",
         serde_json::json!({
             "skipped": summary.skipped, "annotated": summary.annotated,
-            "remaining": summary.remaining, "wall_s": start.elapsed().as_secs_f64(),
+            "remaining": summary.remaining, "seconds": start.elapsed().as_secs_f64(),
         })
     );
     Ok(())
@@ -608,14 +262,8 @@ fn verify_cmd(args: &VerifyArgs) -> Result<()> {
         orm.as_ref(),
     )?;
     let points = curves(&candidates, &args.n, AnswerFormat::Gsm8k);
-    std::fs::create_dir_all(&args.out)?;
-    let table = markdown_table(&points);
-    std::fs::write(args.out.join("verify.md"), &table)?;
-    std::fs::write(args.out.join("verify.svg"), svg_plot(&points))?;
-    std::fs::write(
-        args.out.join("verify.json"),
-        serde_json::to_string_pretty(&points)?,
-    )?;
+    let table = write_verification(&points, &args.out)
+        .with_context(|| format!("writing to {}", args.out.display()))?;
     println!(
         "{table}\n({} problems, {:.1}s)",
         problems.len(),
@@ -625,60 +273,12 @@ fn verify_cmd(args: &VerifyArgs) -> Result<()> {
 }
 
 fn demo_cmd(args: &DemoArgs) -> Result<()> {
-    let temp;
-    let dir = match &args.out {
-        Some(dir) => dir.clone(),
-        None => {
-            temp = TempDir::new()?;
-            temp.0.clone()
-        }
-    };
+    let dir = args.dir("math-shepherd");
     std::fs::create_dir_all(&dir)?;
     let device = training_device("cpu")?;
     let report = run_pipeline(&PipelineSettings::demo(), &dir, &device, !args.json)?;
-    for row in &report.rows {
-        if args.json {
-            println!("{}", serde_json::to_string(row)?);
-        } else {
-            println!("{:<55} {:.3}", row.metric, row.score);
-        }
-    }
-    Ok(())
+    Ok(print_rows(&report.rows, args.json)?)
 }
-
-/// A directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!("math-shepherd-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        Ok(Self(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// How to read the experiment's numbers against the paper (appended to every report).
-const READING_NOTE: &str = "
-## Reading these numbers
-
-- The paper (Mistral-7B and larger on GSM8K/MATH) finds PRM best-of-N > ORM best-of-N > \
-self-consistency as N grows, and step-level PPO with the PRM above ORM-PPO. This is a tiny \
-character-level policy on synthetic arithmetic, one seed, with reward models trained on about 1,200 \
-annotated solutions (300 problems × 4); where the table disagrees with the paper, that is the finding at \
-this scale, not a tuned result.
-- The annotation itself behaves as the paper describes: hard and soft estimates agree with the \
-generator's known first wrong step (rows `annotation … agreement`), and soft scores separate good \
-from bad steps.
-- The reward models barely beat the majority label on held-out steps, so ranking N samples by \
-them (or using them as PPO rewards) can pick confident wrong solutions; voting (self-consistency) \
-is the robust choice here. Larger annotation sets and reward models are the obvious next step.
-";
 
 fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {
     let settings = if args.quick {
@@ -690,36 +290,17 @@ fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {
     let device = training_device(&args.device)?;
     let start = Instant::now();
     let report = run_pipeline(&settings, &args.work_dir, &device, true)?;
-    if let Some(parent) = args.out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    // The curves sit beside the report (`X.md` → `X.svg`) so its link works wherever it is read.
-    let svg_path = args.out.with_extension("svg");
-    std::fs::write(&svg_path, svg_plot(&report.curves))?;
-    let mut md = String::from("# Math-Shepherd on the synthetic arithmetic task\n\n");
-    md.push_str(&format!(
-        "Generated by `math-shepherd experiment{}` in {:.0} s ({}).\n\n",
-        if args.quick { " --quick" } else { "" },
+    let command = format!(
+        "math-shepherd experiment{}",
+        if args.quick { " --quick" } else { "" }
+    );
+    let header = format!(
+        "Generated by `{command}` in {:.0} s ({}).",
         start.elapsed().as_secs_f64(),
         args.device
-    ));
-    md.push_str("## Settings\n\n```json\n");
-    md.push_str(&serde_json::to_string_pretty(&settings)?);
-    md.push_str("\n```\n\n## Results\n\n| metric | value |\n|---|---|\n");
-    for row in &report.rows {
-        md.push_str(&format!("| {} | {:.3} |\n", row.metric, row.score));
-    }
-    md.push_str("\n## Best-of-N verification (accuracy %, synthetic test problems)\n\n");
-    md.push_str(&markdown_table(&report.curves));
-    let svg_name = svg_path
-        .file_name()
-        .context("the report path has no file name")?;
-    md.push_str(&format!(
-        "\n![accuracy against N]({})\n",
-        svg_name.to_string_lossy()
-    ));
-    md.push_str(READING_NOTE);
-    std::fs::write(&args.out, md)?;
+    );
+    write_report(&report, &settings, &header, &args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
     println!("report written to {}", args.out.display());
     Ok(())
 }

@@ -15,9 +15,7 @@ use burnlp_core::burn::tensor::activation::log_softmax;
 use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::data::{shuffled_batches, shuffled_indices};
 use burnlp_core::nn::llama::{Llama, LlamaConfig, LlamaInput};
-use burnlp_core::train::{
-    AdamWConfig, LrSchedule, Metrics, TrainTask, Trainer, TrainerConfig, write_atomic,
-};
+use burnlp_core::train::{AdamWConfig, LrSchedule, Metrics, TrainTask, Trainer, TrainerConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::annotate::{AnnotatedSolution, STEP_TAG};
@@ -276,7 +274,7 @@ impl RewardModel {
     pub fn save(&self, dir: &Path) -> Result<()> {
         save_model(&self.model, &self.config, dir)?;
         let json = serde_json::to_vec(&RewardFile { kind: self.kind }).expect("serialises");
-        write_atomic(&dir.join(REWARD_FILE), &json)?;
+        burnlp_core::data::write_atomic(dir.join(REWARD_FILE), &json)?;
         Ok(())
     }
 

@@ -183,6 +183,18 @@ pub fn svg_plot(points: &[CurvePoint]) -> String {
     )
 }
 
+/// Writes `verify.md` (the table, also returned), `verify.svg` and `verify.json` into `dir`.
+pub fn write_verification(
+    points: &[CurvePoint],
+    dir: &std::path::Path,
+) -> crate::error::Result<String> {
+    let table = markdown_table(points);
+    burnlp_core::data::write_atomic(dir.join("verify.md"), table.as_bytes())?;
+    burnlp_core::data::write_atomic(dir.join("verify.svg"), svg_plot(points).as_bytes())?;
+    burnlp_core::data::write_json(dir.join("verify.json"), &points, true)?;
+    Ok(table)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

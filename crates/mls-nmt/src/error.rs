@@ -44,6 +44,9 @@ pub enum NmtError {
     /// A metric could not be computed.
     #[error(transparent)]
     Metrics(#[from] burnlp_core::metrics::MetricsError),
+    /// Evaluation data overlaps the training data.
+    #[error(transparent)]
+    Overlap(#[from] burnlp_core::data::OverlapError),
 }
 
 /// Result with [`NmtError`].

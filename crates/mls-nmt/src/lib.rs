@@ -13,6 +13,7 @@
 //! - [`experiment`]: LS against MLS on one corpus, written as a Markdown report.
 
 pub mod data;
+pub mod demo;
 pub mod error;
 pub mod eval;
 pub mod experiment;

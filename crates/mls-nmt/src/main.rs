@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use mls_nmt::experiment::{ExperimentConfig, markdown, run_experiment};
 use mls_nmt::{
     Arch, Checkpoint, DecodeOptions, LossConfig, LossKind, PrepareConfig, PreparedData,
-    TrainConfig, Translator, WlsRatio, average_parameters, prepare, synthetic, train,
+    TrainConfig, Translator, WlsRatio, average_parameters, prepare, train,
 };
 
 /// Transformer NMT with masked label smoothing over a shared vocabulary (BLEU, calibration).
@@ -42,7 +42,7 @@ enum Command {
     /// Train LS and MLS with the same seed and steps on one corpus and write a report.
     Experiment(Box<ExperimentArgs>),
     /// Train LS and MLS on an embedded made-up language pair and report BLEU.
-    Demo(DemoArgs),
+    Demo(burnlp_core::cli::DemoArgs),
 }
 
 #[derive(Args)]
@@ -347,16 +347,6 @@ struct ExperimentArgs {
     device: DeviceArgs,
 }
 
-#[derive(Args)]
-struct DemoArgs {
-    /// Print one JSON object per result row.
-    #[arg(long)]
-    json: bool,
-    /// Working directory (corpus, prepared data, runs).
-    #[arg(long, default_value = "target/mls-nmt-demo")]
-    out: PathBuf,
-}
-
 fn main() {
     burnlp_runtime::init();
     burnlp_runtime::exit_on_error(run(Cli::parse()));
@@ -583,86 +573,8 @@ fn run_experiment_cmd(args: ExperimentArgs) -> Result<()> {
     Ok(())
 }
 
-/// Training pairs, validation and test pairs of the demo's made-up language pair.
-const DEMO_SIZES: (usize, usize, usize) = (3000, 200, 200);
-/// BLEU both demo runs reliably reach.
-const DEMO_TARGET: f64 = 80.0;
-
-fn run_demo(args: DemoArgs) -> Result<()> {
-    let corpus = args.out.join("corpus");
-    let (n_train, n_valid, n_test) = DEMO_SIZES;
-    let pairs = synthetic::sentence_pairs(n_train + n_valid + n_test, 2022);
-    let (src, tgt) = ("sx", "tx");
-    synthetic::write_corpus(&corpus.join("train"), src, tgt, &pairs[..n_train])?;
-    synthetic::write_corpus(
-        &corpus.join("valid"),
-        src,
-        tgt,
-        &pairs[n_train..n_train + n_valid],
-    )?;
-    synthetic::write_corpus(&corpus.join("test"), src, tgt, &pairs[n_train + n_valid..])?;
-    let config = ExperimentConfig {
-        prepare: PrepareConfig {
-            src_lang: src.into(),
-            tgt_lang: tgt.into(),
-            train: corpus.join("train"),
-            valid: corpus.join("valid"),
-            vocab_size: 300,
-            threshold: 1,
-            max_len: 64,
-        },
-        test: corpus.join("test"),
-        max_test: None,
-        train: TrainConfig {
-            arch: Arch::Tiny,
-            dropout: 0.1,
-            lr: 3e-3,
-            warmup: 100,
-            max_tokens: 1024,
-            epochs: 1000,
-            max_steps: Some(200),
-            eval_every: 50,
-            average_last: 2,
-            seed: 666,
-            max_positions: 64,
-            progress: false,
-            ..TrainConfig::default()
-        },
-        losses: vec![LossKind::Ls, LossKind::Mls],
-        decode: DecodeOptions {
-            beam: 4,
-            ..DecodeOptions::default()
-        },
-    };
+fn run_demo(args: burnlp_core::cli::DemoArgs) -> Result<()> {
     let device = burnlp_core::device::cpu();
-    let result = run_experiment(&config, &args.out.join("runs"), &device).context("demo")?;
-    let s = &result.prepare.stats;
-    let dataset = format!(
-        "synthetic sx→tx ({n_train} train / {n_test} test pairs; vocab {}: {} source-only, {} common, {} target-only)",
-        s.vocab_size, s.source_only, s.common, s.target_only
-    );
-    for row in &result.rows {
-        let record = serde_json::json!({
-            "task": format!("mls-nmt-{}", row.loss.name()),
-            "dataset": dataset,
-            "metric": "bleu",
-            "score": row.bleu,
-            "target": DEMO_TARGET,
-            "wall_s": row.train_s + row.eval_s,
-        });
-        if args.json {
-            println!("{record}");
-        } else {
-            println!(
-                "{}: BLEU {:.2} (target {DEMO_TARGET}), inference ECE {:.2}%, training-time ECE {:.2}%, {} steps in {:.0} s",
-                row.loss.name(),
-                row.bleu,
-                row.inference_ece,
-                row.training_ece,
-                row.steps,
-                row.train_s
-            );
-        }
-    }
-    Ok(())
+    let rows = mls_nmt::demo::demo(&args.dir("mls-nmt"), &device).context("demo")?;
+    Ok(burnlp_core::report::print_rows(&rows, args.json)?)
 }

@@ -11,6 +11,7 @@ use burnlp_core::device;
 use burnlp_core::nn::e5s1::{E5Mode, SentenceEmbedder};
 use burnlp_core::nn::llama::sampling::SamplingConfig;
 use burnlp_core::nn::llama::{CausalLm, GenerationConfig};
+use burnlp_core::report::{DemoRow, print_rows};
 use burnlp_models::{DEMO_PAIRS, describe, retrieval};
 use clap::{Parser, Subcommand};
 
@@ -37,7 +38,7 @@ enum Command {
     Embed(EmbedArgs),
     /// Generate with SmolLM2 and check it against its reference; embed English–German pairs
     /// and score cross-lingual retrieval.
-    Demo(DemoArgs),
+    Demo(ModelsDemoArgs),
 }
 
 #[derive(clap::Args)]
@@ -92,13 +93,9 @@ struct EmbedArgs {
 }
 
 #[derive(clap::Args)]
-struct DemoArgs {
-    /// Print one JSON result line per row (for `cargo xtask demo`).
-    #[arg(long)]
-    json: bool,
-    /// Output directory for the demo's files.
-    #[arg(long, default_value = "target/burnlp/demo/burnlp-models")]
-    out: PathBuf,
+struct ModelsDemoArgs {
+    #[command(flatten)]
+    demo: burnlp_core::cli::DemoArgs,
     /// The SmolLM2 folder with its reference outputs.
     #[arg(long, default_value = "../shared/models/smollm2-135m-instruct")]
     smollm2: PathBuf,
@@ -214,9 +211,9 @@ fn embed(args: EmbedArgs) -> Result<()> {
     Ok(())
 }
 
-fn demo(args: DemoArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+fn demo(args: ModelsDemoArgs) -> Result<()> {
+    let out = args.demo.dir("burnlp-models");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let device = device::cpu();
     let mut rows = Vec::new();
     // SmolLM2: greedy continuations of the reference prompts, compared token by token.
@@ -249,16 +246,20 @@ fn demo(args: DemoArgs) -> Result<()> {
         let chat = lm.chat_prompt(&[ChatMessage::user(question)], true)?;
         let answer = lm.complete(&[chat], &GenerationConfig::new(40))?.remove(0);
         transcript.push_str(&format!("## own prompt (chat)\n{question}\n→ {answer}\n"));
-        std::fs::write(args.out.join("smollm2.md"), &transcript)?;
-        if !args.json {
+        std::fs::write(out.join("smollm2.md"), &transcript)?;
+        if !args.demo.json {
             println!("{transcript}");
         }
-        rows.push(serde_json::json!({
-            "task": "burnlp-models", "dataset": "SmolLM2-135M-Instruct GGUF, 3 reference prompts",
-            "metric": "greedy tokens equal to transformers (prefix share)",
-            "score": equal as f64 / total.max(1) as f64, "target": 1.0,
-            "wall_s": started.elapsed().as_secs_f64(),
-        }));
+        rows.push(
+            DemoRow::new(
+                "burnlp-models",
+                "SmolLM2-135M-Instruct GGUF, 3 reference prompts",
+                "greedy tokens equal to transformers (prefix share)",
+                equal as f64 / total.max(1) as f64,
+                started,
+            )
+            .with_target(1.0),
+        );
     } else {
         eprintln!("demo: {} is absent; SmolLM2 row skipped", gguf.display());
     }
@@ -267,28 +268,39 @@ fn demo(args: DemoArgs) -> Result<()> {
         let embedder = SentenceEmbedder::from_e5s1(&args.e5, &device)?;
         let result = retrieval(&embedder, DEMO_PAIRS);
         std::fs::write(
-            args.out.join("e5-retrieval.json"),
+            out.join("e5-retrieval.json"),
             serde_json::to_string_pretty(&result)?,
         )?;
-        if !args.json {
+        if !args.demo.json {
             println!(
                 "multilingual-e5-small: en→de P@1 {:.3}, mean cosine translation {:.3} vs other {:.3}",
                 result.precision_at_1, result.mean_translation_cosine, result.mean_other_cosine
             );
         }
-        rows.push(serde_json::json!({
-            "task": "burnlp-models",
-            "dataset": format!("multilingual-e5-small (4-bit), {} own en–de pairs", result.pairs),
-            "metric": "en→de retrieval P@1", "score": result.precision_at_1, "target": 0.75,
-            "wall_s": started.elapsed().as_secs_f64(),
-        }));
-        rows.push(serde_json::json!({
-            "task": "burnlp-models",
-            "dataset": format!("multilingual-e5-small (4-bit), {} own en–de pairs", result.pairs),
-            "metric": "cosine margin translation − other",
-            "score": result.mean_translation_cosine - result.mean_other_cosine, "target": 0.05,
-            "wall_s": started.elapsed().as_secs_f64(),
-        }));
+        let dataset = format!(
+            "multilingual-e5-small (4-bit), {} own en–de pairs",
+            result.pairs
+        );
+        rows.push(
+            DemoRow::new(
+                "burnlp-models",
+                &dataset,
+                "en→de retrieval P@1",
+                result.precision_at_1,
+                started,
+            )
+            .with_target(0.75),
+        );
+        rows.push(
+            DemoRow::new(
+                "burnlp-models",
+                dataset,
+                "cosine margin translation − other",
+                result.mean_translation_cosine - result.mean_other_cosine,
+                started,
+            )
+            .with_target(0.05),
+        );
     } else {
         eprintln!(
             "demo: {} is absent (run `cargo xtask fetch-models`); E5 rows skipped",
@@ -298,10 +310,5 @@ fn demo(args: DemoArgs) -> Result<()> {
     if rows.is_empty() {
         bail!("neither model is available; see the messages above");
     }
-    for row in rows {
-        if args.json {
-            println!("{row}");
-        }
-    }
-    Ok(())
+    Ok(print_rows(&rows, args.demo.json)?)
 }

@@ -22,6 +22,9 @@ pub enum MoeError {
         /// What is wrong and where.
         message: String,
     },
+    /// A data file could not be read or written (the message locates the record).
+    #[error(transparent)]
+    Data(#[from] burnlp_core::data::DataError),
     /// A checkpoint does not fit the model.
     #[error(transparent)]
     Weights(#[from] burnlp_core::nn::WeightError),

@@ -9,6 +9,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::Device;
 use burnlp_core::burn;
+use burnlp_core::report::DemoRow;
 use burnlp_core::train::{AdamWConfig, LrSchedule, Trainer, TrainerConfig};
 use serde::Serialize;
 
@@ -295,14 +296,14 @@ pub fn run(settings: &Settings, out: &Path, device: &Device) -> Result<Report, M
         let dir = out.join("stats").join(task);
         std::fs::create_dir_all(&dir).map_err(|e| io(e, &dir))?;
         let json = serde_json::to_string(&summary.to_json()).expect("json");
-        burnlp_core::train::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+        burnlp_core::data::write_atomic(dir.join("summary.json"), json.as_bytes())?;
         for kind in [ScoreKind::Token, ScoreKind::Gate] {
             let svg = heatmap_svg(
                 &format!("{task}: {}", kind.summary_key()),
                 summary.scores(kind),
             );
             let name = format!("heatmap_{}.svg", kind.summary_key());
-            burnlp_core::train::write_atomic(&dir.join(name), svg.as_bytes())?;
+            burnlp_core::data::write_atomic(dir.join(name), svg.as_bytes())?;
         }
         conc.insert(task.clone(), concentration(&summary.token_scores));
         selections.insert(
@@ -484,4 +485,50 @@ pub fn markdown(report: &Report, figures: &str) -> String {
         s.target, report.selected_counts, report.routed_experts
     );
     md
+}
+/// Demo target: FFT learns the target task.
+pub const FFT_TARGET: f64 = 0.5;
+/// Demo target: ESFT-Token keeps the other tasks' scores.
+pub const ESFT_RETENTION_TARGET: f64 = 0.8;
+
+/// The demo's result rows: each method's exact match on the target task and its retention of
+/// the other tasks' scores (relative to the pretrained model).
+pub fn demo_rows(report: &Report, started: std::time::Instant) -> Vec<DemoRow> {
+    let target = &report.settings.target;
+    let mean = |scores: &mut dyn Iterator<Item = f64>| {
+        let v: Vec<f64> = scores.collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    let base_other = mean(
+        &mut report
+            .base_scores
+            .iter()
+            .filter(|(t, _)| *t != target)
+            .map(|(_, s)| *s),
+    );
+    let mut rows = Vec::new();
+    for m in &report.methods {
+        let other = mean(&mut m.other_scores.values().copied());
+        let retention = other / base_other.max(1e-9);
+        let task = format!("peft-moe-{}", m.method);
+        let mut row = DemoRow::new(
+            &task,
+            format!("synthetic {target} (after specialising)"),
+            "exact_match",
+            m.task_score,
+            started,
+        );
+        row.target = (m.method == "fft").then_some(FFT_TARGET);
+        rows.push(row);
+        let mut row = DemoRow::new(
+            task,
+            "synthetic other tasks (forgetting)",
+            "retention",
+            retention,
+            started,
+        );
+        row.target = (m.method == "esft-token").then_some(ESFT_RETENTION_TARGET);
+        rows.push(row);
+    }
+    rows
 }

@@ -9,13 +9,14 @@ use anyhow::{Context, Result, bail};
 use burnlp_core::burn::module::Module;
 use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::{parse_device, training_device};
+use burnlp_core::report::print_rows;
 use clap::{Args, Parser, Subcommand};
 use peft_moe::experiment::{self, Settings, tiny_config};
 use peft_moe::moe::{MoeConfig, load_pretrained, save_pretrained};
 use peft_moe::routing::{
     ExpertConfig, RouteStats, ScoreKind, Summary, concentration, heatmap_svg, select_experts,
 };
-use peft_moe::tasks::{TASKS, dataset, read_jsonl, write_jsonl};
+use peft_moe::tasks::{TASKS, dataset, read_examples, write_examples};
 use peft_moe::train::{Method, exact_match, route_stats};
 
 /// ESFT: expert-specialized fine-tuning of Mixture-of-Experts LMs, with routing analysis and
@@ -43,7 +44,7 @@ enum Command {
     /// Greedy exact match of a model on task files.
     Eval(EvalArgs),
     /// A shortened synthetic comparison (≤ ~2 minutes), printing result rows.
-    Demo(DemoArgs),
+    Demo(DemoCmdArgs),
     /// The full synthetic comparison, written as a Markdown report.
     Experiment(ExperimentArgs),
 }
@@ -165,13 +166,9 @@ struct EvalArgs {
 }
 
 #[derive(Args)]
-struct DemoArgs {
-    /// Print one JSON object per result row.
-    #[arg(long)]
-    json: bool,
-    /// Output folder.
-    #[arg(long, default_value = "target/burnlp/demo/peft-moe")]
-    out: PathBuf,
+struct DemoCmdArgs {
+    #[command(flatten)]
+    demo: burnlp_core::cli::DemoArgs,
     /// Seed of data and training.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -220,7 +217,7 @@ fn write(path: &Path, text: &str) -> Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    burnlp_core::train::write_atomic(path, text.as_bytes())
+    burnlp_core::data::write_atomic(path, text.as_bytes())
         .with_context(|| format!("writing {}", path.display()))
 }
 
@@ -232,7 +229,7 @@ fn route_stats_cmd(args: &RouteStatsArgs) -> Result<()> {
             let device = parse_device(&args.device)?;
             let (_, model) = load_pretrained(model, &device)
                 .with_context(|| format!("loading {}", model.display()))?;
-            let examples = read_jsonl(data)?;
+            let examples = read_examples(data)?;
             route_stats(&model, &examples, args.tokens)
         }
         _ => bail!("give either --from-logs DIR or --model M --data task.jsonl"),
@@ -291,11 +288,11 @@ fn select_cmd(args: &SelectArgs) -> Result<()> {
 fn data_cmd(args: &DataArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)?;
     for task in TASKS {
-        write_jsonl(
+        write_examples(
             &args.out.join(format!("{task}.train.jsonl")),
             &dataset(task, args.train, args.seed),
         )?;
-        write_jsonl(
+        write_examples(
             &args.out.join(format!("{task}.test.jsonl")),
             &dataset(task, args.test, args.seed + 1000),
         )?;
@@ -355,9 +352,9 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
     };
     let mut train = Vec::new();
     for path in &args.data {
-        train.extend(read_jsonl(path)?);
+        train.extend(read_examples(path)?);
     }
-    let dev = read_jsonl(&args.dev)?;
+    let dev = read_examples(&args.dev)?;
     let (model, report, seconds) = experiment::finetune(
         model,
         &method,
@@ -402,7 +399,7 @@ fn eval_cmd(args: &EvalArgs) -> Result<()> {
     let (_, model) = load_pretrained(&args.model, &device)
         .with_context(|| format!("loading {}", args.model.display()))?;
     for path in &args.data {
-        let examples = read_jsonl(path)?;
+        let examples = read_examples(path)?;
         let score = exact_match(&model, &examples);
         let row = serde_json::json!({
             "data": path, "metric": "exact_match", "score": score, "examples": examples.len(),
@@ -412,78 +409,18 @@ fn eval_cmd(args: &EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// Demo targets: FFT learns the target task; ESFT-Token keeps the other tasks' scores.
-const FFT_TARGET: f64 = 0.5;
-const ESFT_RETENTION_TARGET: f64 = 0.8;
-
-fn result_rows(report: &experiment::Report, wall: f64) -> Vec<serde_json::Value> {
-    let target = &report.settings.target;
-    let mean = |scores: &mut dyn Iterator<Item = f64>| {
-        let v: Vec<f64> = scores.collect();
-        v.iter().sum::<f64>() / v.len().max(1) as f64
-    };
-    let base_other = mean(
-        &mut report
-            .base_scores
-            .iter()
-            .filter(|(t, _)| *t != target)
-            .map(|(_, s)| *s),
-    );
-    let mut rows = Vec::new();
-    for m in &report.methods {
-        let other = mean(&mut m.other_scores.values().copied());
-        let retention = other / base_other.max(1e-9);
-        rows.push(serde_json::json!({
-            "task": format!("peft-moe-{}", m.method),
-            "dataset": format!("synthetic {target} (after specialising)"),
-            "metric": "exact_match", "score": m.task_score,
-            "target": (m.method == "fft").then_some(FFT_TARGET), "wall_s": wall,
-            "trainable_params": m.trainable.trainable, "step_ms": m.step_ms,
-        }));
-        rows.push(serde_json::json!({
-            "task": format!("peft-moe-{}", m.method),
-            "dataset": "synthetic other tasks (forgetting)",
-            "metric": "retention", "score": retention,
-            "target": (m.method == "esft-token").then_some(ESFT_RETENTION_TARGET), "wall_s": wall,
-            "other_tasks_mean": other, "pretrained_other_tasks_mean": base_other,
-        }));
-    }
-    rows
-}
-
-fn demo_cmd(args: &DemoArgs) -> Result<()> {
+fn demo_cmd(args: &DemoCmdArgs) -> Result<()> {
     let start = Instant::now();
     let device = training_device("cpu")?;
     let settings = Settings {
         seed: args.seed,
         ..Settings::demo()
     };
-    let report = experiment::run(&settings, &args.out, &device)?;
-    let wall = start.elapsed().as_secs_f64();
-    let rows = result_rows(&report, wall);
-    for row in &rows {
-        if args.json {
-            println!("{row}");
-        } else {
-            println!(
-                "{} {} {}: {:.3}",
-                row["task"], row["dataset"], row["metric"], row["score"]
-            );
-        }
-    }
-    for row in rows {
-        if let Some(target) = row["target"].as_f64()
-            && row["score"].as_f64().unwrap_or(0.0) < target
-        {
-            bail!(
-                "{} {} = {} is below the target {target}",
-                row["task"],
-                row["metric"],
-                row["score"]
-            );
-        }
-    }
-    Ok(())
+    let report = experiment::run(&settings, &args.demo.dir("peft-moe"), &device)?;
+    Ok(print_rows(
+        &experiment::demo_rows(&report, start),
+        args.demo.json,
+    )?)
 }
 
 fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {

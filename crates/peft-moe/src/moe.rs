@@ -667,8 +667,8 @@ pub fn save_pretrained(dir: &Path, config: &MoeConfig, model: &MoeLm) -> Result<
         source,
     })?;
     let json = serde_json::to_string_pretty(config).expect("serialisable");
-    burnlp_core::train::write_atomic(&dir.join("config.json"), json.as_bytes())?;
+    burnlp_core::data::write_atomic(dir.join("config.json"), json.as_bytes())?;
     let bytes = burnlp_core::train::params::to_safetensors(&export_tensors(model));
-    burnlp_core::train::write_atomic(&dir.join("model.safetensors"), &bytes)?;
+    burnlp_core::data::write_atomic(dir.join("model.safetensors"), &bytes)?;
     Ok(())
 }

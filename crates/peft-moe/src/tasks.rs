@@ -151,21 +151,13 @@ fn task_salt(task: &str) -> u64 {
 }
 
 /// Reads a task file (JSON lines of [`Example`]), checking every character.
-pub fn read_jsonl(path: &Path) -> Result<Vec<Example>, MoeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| MoeError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut examples = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+pub fn read_examples(path: &Path) -> Result<Vec<Example>, MoeError> {
+    let examples: Vec<Example> = burnlp_core::data::read_jsonl(path)?;
+    for (i, example) in examples.iter().enumerate() {
         let error = |message: String| MoeError::Format {
             path: path.to_path_buf(),
-            message: format!("line {}: {message}", i + 1),
+            message: format!("record {}: {message}", i + 1),
         };
-        let example: Example = serde_json::from_str(line).map_err(|e| error(e.to_string()))?;
         for (field, text) in [("prompt", &example.prompt), ("answer", &example.answer)] {
             if let Err(c) = encode(text) {
                 return Err(error(format!(
@@ -176,7 +168,6 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Example>, MoeError> {
         if example.prompt.is_empty() {
             return Err(error("empty prompt".into()));
         }
-        examples.push(example);
     }
     if examples.is_empty() {
         return Err(MoeError::Format {
@@ -188,13 +179,8 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Example>, MoeError> {
 }
 
 /// Writes examples as JSON lines (atomically).
-pub fn write_jsonl(path: &Path, examples: &[Example]) -> Result<(), MoeError> {
-    let mut text = String::new();
-    for e in examples {
-        text.push_str(&serde_json::to_string(e).expect("serialisable"));
-        text.push('\n');
-    }
-    burnlp_core::train::write_atomic(path, text.as_bytes()).map_err(MoeError::from)
+pub fn write_examples(path: &Path, examples: &[Example]) -> Result<(), MoeError> {
+    Ok(burnlp_core::data::write_jsonl(path, examples)?)
 }
 
 #[cfg(test)]
@@ -227,7 +213,10 @@ mod tests {
             "{\"task\":\"add\",\"prompt\":\"add:1+1=\",\"answer\":\"2\"}\n{\"task\":\"add\",\"prompt\":\"ADD\",\"answer\":\"2\"}\n",
         )
         .unwrap();
-        let err = read_jsonl(&path).unwrap_err().to_string();
-        assert!(err.contains("line 2") && err.contains("'A'"), "{err}");
+        let err = read_examples(&path).unwrap_err().to_string();
+        assert!(err.contains("record 2") && err.contains("'A'"), "{err}");
+        std::fs::write(&path, "{\"task\":\"add\",\"prompt\":3}\n").unwrap();
+        let err = read_examples(&path).unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("t.jsonl"), "{err}");
     }
 }

@@ -29,7 +29,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::DemoResult;
+use crate::DemoRow;
 
 /// Node types: A, B, C.
 pub const NUM_NODE_TYPES: usize = 3;
@@ -196,7 +196,7 @@ impl TrainTask<GraphClassifier> for GraphTask {
 }
 
 /// Trains and evaluates the graph classifier, writing its run to `out`.
-pub fn demo(out: &Path) -> anyhow::Result<DemoResult> {
+pub fn demo(out: &Path) -> anyhow::Result<DemoRow> {
     let started = Instant::now();
     let seed = 42;
     let (train_size, dev_size, test_size) = (2000, 400, 1000);
@@ -237,7 +237,7 @@ pub fn demo(out: &Path) -> anyhow::Result<DemoResult> {
     let outcome = trainer.fit(model, optimizer.init(), &task, false)?;
     let best = load_parameters(outcome.model, &RunDir::new(out).best_model())?;
     let score = accuracy(&best.valid(), &test);
-    let result = DemoResult {
+    let result = DemoRow {
         task: "synth-graph".into(),
         dataset: format!(
             "random typed graphs, 6-16 nodes, {NUM_NODE_TYPES} node types, {NUM_RELATIONS} \
@@ -246,7 +246,7 @@ pub fn demo(out: &Path) -> anyhow::Result<DemoResult> {
         ),
         metric: "accuracy".into(),
         score,
-        target: TARGET,
+        target: Some(TARGET),
         wall_s: started.elapsed().as_secs_f64(),
     };
     std::fs::write(out.join("result.json"), serde_json::to_vec_pretty(&result)?)

@@ -1,7 +1,5 @@
 //! `synth-tasks`: synthetic tasks that exercise burnlp-core's layers.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -17,15 +15,11 @@ struct Cli {
 enum Command {
     /// Train and evaluate the synthetic tasks and report their scores.
     Demo {
-        /// Run directory (one subdirectory per task).
-        #[arg(long, default_value = "target/burnlp/demo/synth-tasks")]
-        out: PathBuf,
+        #[command(flatten)]
+        demo: burnlp_core::cli::DemoArgs,
         /// Which tasks to run (all by default).
         #[arg(long, value_enum)]
         task: Vec<Which>,
-        /// Print each result as one JSON line (for `cargo xtask demo`).
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -43,35 +37,19 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let Command::Demo { out, task, json } = cli.command;
+    let Command::Demo { demo, task } = cli.command;
+    let (out, json) = (demo.dir("synth-tasks"), demo.json);
     let tasks = if task.is_empty() {
         vec![Which::Graph, Which::Copy]
     } else {
         task
     };
-    let mut failures = Vec::new();
+    let mut rows = Vec::new();
     for which in tasks {
-        let result = match which {
+        rows.push(match which {
             Which::Graph => synth_tasks::graph::demo(&out.join("graph"))?,
             Which::Copy => synth_tasks::copy::demo(&out.join("copy"))?,
-        };
-        if json {
-            println!("{}", serde_json::to_string(&result)?);
-        } else {
-            println!(
-                "{}: {} {:.4} (target ≥ {}) in {:.1} s",
-                result.task, result.metric, result.score, result.target, result.wall_s
-            );
-        }
-        if result.score < result.target {
-            failures.push(format!(
-                "{} {:.4} < {}",
-                result.task, result.score, result.target
-            ));
-        }
+        });
     }
-    if !failures.is_empty() {
-        anyhow::bail!("below target: {}", failures.join("; "));
-    }
-    Ok(())
+    Ok(burnlp_core::report::print_rows(&rows, json)?)
 }

@@ -579,7 +579,14 @@ fn write_jsonl_round_trip_and_atomic_overwrite() {
     let doc: Vec<Item> = read_json(dir.path().join("doc.json")).unwrap();
     assert_eq!(doc, items);
 
-    let err = write_atomic(dir.path().join("missing/dir/out.txt"), b"x").unwrap_err();
+    // Missing directories are created; a path under a regular file cannot be, and the error
+    // names the file being written.
+    write_atomic(dir.path().join("missing/dir/out.txt"), b"x").unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("missing/dir/out.txt")).unwrap(),
+        b"x"
+    );
+    let err = write_atomic(dir.path().join("out.jsonl/under/out.txt"), b"x").unwrap_err();
     assert!(matches!(err, DataError::Write { .. }));
     assert!(err.to_string().contains("out.txt"), "{err}");
 }

@@ -274,7 +274,7 @@ fn errors_name_the_problem() {
             "--out",
             &p("r"),
         ],
-        "bad.jsonl: line 1",
+        "bad.jsonl: record 1",
     );
     fails(
         &["eval", "--model", &p("nomodel"), "--data", &p("t.jsonl")],

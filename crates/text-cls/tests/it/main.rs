@@ -1,7 +1,5 @@
 //! text-cls integration tests: learning on unseen sentences, run-directory round trips, errors.
 
-mod cli;
-
 use std::path::Path;
 
 use burnlp_core::burn::tensor::Device;

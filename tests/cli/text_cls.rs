@@ -1,12 +1,7 @@
 //! The `text-cls` binary end to end: train on synthetic data, evaluate, predict, resume.
 
-use std::process::Command;
-
 fn text_cls(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_text-cls"))
-        .args(args)
-        .output()
-        .expect("text-cls runs")
+    burnlp_cli_tests::run("text-cls", args).output
 }
 
 fn write_tsv(path: &std::path::Path, rows: &[(&str, &str)]) {
