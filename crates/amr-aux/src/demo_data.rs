@@ -10,7 +10,11 @@
 //! (s / see-01 :ARG0 (a / fox :mod (m / little)) :ARG1 (b / rose))
 //! ```
 //!
-//! Generation is a function of the seed.
+//! Generation is a function of the seed. The templates give about 5000 distinct sentences, so a
+//! few thousand draws repeat many of them: [`splits`] keeps the dev and test sentences disjoint
+//! from the training sentences (and from each other), which [`check_disjoint`] verifies.
+
+use std::collections::HashSet;
 
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -72,14 +76,110 @@ pub fn generate_text(n: usize, seed: u64) -> String {
     let mut out = String::new();
     for k in 0..n {
         let (sentence, graph) = sample(&mut rng);
-        out.push_str(&format!("# ::id gen_{k}\n# ::snt {sentence}\n{graph}\n\n"));
+        push_graph(&mut out, k, &sentence, &graph);
     }
     out
 }
 
+fn push_graph(out: &mut String, k: usize, sentence: &str, graph: &str) {
+    out.push_str(&format!("# ::id gen_{k}\n# ::snt {sentence}\n{graph}\n\n"));
+}
+
 /// `n` generated graphs with `# ::id` and `# ::snt` metadata.
 pub fn generate(n: usize, seed: u64) -> Vec<Amr> {
-    parse_amrs(&generate_text(n, seed)).expect("the templates are valid Penman")
+    parse(&generate_text(n, seed))
+}
+
+fn parse(text: &str) -> Vec<Amr> {
+    parse_amrs(text).expect("the templates are valid Penman")
+}
+
+/// A sentence as compared across splits: lowercase, words separated by single spaces.
+pub fn normalize_sentence(sentence: &str) -> String {
+    sentence
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Generated train, dev and test graphs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoSplits {
+    /// The first draws (sentences may repeat).
+    pub train: Vec<Amr>,
+    /// Later draws whose sentences are in neither the training set nor earlier dev draws.
+    pub dev: Vec<Amr>,
+    /// Later draws whose sentences are in none of the training, dev and earlier test draws.
+    pub test: Vec<Amr>,
+}
+
+/// `train` generated graphs, then `dev` and `test` graphs with sentences unseen before them:
+/// draws from one stream seeded by `seed`, skipping any whose sentence (after
+/// [`normalize_sentence`]) was already taken. Ids (`gen_K`) number the draws.
+///
+/// # Panics
+/// When the templates cannot give `dev + test` unseen sentences (they give about 5000).
+pub fn splits(train: usize, dev: usize, test: usize, seed: u64) -> DemoSplits {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut seen: HashSet<String> = HashSet::new();
+    let limit = 100 * (train + dev + test) + 10_000;
+    let mut draws = 0;
+    let mut texts = [String::new(), String::new(), String::new()];
+    for (text, (n, unseen_only)) in
+        texts
+            .iter_mut()
+            .zip([(train, false), (dev, true), (test, true)])
+    {
+        let mut taken = 0;
+        while taken < n {
+            assert!(
+                draws < limit,
+                "the templates give too few distinct sentences for {dev} dev and {test} test"
+            );
+            let (sentence, graph) = sample(&mut rng);
+            let unseen = seen.insert(normalize_sentence(&sentence));
+            if unseen || !unseen_only {
+                push_graph(text, draws, &sentence, &graph);
+                taken += 1;
+            }
+            draws += 1;
+        }
+    }
+    let [train, dev, test] = texts.map(|text| parse(&text));
+    DemoSplits { train, dev, test }
+}
+
+/// The sentences of `evaluated` that also occur in `train` (after [`normalize_sentence`]), in
+/// order.
+pub fn shared_sentences(train: &[Amr], evaluated: &[Amr]) -> Vec<String> {
+    let known: HashSet<String> = train
+        .iter()
+        .filter_map(|g| g.meta("snt"))
+        .map(normalize_sentence)
+        .collect();
+    evaluated
+        .iter()
+        .filter_map(|g| g.meta("snt"))
+        .filter(|s| known.contains(&normalize_sentence(s)))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Checks that no sentence of `evaluated` occurs in `train`.
+///
+/// # Errors
+/// [`crate::Error::SplitOverlap`] counting the shared sentences and naming the first.
+pub fn check_disjoint(train: &[Amr], evaluated: &[Amr]) -> crate::Result<()> {
+    let shared = shared_sentences(train, evaluated);
+    match shared.first() {
+        None => Ok(()),
+        Some(example) => Err(crate::Error::SplitOverlap {
+            overlap: shared.len(),
+            evaluated: evaluated.len(),
+            example: example.clone(),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -96,5 +196,28 @@ mod tests {
             assert!(text.contains(marker), "{marker}");
         }
         assert!(a.iter().all(|g| g.meta("snt").is_some()));
+    }
+
+    #[test]
+    fn splits_are_disjoint_and_overlap_is_reported() {
+        let s = splits(300, 20, 40, 3);
+        assert_eq!((s.train.len(), s.dev.len(), s.test.len()), (300, 20, 40));
+        assert_eq!(s.train, generate(300, 3));
+        check_disjoint(&s.train, &s.test).unwrap();
+        check_disjoint(&s.dev, &s.test).unwrap();
+        check_disjoint(&s.train, &s.dev).unwrap();
+        let err = check_disjoint(&s.train, &s.train[..5]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                crate::Error::SplitOverlap {
+                    overlap: 5,
+                    evaluated: 5,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(normalize_sentence("  The  Fox\tsaw ."), "the fox saw .");
     }
 }

@@ -9,9 +9,13 @@
 //! - [`fine`]: the fine-grained scores of Damonte et al. (2017) that ATP reports;
 //! - [`amrize`]: PseudoAMR graphs from dependency trees (CoNLL-U) and SRL annotations;
 //! - [`parser`]: the seq2seq parser with single, multitask and intermediate-task training;
-//! - [`demo_data`]: generated sentences with their AMRs for the parser demo and tests.
+//! - [`demo_data`]: generated sentences with their AMRs, split into disjoint train / dev / test
+//!   sets for the parser demo and tests;
+//! - [`demo`]: the rows of `amr-aux demo` (Smatch of an embedded sample, and a tiny parser
+//!   trained and tested on generated sentences).
 
 pub mod amrize;
+pub mod demo;
 pub mod demo_data;
 pub mod fine;
 mod hash;
@@ -49,6 +53,23 @@ pub enum Error {
         test: usize,
         /// Graphs in the gold corpus.
         gold: usize,
+    },
+    /// A result file could not be written.
+    #[error(transparent)]
+    Data(#[from] burnlp_core::data::DataError),
+    /// Evaluation sentences that also occur in the training data (after whitespace and case
+    /// normalisation).
+    #[error(
+        "{overlap} of {evaluated} evaluation sentences also occur in the training data \
+         (e.g. `{example}`)"
+    )]
+    SplitOverlap {
+        /// Evaluation sentences found in the training data.
+        overlap: usize,
+        /// Evaluation sentences.
+        evaluated: usize,
+        /// The first of them.
+        example: String,
     },
 }
 

@@ -1,14 +1,15 @@
-//! The parser's subcommands: `train`, `parse`, `experiment`, and the parser row of `demo`.
+//! The parser's subcommands: `train`, `parse` and `experiment` (clap arguments, their
+//! conversion to the library's settings, and printing).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use amr_aux::demo_data;
+use amr_aux::parser::experiment::{self, ExperimentConfig};
 use amr_aux::parser::{
-    self, Arch, Example, Parser, Schedule, Task, TrainOptions, examples_from_amrs, load_examples,
+    self, Arch, ParseInput, Parser, Schedule, Task, TrainOptions, load_aux, load_examples,
 };
-use amr_aux::penman::{Amr, parse_amrs, read_amr_file, write_amrs};
-use anyhow::{Context, Result, bail};
+use amr_aux::penman::write_amrs;
+use anyhow::{Context, Result};
 use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::{parse_device, training_device};
 use clap::{Args, ValueEnum};
@@ -222,29 +223,12 @@ pub struct ExperimentArgs {
     out: PathBuf,
 }
 
-fn load_aux(paths: &[PathBuf], limit: usize) -> Result<Vec<Vec<Example>>> {
-    paths
-        .iter()
-        .enumerate()
-        .map(|(i, path)| {
-            let mut corpus = load_examples(path, Task::Aux(i + 1))
-                .with_context(|| format!("loading auxiliary data {}", path.display()))?;
-            if limit > 0 {
-                corpus.truncate(limit);
-            }
-            Ok(corpus)
-        })
-        .collect()
-}
-
 /// Trains a parser.
 pub fn train(args: &TrainArgs) -> Result<()> {
     let started = Instant::now();
-    let train = load_examples(&args.train, Task::Amr)
-        .with_context(|| format!("loading training data {}", args.train.display()))?;
-    let dev = load_examples(&args.dev, Task::Amr)
-        .with_context(|| format!("loading dev data {}", args.dev.display()))?;
-    let aux = load_aux(&args.aux, 0)?;
+    let train = load_examples(&args.train, Task::Amr).context("loading the training data")?;
+    let dev = load_examples(&args.dev, Task::Amr).context("loading the dev data")?;
+    let aux = load_aux(&args.aux, 0).context("loading the auxiliary data")?;
     let options = TrainOptions {
         resume: args.resume,
         ..args
@@ -277,73 +261,26 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
-/// The sentences of an input file: an AMR file's `# ::snt` lines (a file with a line starting
-/// with `(` or `# ::` is read as AMR), or one sentence per line. AMR inputs also return their
-/// graphs' ids.
-fn read_inputs(path: &Path) -> Result<(Vec<String>, Vec<Option<String>>)> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    // A file with graph or metadata lines is an AMR file and must parse as one.
-    let looks_like_amr = text.lines().any(|l| {
-        let l = l.trim_start();
-        l.starts_with('(') || l.starts_with("# ::")
-    });
-    if looks_like_amr {
-        let amrs = parse_amrs(&text).with_context(|| format!("{} is malformed", path.display()))?;
-        let examples = examples_from_amrs(&amrs, Task::Amr, path)?;
-        let ids = amrs.iter().map(|a| a.id().map(str::to_string)).collect();
-        return Ok((examples.into_iter().map(|e| e.sentence).collect(), ids));
-    }
-    let sentences: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
-    if sentences.is_empty() {
-        bail!("{} holds no sentence", path.display());
-    }
-    let ids = vec![None; sentences.len()];
-    Ok((sentences, ids))
-}
-
 /// Parses sentences with a trained parser.
 pub fn parse(args: &ParseArgs) -> Result<()> {
     let started = Instant::now();
     let device = parse_device(&args.device)?;
     let model = Parser::load(&args.model, &device)
         .with_context(|| format!("loading the parser in {}", args.model.display()))?;
-    let (sentences, ids) = read_inputs(&args.input)?;
-    let gold = match &args.gold {
-        Some(path) => {
-            let gold =
-                read_amr_file(path).with_context(|| format!("reading {}", path.display()))?;
-            if gold.len() != sentences.len() {
-                bail!(
-                    "{} has {} graphs but {} has {} sentences",
-                    path.display(),
-                    gold.len(),
-                    args.input.display(),
-                    sentences.len()
-                );
-            }
-            Some(gold)
-        }
-        None => None,
-    };
-    let mut graphs = Vec::with_capacity(sentences.len());
-    let progress = indicatif::ProgressBar::new(sentences.len() as u64);
-    for chunk in sentences.chunks(args.batch_size.max(1)) {
+    let input = ParseInput::read(&args.input)?;
+    let gold = args
+        .gold
+        .as_deref()
+        .map(|path| input.read_gold(path))
+        .transpose()?;
+    let mut graphs = Vec::with_capacity(input.sentences.len());
+    let progress = indicatif::ProgressBar::new(input.sentences.len() as u64);
+    for chunk in input.sentences.chunks(args.batch_size.max(1)) {
         graphs.extend(model.parse(chunk, args.beam, args.batch_size)?);
         progress.inc(chunk.len() as u64);
     }
     progress.finish_and_clear();
-    for ((graph, sentence), id) in graphs.iter_mut().zip(&sentences).zip(&ids) {
-        if let Some(id) = id {
-            graph.metadata.push(("id".into(), id.clone()));
-        }
-        graph.metadata.push(("snt".into(), sentence.clone()));
-    }
+    input.annotate(&mut graphs);
     burnlp_core::data::write_atomic(&args.out, write_amrs(&graphs).as_bytes())
         .with_context(|| format!("writing {}", args.out.display()))?;
     let wall_s = started.elapsed().as_secs_f64();
@@ -371,193 +308,46 @@ pub fn parse(args: &ParseArgs) -> Result<()> {
     Ok(())
 }
 
-/// One experiment run's result.
-struct RunResult {
-    schedule: Schedule,
-    steps: String,
-    dev: f64,
-    test: (f64, f64, f64),
-    wall_s: f64,
+impl ExperimentArgs {
+    fn config(&self) -> ExperimentConfig {
+        ExperimentConfig {
+            amr: self.amr.clone(),
+            aux: self.aux.clone(),
+            train_size: self.train_size,
+            dev_size: self.dev_size,
+            test_size: self.test_size,
+            aux_limit: self.aux_limit,
+            steps: self.steps,
+            aux_steps: self.aux_steps,
+            multitask: self.multitask,
+            beam: self.beam,
+            options: self.model.options(Schedule::Single, self.steps, 0),
+            runs: self.runs.clone(),
+        }
+    }
 }
 
 /// Trains on a split of an AMR corpus with and without intermediate training on PseudoAMR, and
 /// writes the test Smatch of each to a Markdown report.
 pub fn experiment(args: &ExperimentArgs) -> Result<()> {
-    let amrs =
-        read_amr_file(&args.amr).with_context(|| format!("reading {}", args.amr.display()))?;
-    let all = examples_from_amrs(&amrs, Task::Amr, &args.amr)?;
-    let needed = args.train_size + args.dev_size + args.test_size;
-    if all.len() < needed {
-        bail!(
-            "{} has {} graphs, fewer than train + dev + test = {needed}",
-            args.amr.display(),
-            all.len()
-        );
-    }
-    let train = &all[..args.train_size];
-    let dev = &all[args.train_size..args.train_size + args.dev_size];
-    let test = &all[all.len() - args.test_size..];
-    let test_gold: Vec<Amr> = amrs[amrs.len() - args.test_size..].to_vec();
-    let test_sentences: Vec<String> = test.iter().map(|e| e.sentence.clone()).collect();
-    let aux = load_aux(&args.aux, args.aux_limit)?;
-    let aux_graphs: usize = aux.iter().map(Vec::len).sum();
+    let config = args.config();
     let device = training_device(&args.model.device)?;
-    let mut schedules = vec![Schedule::Single, Schedule::Intermediate];
-    if args.multitask {
-        schedules.push(Schedule::Multitask);
-    }
-    let mut results = Vec::new();
-    for schedule in schedules {
-        let started = Instant::now();
-        let (steps, aux_steps, label) = match schedule {
-            Schedule::Single => (args.steps, 0, format!("{} AMR", args.steps)),
-            Schedule::Intermediate => (
-                args.steps,
-                args.aux_steps,
-                format!("{} aux, then {} AMR", args.aux_steps, args.steps),
-            ),
-            Schedule::Multitask => (
-                args.steps + args.aux_steps,
-                0,
-                format!("{} mixed", args.steps + args.aux_steps),
-            ),
-        };
-        let options = args.model.options(schedule, steps, aux_steps);
-        let dir = args.runs.join(schedule.name());
-        let summary =
-            parser::train(train, dev, &aux, &options, &dir, &device).with_context(|| {
-                format!("training the {} run in {}", schedule.name(), dir.display())
-            })?;
-        let model = Parser::load(&dir, &device.clone().inner())?;
-        let pred = model.parse(&test_sentences, args.beam, 32)?;
-        let score = parser::score(&pred, &test_gold)?;
-        let metric = if options.select_on_smatch {
-            "smatch"
-        } else {
-            "loss"
-        };
-        let result = RunResult {
-            schedule,
-            steps: label,
-            dev: summary
-                .best
-                .and_then(|m| m.get(metric).copied())
-                .unwrap_or(f64::NAN),
-            test: (score.precision(), score.recall(), score.f1()),
-            wall_s: started.elapsed().as_secs_f64(),
-        };
+    let result = experiment::run_experiment(&config, &device).context("running the experiment")?;
+    for run in &result.runs {
         println!(
             "{}: test Smatch {:.4} ({:.0} s)",
-            schedule.name(),
-            result.test.2,
-            result.wall_s
+            run.schedule.name(),
+            run.f1,
+            run.wall_s
         );
-        results.push(result);
     }
-    let report = experiment_report(args, aux_graphs, &results);
-    if let Some(dir) = args.out.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    burnlp_core::data::write_atomic(&args.out, report.as_bytes())
+    let command = std::iter::once("amr-aux".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let report = experiment::markdown(&config, &result, &command);
+    experiment::write_report(&args.out, &report)
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!("report written to {}", args.out.display());
     Ok(())
-}
-
-fn experiment_report(args: &ExperimentArgs, aux_graphs: usize, results: &[RunResult]) -> String {
-    let metric = if args.model.select_on_loss {
-        "loss"
-    } else {
-        "Smatch"
-    };
-    let mut out =
-        String::from("# amr-aux: AMR parsing with and without intermediate PseudoAMR training\n\n");
-    out.push_str(&format!(
-        "Produced by `amr-aux experiment` on `{}` (first {} graphs train, next {} dev, last {} \
-         test) with {} auxiliary PseudoAMR graphs from {}.\n\
-         Model: `{}` Transformer{}, batch {}, lr {}, dropout {}, seed {}; \
-         test decoding with beam {}; Smatch against gold graphs without `:wiki` roles. One seed \
-         per schedule, so small differences may be seed noise.\n\n\
-         Command: `amr-aux {}`\n\n",
-        args.amr.display(),
-        args.train_size,
-        args.dev_size,
-        args.test_size,
-        aux_graphs,
-        args.aux
-            .iter()
-            .map(|p| format!("`{}`", p.display()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Arch::from(args.model.arch).name(),
-        match &args.model.encoder {
-            Some(dir) => format!(
-                " decoder on the pretrained encoder `{}` (encoder lr {})",
-                dir.display(),
-                args.model.encoder_lr
-            ),
-            None => " trained from scratch".to_string(),
-        },
-        args.model.batch_size,
-        args.model.lr,
-        args.model.dropout,
-        args.model.seed,
-        args.beam,
-        std::env::args().skip(1).collect::<Vec<_>>().join(" "),
-    ));
-    out.push_str(&format!(
-        "| schedule | steps | best dev {metric} | test P | test R | test Smatch F1 | wall (s) |\n\
-         |---|---|---|---|---|---|---|\n"
-    ));
-    for r in results {
-        out.push_str(&format!(
-            "| {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.0} |\n",
-            r.schedule.name(),
-            r.steps,
-            r.dev,
-            r.test.0,
-            r.test.1,
-            r.test.2,
-            r.wall_s
-        ));
-    }
-    out
-}
-
-/// Sizes of the parser demo: generated graphs for training, dev and test.
-const DEMO_SIZES: (usize, usize, usize) = (1500, 60, 200);
-/// Optimizer steps of the parser demo.
-const DEMO_STEPS: usize = 400;
-/// Test Smatch the parser demo reliably reaches.
-pub const DEMO_PARSER_TARGET: f64 = 0.9;
-
-/// Trains a tiny parser on generated sentences and returns the demo's JSON row (test Smatch).
-pub fn demo_row(out: &Path) -> Result<serde_json::Value> {
-    let started = Instant::now();
-    let (n_train, n_dev, n_test) = DEMO_SIZES;
-    let graphs = demo_data::generate(n_train + n_dev + n_test, 2022);
-    let examples = examples_from_amrs(&graphs, Task::Amr, Path::new("generated"))?;
-    let (train, rest) = examples.split_at(n_train);
-    let (dev, test) = rest.split_at(n_dev);
-    let options = TrainOptions {
-        steps: DEMO_STEPS,
-        eval_every: 200,
-        lr: 3e-3,
-        dropout: 0.0,
-        progress: false,
-        ..TrainOptions::default()
-    };
-    let device = burnlp_core::device::cpu();
-    let dir = out.join("parser");
-    parser::train(train, dev, &[], &options, &dir, &device.clone().autodiff())?;
-    let model = Parser::load(&dir, &device)?;
-    let sentences: Vec<String> = test.iter().map(|e| e.sentence.clone()).collect();
-    let gold: Vec<Amr> = test.iter().map(|e| e.graph.clone()).collect();
-    let score = parser::score(&model.parse(&sentences, 1, 100)?, &gold)?;
-    Ok(serde_json::json!({
-        "task": "amr-aux-parser",
-        "dataset": format!("generated sentences ({n_train} train, {n_test} test graphs), greedy"),
-        "metric": "smatch_f1", "score": score.f1(), "target": DEMO_PARSER_TARGET,
-        "wall_s": started.elapsed().as_secs_f64(),
-    }))
 }

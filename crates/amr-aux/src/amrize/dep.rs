@@ -285,6 +285,7 @@ pub fn parse_conllu(text: &str, path: &Path) -> Vec<Result<DepSentence, RecordEr
     out
 }
 
+/// Reads one sentence block (comment and word lines with their line numbers).
 fn parse_sentence(
     lines: &[(usize, &str)],
     path: &Path,
@@ -319,66 +320,11 @@ fn parse_sentence(
         if line.starts_with('#') {
             continue;
         }
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() != 10 {
-            let problem = Problem::ColumnCount {
-                expected: 10,
-                found: cols.len(),
-            };
-            return Err(error(line_no, &sentence.id, problem));
+        match read_line(&mut sentence, line) {
+            Ok(true) => head_lines.push(line_no),
+            Ok(false) => {}
+            Err(problem) => return Err(error(line_no, &sentence.id, problem)),
         }
-        let space_after = !cols[9].split('|').any(|f| f == "SpaceAfter=No");
-        let bad_id = || error(line_no, &sentence.id, Problem::BadId(cols[0].to_string()));
-        if let Some((first, last)) = cols[0].split_once('-') {
-            let (Ok(first), Ok(last)) = (first.parse::<usize>(), last.parse::<usize>()) else {
-                return Err(bad_id());
-            };
-            if first == 0 || last < first {
-                return Err(bad_id());
-            }
-            sentence.multiword.push(MultiwordToken {
-                first,
-                last,
-                form: cols[1].to_string(),
-                space_after,
-            });
-            continue;
-        }
-        if let Some((word, sub)) = cols[0].split_once('.') {
-            if word.parse::<usize>().is_err() || sub.parse::<usize>().is_err() {
-                return Err(bad_id());
-            }
-            sentence.empty_nodes += 1;
-            continue;
-        }
-        let Ok(id) = cols[0].parse::<usize>() else {
-            return Err(bad_id());
-        };
-        let expected = sentence.words.len() + 1;
-        if id != expected {
-            let problem = Problem::IdSequence {
-                expected,
-                found: id,
-            };
-            return Err(error(line_no, &sentence.id, problem));
-        }
-        for (col, name) in [(1, "FORM"), (7, "DEPREL")] {
-            if cols[col].is_empty() || (col == 7 && cols[col] == "_") {
-                return Err(error(line_no, &sentence.id, Problem::EmptyField(name)));
-            }
-        }
-        let Ok(head) = cols[6].parse::<usize>() else {
-            let problem = Problem::BadHead(cols[6].to_string());
-            return Err(error(line_no, &sentence.id, problem));
-        };
-        head_lines.push(line_no);
-        sentence.words.push(DepWord {
-            form: cols[1].to_string(),
-            lemma: cols[2].to_string(),
-            head,
-            deprel: cols[7].to_string(),
-            space_after,
-        });
     }
     if sentence.words.is_empty() {
         return Err(error(sentence.line, &sentence.id, Problem::NoWords));
@@ -394,6 +340,68 @@ fn parse_sentence(
         sentence.id = Some(format!("{stem}.{index}"));
     }
     Ok(sentence)
+}
+
+/// Reads one word line (10 tab-separated columns) into `sentence`: a word (true), or a
+/// multiword-token range or an empty node (false).
+fn read_line(sentence: &mut DepSentence, line: &str) -> Result<bool, Problem> {
+    let cols: Vec<&str> = line.split('\t').collect();
+    if cols.len() != 10 {
+        return Err(Problem::ColumnCount {
+            expected: 10,
+            found: cols.len(),
+        });
+    }
+    let space_after = !cols[9].split('|').any(|f| f == "SpaceAfter=No");
+    let bad_id = || Problem::BadId(cols[0].to_string());
+    if let Some((first, last)) = cols[0].split_once('-') {
+        let (Ok(first), Ok(last)) = (first.parse::<usize>(), last.parse::<usize>()) else {
+            return Err(bad_id());
+        };
+        if first == 0 || last < first {
+            return Err(bad_id());
+        }
+        sentence.multiword.push(MultiwordToken {
+            first,
+            last,
+            form: cols[1].to_string(),
+            space_after,
+        });
+        return Ok(false);
+    }
+    if let Some((word, sub)) = cols[0].split_once('.') {
+        if word.parse::<usize>().is_err() || sub.parse::<usize>().is_err() {
+            return Err(bad_id());
+        }
+        sentence.empty_nodes += 1;
+        return Ok(false);
+    }
+    let Ok(id) = cols[0].parse::<usize>() else {
+        return Err(bad_id());
+    };
+    let expected = sentence.words.len() + 1;
+    if id != expected {
+        return Err(Problem::IdSequence {
+            expected,
+            found: id,
+        });
+    }
+    for (col, name) in [(1, "FORM"), (7, "DEPREL")] {
+        if cols[col].is_empty() || (col == 7 && cols[col] == "_") {
+            return Err(Problem::EmptyField(name));
+        }
+    }
+    let Ok(head) = cols[6].parse::<usize>() else {
+        return Err(Problem::BadHead(cols[6].to_string()));
+    };
+    sentence.words.push(DepWord {
+        form: cols[1].to_string(),
+        lemma: cols[2].to_string(),
+        head,
+        deprel: cols[7].to_string(),
+        space_after,
+    });
+    Ok(true)
 }
 
 #[cfg(test)]

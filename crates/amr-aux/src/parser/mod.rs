@@ -6,7 +6,7 @@
 //! restored into a graph with [`crate::linearize::delinearize_lenient`]. Vocabularies are learned
 //! from the training data ([`vocab`]).
 //!
-//! Training schedules ([`Schedule`]), all through core's [`Trainer`]:
+//! Training schedules ([`Schedule`]), all through core's [`Trainer`](burnlp_core::train::Trainer):
 //! - **single**: AMR only;
 //! - **multitask**: AMR and the auxiliary PseudoAMR corpora mixed, each target prefixed by its
 //!   task token (`<amr>`, `<aux1>`, …) as the first decoder input, which decoding then forces;
@@ -26,40 +26,87 @@
 //! decoder) instead of BART-large, and Smatch computed against gold graphs without `:wiki` roles
 //! (no entity linker is run).
 
+pub mod experiment;
+mod input;
 pub mod net;
+mod task;
+mod train;
 pub mod vocab;
 
 use std::path::{Path, PathBuf};
 
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-use burnlp_core::data::{BatchLimit, DataError, bucket_batches, epoch_seed};
-use burnlp_core::nn::bert::{Bert, BertConfig};
+use burnlp_core::data::DataError;
+use burnlp_core::nn::bert::BertConfig;
 use burnlp_core::nn::encoder::EncoderLoadError;
-use burnlp_core::nn::seq2seq::{
-    SearchConfig, Seq2SeqBatch, TransformerConfig, label_smoothed_cross_entropy,
-};
+use burnlp_core::nn::seq2seq::{SearchConfig, Seq2SeqBatch, TransformerConfig};
 use burnlp_core::tokenize::{TokenizeError, Tokenizer};
-use burnlp_core::train::{
-    AdamWConfig, LrSchedule, Metrics, ParamGroup, TrainError, TrainTask, Trainer, TrainerConfig,
-    load_parameters,
-};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
+use burnlp_core::train::{TrainError, load_parameters};
 
 use crate::linearize::{delinearize_lenient, linearize, remove_wiki};
-use crate::penman::{Amr, read_amr_file};
+use crate::penman::{Amr, PenmanError};
 use crate::smatch::{SmatchConfig, SmatchScore, smatch_corpus};
+pub use input::{ParseInput, load_aux, read_corpus};
 use net::ParserNet;
-use vocab::{EOS, PAD, TargetVocab, encode_source, train_source_tokenizer};
+pub use task::ParserTask;
+pub use train::{StageSummary, TrainOptions, TrainSummary, train};
+use vocab::{EOS, PAD, TargetVocab, encode_source};
 
 /// Errors of parser training and parsing.
 #[derive(Debug, thiserror::Error)]
 pub enum ParserError {
-    /// Reading or parsing an AMR file failed.
+    /// Reading an AMR file, scoring, or a demo check failed.
     #[error(transparent)]
     Amr(#[from] crate::Error),
+    /// An AMR file is not valid Penman.
+    #[error("{} is malformed", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Where and what.
+        #[source]
+        source: PenmanError,
+    },
+    /// An input file of `parse` holds no sentence.
+    #[error("{} holds no sentence", path.display())]
+    NoSentences {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The gold file of `parse` does not have one graph per input sentence.
+    #[error("{} has {graphs} graphs but {} has {sentences} sentences", gold.display(), input.display())]
+    GoldCount {
+        /// The gold AMR file.
+        gold: PathBuf,
+        /// Its graphs.
+        graphs: usize,
+        /// The input file.
+        input: PathBuf,
+        /// Its sentences.
+        sentences: usize,
+    },
+    /// One schedule's run of the results suite failed.
+    #[error("the {schedule} run in {}", dir.display())]
+    ExperimentRun {
+        /// The schedule's name.
+        schedule: &'static str,
+        /// Its run directory.
+        dir: PathBuf,
+        /// What failed.
+        #[source]
+        source: Box<ParserError>,
+    },
+    /// A corpus is too small for the requested splits.
+    #[error("{} has {graphs} graphs, fewer than train + dev + test = {needed}", path.display())]
+    TooFewGraphs {
+        /// The AMR file.
+        path: PathBuf,
+        /// Its graphs.
+        graphs: usize,
+        /// Graphs the splits need.
+        needed: usize,
+    },
     /// A graph has no `# ::snt` sentence to parse from.
     #[error("{}: graph {graph} has no `# ::snt` sentence", path.display())]
     MissingSentence {
@@ -178,12 +225,7 @@ impl Arch {
             Arch::Tiny => TransformerConfig::tiny(src_vocab, tgt_vocab)
                 .with_d_model(64)
                 .with_ffn_dim(256),
-            Arch::Small => TransformerConfig::new(src_vocab, tgt_vocab)
-                .with_d_model(256)
-                .with_ffn_dim(1024)
-                .with_num_heads(4)
-                .with_encoder_layers(3)
-                .with_decoder_layers(3),
+            Arch::Small => TransformerConfig::small(src_vocab, tgt_vocab),
             Arch::Iwslt => TransformerConfig::transformer_iwslt(src_vocab, tgt_vocab),
         };
         config
@@ -228,8 +270,12 @@ impl Example {
 }
 
 /// Examples of every graph of an AMR file; a graph without `# ::snt` is an error naming it.
+///
+/// # Errors
+/// Every error names the file: [`crate::Error::Io`], [`ParserError::Malformed`],
+/// [`ParserError::MissingSentence`].
 pub fn load_examples(path: &Path, task: Task) -> Result<Vec<Example>> {
-    let amrs = read_amr_file(path)?;
+    let amrs = read_corpus(path)?;
     examples_from_amrs(&amrs, task, path)
 }
 
@@ -246,75 +292,6 @@ pub fn examples_from_amrs(amrs: &[Amr], task: Task, path: &Path) -> Result<Vec<E
             })
         })
         .collect()
-}
-
-/// Settings of [`train`].
-#[derive(Debug, Clone)]
-pub struct TrainOptions {
-    /// The schedule.
-    pub schedule: Schedule,
-    /// Model size.
-    pub arch: Arch,
-    /// Optimizer steps on AMR (for multitask: on the mixture).
-    pub steps: usize,
-    /// Optimizer steps on the auxiliary corpora before AMR (intermediate only).
-    pub aux_steps: usize,
-    /// Examples per batch.
-    pub batch_size: usize,
-    /// Peak learning rate (linear warm-up over 5% of the steps, then linear decay).
-    pub lr: f64,
-    /// Dropout.
-    pub dropout: f64,
-    /// Label smoothing of the loss.
-    pub label_smoothing: f64,
-    /// Seed of initialisation, batch order and dropout.
-    pub seed: u64,
-    /// Evaluate every N steps (and at the end).
-    pub eval_every: usize,
-    /// Select the model on dev Smatch (greedy decoding) rather than dev loss.
-    pub select_on_smatch: bool,
-    /// Source BPE vocabulary size.
-    pub source_vocab_size: usize,
-    /// Count from which a concept or constant is one target token.
-    pub min_frequency: usize,
-    /// BPE vocabulary size for the pieces of rare target symbols.
-    pub piece_vocab_size: usize,
-    /// Show progress bars.
-    pub progress: bool,
-    /// A pretrained BERT-family model directory (`config.json`, `model.safetensors`,
-    /// `tokenizer.json`) whose encoder and tokenizer replace the Transformer's encoder and the
-    /// trained source BPE; the decoder's `d_model` becomes the encoder's hidden size.
-    pub encoder: Option<PathBuf>,
-    /// Learning rate of the pretrained encoder (0 freezes it).
-    pub encoder_lr: f64,
-    /// Continue the run in the output directory from its newest checkpoints (same settings
-    /// and data required; a finished stage is not trained again).
-    pub resume: bool,
-}
-
-impl Default for TrainOptions {
-    fn default() -> Self {
-        Self {
-            schedule: Schedule::Single,
-            arch: Arch::Tiny,
-            steps: 1000,
-            aux_steps: 1000,
-            batch_size: 32,
-            lr: 1e-3,
-            dropout: 0.1,
-            label_smoothing: 0.1,
-            seed: 1,
-            eval_every: 250,
-            select_on_smatch: true,
-            source_vocab_size: 4000,
-            min_frequency: 2,
-            piece_vocab_size: 1000,
-            progress: true,
-            encoder: None,
-            encoder_lr: 5e-5,
-            resume: false,
-        }
-    }
 }
 
 /// A trained parser: the network and its vocabularies.
@@ -590,442 +567,4 @@ pub fn collate(rows: &[&EncodedExample], source_eos: bool, device: &Device) -> S
         batch.src_padding = padding;
     }
     batch
-}
-
-/// The [`TrainTask`] of one stage: length-bucketed batches of the stage's examples, dev loss
-/// and (optionally) dev Smatch.
-pub struct ParserTask<'a> {
-    parser: &'a Parser,
-    examples: Vec<EncodedExample>,
-    dev: Vec<EncodedExample>,
-    dev_sentences: Vec<String>,
-    dev_gold: Vec<Amr>,
-    batch_size: usize,
-    label_smoothing: f64,
-}
-
-impl<'a> ParserTask<'a> {
-    /// A stage over `examples`; Smatch is evaluated on `dev_gold` (AMR examples) when given.
-    pub fn new(
-        parser: &'a Parser,
-        examples: &[&Example],
-        dev: &[&Example],
-        smatch_dev: bool,
-        batch_size: usize,
-        label_smoothing: f64,
-    ) -> Result<Self> {
-        let encode_all = |list: &[&Example]| -> Result<Vec<EncodedExample>> {
-            let mut out = Vec::with_capacity(list.len());
-            for example in list {
-                out.extend(parser.encode(example)?);
-            }
-            Ok(out)
-        };
-        let encoded = encode_all(examples)?;
-        if encoded.len() < examples.len() {
-            tracing::warn!(
-                skipped = examples.len() - encoded.len(),
-                "training graphs longer than the model's target positions are skipped"
-            );
-        }
-        let (dev_sentences, dev_gold) = if smatch_dev {
-            dev.iter()
-                .map(|e| (e.sentence.clone(), e.graph.clone()))
-                .unzip()
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        Ok(Self {
-            parser,
-            examples: encoded,
-            dev: encode_all(dev)?,
-            dev_sentences,
-            dev_gold,
-            batch_size: batch_size.max(1),
-            label_smoothing,
-        })
-    }
-
-    /// The encoded training examples of this stage.
-    pub fn examples(&self) -> &[EncodedExample] {
-        &self.examples
-    }
-
-    fn batch_loss(&self, model: &ParserNet, rows: &[&EncodedExample], smoothing: f64) -> Tensor<1> {
-        let device = model.devices()[0].clone();
-        let batch = collate(rows, !self.parser.pretrained(), &device);
-        let logits = model.forward(
-            batch.src_tokens,
-            batch.src_padding,
-            batch.prev_output_tokens,
-        );
-        label_smoothed_cross_entropy(logits, batch.target, smoothing, PAD)
-    }
-}
-
-impl TrainTask<ParserNet> for ParserTask<'_> {
-    type Batch = Vec<usize>;
-
-    fn train_batches(&self, epoch: usize, seed: u64) -> Vec<Vec<usize>> {
-        let lengths: Vec<usize> = self
-            .examples
-            .iter()
-            .map(|e| e.source.len().max(e.target.len()))
-            .collect();
-        let shuffle = epoch_seed(seed, epoch as u64);
-        let mut batches = bucket_batches(
-            &lengths,
-            BatchLimit::examples(self.batch_size),
-            Some(shuffle),
-        )
-        .expect("a positive batch size is a valid limit");
-        // Bucketing puts similar lengths together; shuffle once more so tasks interleave.
-        batches.shuffle(&mut StdRng::seed_from_u64(shuffle ^ 0xA5A5));
-        batches
-    }
-
-    fn loss(&self, model: &ParserNet, batch: &Vec<usize>) -> Tensor<1> {
-        let rows: Vec<&EncodedExample> = batch.iter().map(|&i| &self.examples[i]).collect();
-        self.batch_loss(model, &rows, self.label_smoothing)
-    }
-
-    fn evaluate(&self, model: &ParserNet) -> Metrics {
-        let mut metrics = Metrics::new();
-        let (mut total, mut tokens) = (0.0, 0usize);
-        for chunk in self.dev.chunks(self.batch_size) {
-            let rows: Vec<&EncodedExample> = chunk.iter().collect();
-            let n: usize = chunk.iter().map(|e| e.target.len() + 1).sum();
-            total += self.batch_loss(model, &rows, 0.0).into_scalar::<f64>() * n as f64;
-            tokens += n;
-        }
-        if tokens > 0 {
-            metrics.insert("loss".into(), total / tokens as f64);
-        }
-        if !self.dev_gold.is_empty() {
-            let parser = Parser {
-                model: model.clone(),
-                ..self.parser.clone()
-            };
-            // The trainer's evaluation cannot fail; a failure counts as Smatch 0 and is logged.
-            let smatch = parser
-                .parse(&self.dev_sentences, 1, 64)
-                .and_then(|pred| score(&pred, &self.dev_gold))
-                .map_or_else(
-                    |e| {
-                        tracing::warn!(error = %e, "dev Smatch failed");
-                        0.0
-                    },
-                    |s| s.f1(),
-                );
-            metrics.insert("smatch".into(), smatch);
-        }
-        metrics
-    }
-
-    fn batch_len(&self, batch: &Vec<usize>) -> usize {
-        batch.len()
-    }
-}
-
-/// What [`train`] did.
-#[derive(Debug, Clone)]
-pub struct TrainSummary {
-    /// Per stage: its name, corpora, examples and optimizer steps.
-    pub stages: Vec<StageSummary>,
-    /// Best dev metrics of the final (AMR) stage.
-    pub best: Option<Metrics>,
-    /// Source and target vocabulary sizes.
-    pub vocab_sizes: (usize, usize),
-}
-
-/// One stage of a schedule.
-#[derive(Debug, Clone)]
-pub struct StageSummary {
-    /// `intermediate` or `amr` (multitask and single have one `amr` stage).
-    pub name: String,
-    /// The corpora trained on.
-    pub tasks: Vec<Task>,
-    /// Number of training examples.
-    pub examples: usize,
-    /// Optimizer steps done.
-    pub steps: usize,
-}
-
-/// Trains a parser into `out` with `options.schedule`; `aux` are the auxiliary corpora
-/// (their examples' tasks are set to `Aux(1)`, `Aux(2)`, … in order). The device must be an
-/// autodiff device.
-pub fn train(
-    train_set: &[Example],
-    dev: &[Example],
-    aux: &[Vec<Example>],
-    options: &TrainOptions,
-    out: &Path,
-    device: &Device,
-) -> Result<TrainSummary> {
-    if train_set.is_empty() {
-        return Err(ParserError::Settings(
-            "the AMR training set is empty".into(),
-        ));
-    }
-    if dev.is_empty() {
-        return Err(ParserError::Settings("the dev set is empty".into()));
-    }
-    if options.schedule != Schedule::Single && aux.iter().all(Vec::is_empty) {
-        return Err(ParserError::Settings(format!(
-            "the {} schedule needs auxiliary PseudoAMR data (--aux)",
-            options.schedule.name()
-        )));
-    }
-    if options.schedule == Schedule::Single && !aux.is_empty() {
-        tracing::warn!("the single schedule ignores the auxiliary data");
-    }
-    let aux: Vec<Vec<Example>> = match options.schedule {
-        Schedule::Single => Vec::new(),
-        _ => aux
-            .iter()
-            .enumerate()
-            .map(|(i, corpus)| {
-                corpus
-                    .iter()
-                    .cloned()
-                    .map(|mut e| {
-                        e.task = Task::Aux(i + 1);
-                        e
-                    })
-                    .collect()
-            })
-            .collect(),
-    };
-    let task_tokens = options.schedule == Schedule::Multitask;
-    let all: Vec<&Example> = train_set.iter().chain(aux.iter().flatten()).collect();
-    let experiment = serde_json::json!({
-        "schedule": options.schedule.name(), "arch": options.arch.name(),
-        "steps": options.steps, "aux_steps": options.aux_steps,
-        "batch_size": options.batch_size, "lr": options.lr, "dropout": options.dropout,
-        "label_smoothing": options.label_smoothing, "min_frequency": options.min_frequency,
-        "source_vocab_size": options.source_vocab_size,
-        "piece_vocab_size": options.piece_vocab_size,
-        "train": train_set.len(), "dev": dev.len(),
-        "aux": aux.iter().map(Vec::len).collect::<Vec<_>>(),
-        "encoder": options.encoder.as_ref().map(|p| p.display().to_string()),
-        "encoder_lr": options.encoder_lr,
-    });
-    let resumed = if options.resume && out.join("model.json").exists() {
-        let spec = RunSpec::read(out)?;
-        if spec.training != experiment {
-            return Err(ParserError::Settings(format!(
-                "{} was trained with other settings or data; use a new directory or the same \
-                 settings to resume",
-                out.display()
-            )));
-        }
-        Some(spec)
-    } else {
-        None
-    };
-    let (config, encoder_config, source, target, model) = match resumed {
-        Some(spec) => {
-            let model = init_net(&spec.config, spec.encoder.as_ref(), device);
-            (spec.config, spec.encoder, spec.source, spec.target, model)
-        }
-        None => {
-            let pretrained = options
-                .encoder
-                .as_deref()
-                .map(|dir| load_encoder(dir, device))
-                .transpose()?;
-            let source = match &pretrained {
-                Some((_, _, tokenizer)) => tokenizer.clone(),
-                None => {
-                    let sentences: Vec<&str> = all.iter().map(|e| e.sentence.as_str()).collect();
-                    train_source_tokenizer(&sentences, options.source_vocab_size)?
-                }
-            };
-            let tokens: Vec<String> = if task_tokens {
-                stage_tasks(options.schedule, aux.len())
-                    .concat()
-                    .iter()
-                    .map(Task::token)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let targets: Vec<Vec<String>> = all.iter().map(|e| e.target.clone()).collect();
-            let target = TargetVocab::build(
-                &targets,
-                &tokens,
-                options.min_frequency,
-                options.piece_vocab_size,
-            )?;
-            device.seed(options.seed);
-            match pretrained {
-                Some((bert, bert_config, _)) => {
-                    let config = options
-                        .arch
-                        .config(1, target.len(), options.dropout)
-                        .with_d_model(bert.hidden_size())
-                        .with_encoder_layers(0);
-                    if !config.d_model.is_multiple_of(config.num_heads) {
-                        return Err(ParserError::Settings(format!(
-                            "the encoder's hidden size {} is not a multiple of the decoder's {} heads",
-                            config.d_model, config.num_heads
-                        )));
-                    }
-                    let model = ParserNet {
-                        encoder: Some(bert),
-                        seq2seq: config.init(device),
-                    };
-                    (config, Some(bert_config), source, target, model)
-                }
-                None => {
-                    let config =
-                        options
-                            .arch
-                            .config(source.vocab_size(), target.len(), options.dropout);
-                    let model = init_net(&config, None, device);
-                    (config, None, source, target, model)
-                }
-            }
-        }
-    };
-    let mut parser = Parser {
-        model,
-        source,
-        target,
-        task_tokens,
-    };
-    if !options.resume || !out.join("model.json").exists() {
-        parser.save_spec(out, &config, encoder_config.as_ref(), experiment.clone())?;
-    }
-    let vocab_sizes = (parser.source.vocab_size(), parser.target.len());
-
-    let dev_refs: Vec<&Example> = dev.iter().collect();
-    let mut stages = Vec::new();
-    let mut best = None;
-    let plan = stage_tasks(options.schedule, aux.len());
-    for (i, tasks) in plan.iter().enumerate() {
-        let last = i + 1 == plan.len();
-        let mut examples: Vec<&Example> = all
-            .iter()
-            .copied()
-            .filter(|e| tasks.contains(&e.task))
-            .collect();
-        let (name, dir, steps, stage_dev) = if last {
-            ("amr", out.to_path_buf(), options.steps, dev_refs.clone())
-        } else {
-            // The intermediate stage reports its loss on the last 5% of its data (at most 200
-            // graphs), held out from its training.
-            let held = (examples.len() / 20).min(200);
-            let held_out = examples.split_off(examples.len() - held);
-            let stage_dev = if held_out.is_empty() {
-                examples.clone()
-            } else {
-                held_out
-            };
-            (
-                "intermediate",
-                out.join("intermediate"),
-                options.aux_steps,
-                stage_dev,
-            )
-        };
-        if steps == 0 {
-            stages.push(StageSummary {
-                name: name.into(),
-                tasks: tasks.clone(),
-                examples: examples.len(),
-                steps: 0,
-            });
-            continue;
-        }
-        let task = ParserTask::new(
-            &parser,
-            &examples,
-            &stage_dev,
-            last && options.select_on_smatch,
-            options.batch_size,
-            options.label_smoothing,
-        )?;
-        let batches_per_epoch = task
-            .examples
-            .len()
-            .div_ceil(options.batch_size.max(1))
-            .max(1);
-        let select_smatch = last && options.select_on_smatch;
-        let trainer_config = TrainerConfig {
-            epochs: steps.div_ceil(batches_per_epoch),
-            max_steps: Some(steps),
-            clip_norm: Some(2.5),
-            schedule: LrSchedule::Linear {
-                warmup: steps / 20,
-                total: steps,
-            },
-            eval_every: Some(if last {
-                options.eval_every.max(1)
-            } else {
-                steps
-            }),
-            metric: if select_smatch { "smatch" } else { "loss" }.into(),
-            higher_is_better: select_smatch,
-            seed: options.seed.wrapping_add(i as u64),
-            log_every: 10,
-            progress: options.progress,
-            ..TrainerConfig::default()
-        };
-        let mut optimizer = AdamWConfig::new(options.lr).with_weight_decay(0.004);
-        if parser.pretrained() {
-            optimizer = optimizer
-                .with_group(ParamGroup::new("encoder", &["encoder"]).with_lr(options.encoder_lr));
-        }
-        let trainer = Trainer::new(trainer_config, &dir);
-        let mut stage_experiment = experiment.clone();
-        stage_experiment["stage"] = name.into();
-        trainer.write_config(&optimizer, &stage_experiment, options.resume)?;
-        tracing::info!(
-            stage = name,
-            examples = task.examples.len(),
-            steps,
-            "training stage"
-        );
-        let mut adamw = optimizer.init();
-        if parser.pretrained() && options.encoder_lr == 0.0 {
-            adamw.freeze("encoder");
-        }
-        let outcome = trainer.fit(parser.model.clone(), adamw, &task, options.resume)?;
-        stages.push(StageSummary {
-            name: name.into(),
-            tasks: tasks.clone(),
-            examples: task.examples.len(),
-            steps: outcome.state.step,
-        });
-        if last {
-            best = outcome.state.best.map(|b| b.metrics);
-        }
-        drop(task);
-        parser.model = outcome.model;
-    }
-    Ok(TrainSummary {
-        stages,
-        best,
-        vocab_sizes,
-    })
-}
-
-/// A pretrained encoder, its configuration and its tokenizer, from a model reference (a
-/// Hugging Face directory or id, or an E5S1 file).
-fn load_encoder(dir: &Path, device: &Device) -> Result<(Bert, BertConfig, Tokenizer)> {
-    let encoder_error = |source| ParserError::Encoder {
-        path: dir.to_path_buf(),
-        source: Box::new(source),
-    };
-    let loaded = burnlp_core::nn::encoder::load_encoder(&dir.to_string_lossy(), device)
-        .map_err(encoder_error)?;
-    let (bert, config, tokenizer) = (loaded.model, loaded.config, loaded.tokenizer);
-    if tokenizer.special_tokens().pad != Some(PAD) || bert.pad_token_id != PAD as usize {
-        return Err(ParserError::Settings(format!(
-            "{}: the parser needs the encoder's padding id to be {PAD}",
-            dir.display()
-        )));
-    }
-    Ok((bert, config, tokenizer))
 }

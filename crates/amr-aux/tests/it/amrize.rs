@@ -420,7 +420,11 @@ fn cli_writes_penman_and_counts() {
         graphs[0].meta("snt"),
         Some("From the AP comes this story :")
     );
+}
 
+#[test]
+fn cli_converts_srl_columns() {
+    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("srl.txt");
     let output = amr_aux()
         .args(["amrize", "--from", "srl", "--variant", "reduced-reentrant"])
@@ -437,7 +441,11 @@ fn cli_writes_penman_and_counts() {
     );
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.starts_with("# ::id cat-1\n# ::snt The cat wants to eat fish.\n(a / and\n"));
+}
 
+#[test]
+fn cli_stops_at_or_skips_invalid_sentences() {
+    let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.conllu");
     let ok = "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_";
     std::fs::write(

@@ -3,6 +3,7 @@
 
 mod amrize;
 mod cli;
+mod demo;
 mod linearize;
 mod parser;
 mod penman;
