@@ -77,7 +77,7 @@ impl std::fmt::Display for DemoRow {
         )?;
         if let Some(target) = self.target {
             let mark = if self.meets_target() { "≥" } else { "BELOW" };
-            write!(f, " ({mark} target {target})")?;
+            write!(f, " ({mark} target {target:.4})")?;
         }
         write!(f, " · {:.1} s", self.wall_s)
     }
@@ -85,7 +85,7 @@ impl std::fmt::Display for DemoRow {
 
 /// The rows that missed their targets, as an error naming each.
 #[derive(Debug, thiserror::Error)]
-#[error("below target: {}", .0.iter().map(|r| format!("{} {} {:.4} < {}", r.task, r.metric, r.score, r.target.unwrap_or(f64::NAN))).collect::<Vec<_>>().join("; "))]
+#[error("below target: {}", .0.iter().map(|r| format!("{} {} {:.4} < {:.4}", r.task, r.metric, r.score, r.target.unwrap_or(f64::NAN))).collect::<Vec<_>>().join("; "))]
 pub struct BelowTarget(pub Vec<DemoRow>);
 
 /// Prints every row and fails if any missed its target.
@@ -124,7 +124,7 @@ mod tests {
         assert!(!row(f64::NAN, Some(0.0)).meets_target());
         let err = print_rows(&[row(0.95, Some(0.9)), row(0.5, Some(0.9))], true).unwrap_err();
         assert_eq!(err.0.len(), 1);
-        assert_eq!(err.to_string(), "below target: t accuracy 0.5000 < 0.9");
+        assert_eq!(err.to_string(), "below target: t accuracy 0.5000 < 0.9000");
     }
 
     #[test]
@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(json["dataset"], "d (3 train / 2 test)");
         assert_eq!(
             row(0.5, Some(0.4)).to_string(),
-            "t · d (3 train / 2 test) · accuracy 0.5000 (≥ target 0.4) · 1.5 s"
+            "t · d (3 train / 2 test) · accuracy 0.5000 (≥ target 0.4000) · 1.5 s"
         );
     }
 }

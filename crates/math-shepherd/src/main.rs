@@ -5,7 +5,6 @@ mod args;
 use args::*;
 use burnlp_core::cli::DemoArgs;
 use burnlp_core::report::print_rows;
-use clap::Parser;
 
 use anyhow::{Context, Result};
 use std::time::Instant;
@@ -32,8 +31,7 @@ use math_shepherd::verify::{curves, write_verification};
 use math_shepherd::{AnswerFormat, check_answers};
 
 fn main() {
-    burnlp_runtime::init();
-    burnlp_runtime::exit_on_error(run(Cli::parse()));
+    burnlp_runtime::main(run);
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -7,16 +7,24 @@
 //! step's time in profiles). [`init`] tells mimalloc to keep freed memory for reuse instead.
 //!
 //! Libraries (`burnlp-core`, the task libraries) do not depend on this crate, so Rust users who
-//! embed them keep their own allocator. A binary calls [`init`] once and wraps its body with
-//! [`exit_on_error`]:
+//! embed them keep their own allocator. A binary's `main` is one call to [`main`], which runs
+//! [`init`], parses the command line and reports a failure with [`exit_on_error`]:
 //!
 //! ```no_run
-//! fn run() -> Result<(), std::io::Error> {
+//! #[derive(clap::Parser)]
+//! struct Cli {
+//!     #[arg(long)]
+//!     name: String,
+//! }
+//!
+//! fn run(cli: Cli) -> Result<(), std::io::Error> {
+//!     println!("hello {}", cli.name);
 //!     Ok(())
 //! }
 //!
-//! burnlp_runtime::init();
-//! burnlp_runtime::exit_on_error(run());
+//! fn main() {
+//!     burnlp_runtime::main(run);
+//! }
 //! ```
 
 #[global_allocator]
@@ -60,6 +68,13 @@ pub fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// The body of every burnlp binary's `main`: [`init`], parse the command line into `C` (clap
+/// prints usage errors and `--help` itself), run, and [`exit_on_error`].
+pub fn main<C: clap::Parser, E: std::fmt::Display>(run: impl FnOnce(C) -> Result<(), E>) {
+    init();
+    exit_on_error(run(C::parse()));
 }
 
 /// Prints `error: …` with the whole cause chain (`{:#}`, as `anyhow` formats it) and exits

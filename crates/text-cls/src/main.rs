@@ -109,8 +109,7 @@ struct PredictArgs {
 }
 
 fn main() {
-    burnlp_runtime::init();
-    burnlp_runtime::exit_on_error(run(Cli::parse()));
+    burnlp_runtime::main(run);
 }
 
 fn run(cli: Cli) -> Result<()> {
