@@ -16,15 +16,14 @@
 //! concurrent runs in one process draw from the same generator.
 
 pub mod checkpoint;
+mod log;
 pub mod optim;
 pub mod params;
 pub mod plot;
 pub mod schedule;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -32,9 +31,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::write_atomic;
 pub use checkpoint::{CheckpointDir, MODEL_FILE, RunDir};
+pub use log::curves_svg;
 pub use optim::{AdamW, AdamWConfig, ParamGroup};
 pub use params::{GradStore, load_parameters, save_parameters};
 pub use schedule::LrSchedule;
+
+use log::{MetricsLog, ThroughputWindow, format_metrics, progress_bar, truncate_metrics};
 
 /// Named evaluation results, e.g. `{"accuracy": 0.91, "loss": 0.3}`.
 pub type Metrics = BTreeMap<String, f64>;
@@ -235,6 +237,28 @@ pub struct TrainOutcome<M> {
     pub last_eval: Option<Metrics>,
 }
 
+impl TrainError {
+    /// A non-finite loss error completed with the run's newest checkpoint.
+    fn with_checkpoint(self, checkpoint: &Option<PathBuf>) -> Self {
+        match self {
+            TrainError::NonFiniteLoss {
+                step,
+                epoch,
+                batch,
+                value,
+                last_checkpoint: None,
+            } => TrainError::NonFiniteLoss {
+                step,
+                epoch,
+                batch,
+                value,
+                last_checkpoint: checkpoint.clone(),
+            },
+            other => other,
+        }
+    }
+}
+
 impl<M> TrainOutcome<M> {
     /// The best evaluation, logged (with a note when the run was halted and can be resumed);
     /// an error when the run evaluated nothing.
@@ -303,7 +327,7 @@ impl Trainer {
     /// when there is none).
     pub fn fit<M, T>(
         &self,
-        mut model: M,
+        model: M,
         mut optimizer: AdamW,
         task: &T,
         resume: bool,
@@ -315,27 +339,9 @@ impl Trainer {
         let config = &self.config;
         let checkpoints = CheckpointDir::new(&self.run_dir);
         let device = first_device(&model);
-        let mut state = TrainState {
-            seed: config.seed,
-            ..TrainState::default()
-        };
         let metrics_path = RunDir::new(&self.run_dir).metrics();
-        let mut last_checkpoint = None;
-        if resume {
-            if let Some(dir) = checkpoints.latest()? {
-                model = load_parameters(model, &dir.join(MODEL_FILE))?;
-                optimizer.load(&dir, &device)?;
-                state = read_json(&dir.join("state.json"))?;
-                truncate_metrics(&metrics_path, state.step)?;
-                tracing::info!(checkpoint = %dir.display(), step = state.step, "resuming");
-                last_checkpoint = Some(dir);
-            }
-        } else if metrics_path.exists() {
-            std::fs::remove_file(&metrics_path).map_err(|source| TrainError::Io {
-                path: metrics_path.clone(),
-                source,
-            })?;
-        }
+        let (mut model, mut state, mut last_checkpoint) =
+            self.start(model, &mut optimizer, &checkpoints, &metrics_path, resume)?;
         let mut log = MetricsLog::open(&metrics_path)?;
 
         let mut batches = task.train_batches(state.epoch, config.seed);
@@ -350,7 +356,7 @@ impl Trainer {
         let mut steps_this_process = 0;
         let mut window = ThroughputWindow::new();
 
-        'epochs: while state.epoch < config.epochs && state.step < total_steps {
+        while state.epoch < config.epochs && state.step < total_steps {
             if state.batch_in_epoch >= batches.len() {
                 state.epoch += 1;
                 state.batch_in_epoch = 0;
@@ -363,55 +369,25 @@ impl Trainer {
             // One optimizer step over `grad_accum` batches.
             let end = (state.batch_in_epoch + config.grad_accum.max(1)).min(batches.len());
             device.seed(step_seed(config.seed, state.step));
-            let mut grads = GradStore::default();
-            let mut loss_sum = 0.0;
-            let mut examples = 0;
-            for (index, batch) in batches
-                .iter()
-                .enumerate()
-                .take(end)
-                .skip(state.batch_in_epoch)
-            {
-                let loss = task.loss(&model, batch);
-                let value = loss.clone().into_scalar::<f64>();
-                if !value.is_finite() {
-                    return Err(TrainError::NonFiniteLoss {
-                        step: state.step,
-                        epoch: state.epoch,
-                        batch: index,
-                        value,
-                        last_checkpoint,
-                    });
-                }
-                loss_sum += value;
-                examples += task.batch_len(batch);
-                grads.accumulate(GradStore::collect(&model, &loss.backward()));
-            }
-            let micro = end - state.batch_in_epoch;
-            grads.scale(1.0 / micro as f64);
-            optimizer.restrict(&mut grads);
-            let grad_norm = grads.global_norm();
-            if let Some(max_norm) = config.clip_norm
-                && grad_norm > max_norm
-            {
-                grads.scale(max_norm / (grad_norm + 1e-6));
-            }
+            let step = accumulate(task, &model, &batches, state.batch_in_epoch..end, &state)
+                .map_err(|e| e.with_checkpoint(&last_checkpoint))?;
+            let (grads, grad_norm) = self.prepare_gradients(step.grads, &optimizer);
             let lr_factor = config.schedule.factor(state.step);
             model = optimizer.step(model, grads, lr_factor);
             state.step += 1;
             state.batch_in_epoch = end;
             steps_this_process += 1;
-            let loss = loss_sum / micro as f64;
-            let throughput = window.record(examples);
+            let throughput = window.record(step.examples);
+            let lr = optimizer.config().lr * lr_factor;
             progress.set_position(state.step as u64);
             progress.set_message(format!(
-                "loss {loss:.4} lr {:.2e} {throughput:.1} ex/s",
-                optimizer.config().lr * lr_factor
+                "loss {:.4} lr {lr:.2e} {throughput:.1} ex/s",
+                step.loss
             ));
             if state.step.is_multiple_of(config.log_every.max(1)) || state.step == 1 {
                 log.write(&serde_json::json!({
-                    "split": "train", "step": state.step, "epoch": state.epoch, "loss": loss,
-                    "lr": optimizer.config().lr * lr_factor, "grad_norm": grad_norm,
+                    "split": "train", "step": state.step, "epoch": state.epoch,
+                    "loss": step.loss, "lr": lr, "grad_norm": grad_norm,
                     "examples_per_sec": throughput,
                 }))?;
             }
@@ -422,21 +398,7 @@ impl Trainer {
                 None => epoch_done,
             } || state.step >= total_steps;
             if eval_due {
-                let metrics = task.evaluate(&model.valid());
-                let improved = self.record_eval(&mut state, &metrics)?;
-                let mut record =
-                    serde_json::json!({"split": "eval", "step": state.step, "epoch": state.epoch});
-                for (k, v) in &metrics {
-                    record[k] = serde_json::json!(v);
-                }
-                log.write(&record)?;
-                tracing::info!(step = state.step, ?metrics, improved, "evaluation");
-                progress.println(format!("step {}: {}", state.step, format_metrics(&metrics)));
-                if improved {
-                    let best = RunDir::new(&self.run_dir).best();
-                    save_parameters(&model, &best.join(MODEL_FILE))?;
-                    write_json(&best.join("state.json"), &state)?;
-                }
+                let metrics = self.evaluate(task, &model, &mut state, &mut log, &progress)?;
                 last_eval = Some(metrics);
             }
             let checkpoint_due = eval_due
@@ -455,11 +417,11 @@ impl Trainer {
                     .is_some_and(|p| state.evals_without_improvement >= p)
             {
                 stop = StopReason::EarlyStopped;
-                break 'epochs;
+                break;
             }
             if halt && state.step < total_steps {
                 stop = StopReason::Halted;
-                break 'epochs;
+                break;
             }
         }
         progress.finish_and_clear();
@@ -476,6 +438,79 @@ impl Trainer {
             stop,
             last_eval,
         })
+    }
+
+    /// The model, state and newest checkpoint to start from: the latest checkpoint when
+    /// resuming (its metrics lines after the checkpoint's step are dropped), or a fresh state
+    /// (and an emptied metrics log).
+    fn start<M: Module>(
+        &self,
+        mut model: M,
+        optimizer: &mut AdamW,
+        checkpoints: &CheckpointDir,
+        metrics_path: &Path,
+        resume: bool,
+    ) -> Result<(M, TrainState, Option<PathBuf>), TrainError> {
+        let fresh = TrainState {
+            seed: self.config.seed,
+            ..TrainState::default()
+        };
+        if resume {
+            if let Some(dir) = checkpoints.latest()? {
+                model = load_parameters(model, &dir.join(MODEL_FILE))?;
+                optimizer.load(&dir, &first_device(&model))?;
+                let state: TrainState = read_json(&dir.join("state.json"))?;
+                truncate_metrics(metrics_path, state.step)?;
+                tracing::info!(checkpoint = %dir.display(), step = state.step, "resuming");
+                return Ok((model, state, Some(dir)));
+            }
+        } else if metrics_path.exists() {
+            std::fs::remove_file(metrics_path).map_err(|source| TrainError::Io {
+                path: metrics_path.to_path_buf(),
+                source,
+            })?;
+        }
+        Ok((model, fresh, None))
+    }
+
+    /// Applies the optimizer's masks and frozen parameters to a step's gradients, then clips
+    /// them by global norm. Returns the gradients and their norm before clipping.
+    fn prepare_gradients(&self, mut grads: GradStore, optimizer: &AdamW) -> (GradStore, f64) {
+        optimizer.restrict(&mut grads);
+        let grad_norm = grads.global_norm();
+        if let Some(max_norm) = self.config.clip_norm
+            && grad_norm > max_norm
+        {
+            grads.scale(max_norm / (grad_norm + 1e-6));
+        }
+        (grads, grad_norm)
+    }
+
+    /// Evaluates, logs, keeps the best model, and returns the metrics.
+    fn evaluate<M: Module, T: TrainTask<M>>(
+        &self,
+        task: &T,
+        model: &M,
+        state: &mut TrainState,
+        log: &mut MetricsLog,
+        progress: &indicatif::ProgressBar,
+    ) -> Result<Metrics, TrainError> {
+        let metrics = task.evaluate(&model.valid());
+        let improved = self.record_eval(state, &metrics)?;
+        let mut record =
+            serde_json::json!({"split": "eval", "step": state.step, "epoch": state.epoch});
+        for (k, v) in &metrics {
+            record[k] = serde_json::json!(v);
+        }
+        log.write(&record)?;
+        tracing::info!(step = state.step, ?metrics, improved, "evaluation");
+        progress.println(format!("step {}: {}", state.step, format_metrics(&metrics)));
+        if improved {
+            let best = RunDir::new(&self.run_dir).best();
+            save_parameters(model, &best.join(MODEL_FILE))?;
+            write_json(&best.join("state.json"), state)?;
+        }
+        Ok(metrics)
     }
 
     fn record_eval(&self, state: &mut TrainState, metrics: &Metrics) -> Result<bool, TrainError> {
@@ -518,6 +553,53 @@ impl Trainer {
     }
 }
 
+/// The gradients of one optimizer step, averaged over its micro-batches.
+struct StepGradients {
+    grads: GradStore,
+    /// Mean loss of the micro-batches.
+    loss: f64,
+    /// Examples seen.
+    examples: usize,
+}
+
+/// Forward and backward passes over `batches[range]` (the micro-batches of one step); a
+/// non-finite loss is an error naming the step, epoch and batch.
+fn accumulate<M: Module, T: TrainTask<M>>(
+    task: &T,
+    model: &M,
+    batches: &[T::Batch],
+    range: std::ops::Range<usize>,
+    state: &TrainState,
+) -> Result<StepGradients, TrainError> {
+    let micro = range.len();
+    let mut grads = GradStore::default();
+    let mut loss_sum = 0.0;
+    let mut examples = 0;
+    for index in range {
+        let batch = &batches[index];
+        let loss = task.loss(model, batch);
+        let value = loss.clone().into_scalar::<f64>();
+        if !value.is_finite() {
+            return Err(TrainError::NonFiniteLoss {
+                step: state.step,
+                epoch: state.epoch,
+                batch: index,
+                value,
+                last_checkpoint: None,
+            });
+        }
+        loss_sum += value;
+        examples += task.batch_len(batch);
+        grads.accumulate(GradStore::collect(model, &loss.backward()));
+    }
+    grads.scale(1.0 / micro as f64);
+    Ok(StepGradients {
+        grads,
+        loss: loss_sum / micro as f64,
+        examples,
+    })
+}
+
 /// The seed of the device generator for one optimizer step.
 fn step_seed(seed: u64, step: usize) -> u64 {
     // SplitMix64 finaliser: distinct, well-mixed seeds for consecutive steps.
@@ -529,161 +611,6 @@ fn step_seed(seed: u64, step: usize) -> u64 {
 
 fn first_device<M: Module>(model: &M) -> Device {
     model.devices().into_iter().next().unwrap_or_default()
-}
-
-fn progress_bar(enabled: bool, total: usize, position: usize) -> indicatif::ProgressBar {
-    let bar = if enabled {
-        indicatif::ProgressBar::new(total as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} steps [{elapsed}<{eta}] {msg}",
-        )
-        .expect("valid template"),
-    );
-    bar.set_position(position as u64);
-    bar
-}
-
-fn format_metrics(metrics: &Metrics) -> String {
-    metrics
-        .iter()
-        .map(|(k, v)| format!("{k} {v:.4}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Examples per second over the last few steps.
-struct ThroughputWindow {
-    entries: std::collections::VecDeque<(Instant, usize)>,
-}
-
-impl ThroughputWindow {
-    fn new() -> Self {
-        Self {
-            entries: std::collections::VecDeque::from([(Instant::now(), 0)]),
-        }
-    }
-
-    fn record(&mut self, examples: usize) -> f64 {
-        self.entries.push_back((Instant::now(), examples));
-        if self.entries.len() > 20 {
-            self.entries.pop_front();
-        }
-        let span = self.entries.back().unwrap().0 - self.entries.front().unwrap().0;
-        let count: usize = self.entries.iter().skip(1).map(|e| e.1).sum();
-        count as f64 / span.as_secs_f64().max(1e-9)
-    }
-}
-
-/// Appends JSON lines to `metrics.jsonl`.
-struct MetricsLog {
-    file: std::fs::File,
-    path: PathBuf,
-}
-
-impl MetricsLog {
-    fn open(path: &Path) -> Result<Self, TrainError> {
-        let io = |source| TrainError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
-        Ok(Self {
-            file,
-            path: path.to_path_buf(),
-        })
-    }
-
-    fn write(&mut self, record: &serde_json::Value) -> Result<(), TrainError> {
-        writeln!(self.file, "{record}").map_err(|source| TrainError::Io {
-            path: self.path.clone(),
-            source,
-        })
-    }
-}
-
-/// Drops metric lines logged after `step` (by a run killed after its last checkpoint).
-fn truncate_metrics(path: &Path, step: usize) -> Result<(), TrainError> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(());
-    };
-    let kept: String = text
-        .lines()
-        .filter(|line| {
-            serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| v["step"].as_u64())
-                .is_some_and(|s| s as usize <= step)
-        })
-        .map(|line| format!("{line}\n"))
-        .collect();
-    Ok(write_atomic(path, kept.as_bytes())?)
-}
-
-/// Renders `metrics.jsonl` as an SVG: training loss, and each evaluation metric.
-pub fn curves_svg(metrics_path: &Path, selection_metric: &str) -> Result<String, TrainError> {
-    let text = std::fs::read_to_string(metrics_path).map_err(|source| TrainError::Io {
-        path: metrics_path.to_path_buf(),
-        source,
-    })?;
-    let mut train = Vec::new();
-    let mut evals: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for line in text.lines() {
-        let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let step = record["step"].as_f64().unwrap_or(0.0);
-        match record["split"].as_str() {
-            Some("train") => train.push((step, record["loss"].as_f64().unwrap_or(f64::NAN))),
-            Some("eval") => {
-                for (key, value) in record.as_object().into_iter().flatten() {
-                    if let (false, Some(v)) = (
-                        matches!(key.as_str(), "step" | "epoch" | "split"),
-                        value.as_f64(),
-                    ) {
-                        evals.entry(key.clone()).or_default().push((step, v));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut panels = vec![(
-        "training loss".to_string(),
-        vec![plot::Series {
-            label: "train".into(),
-            points: train,
-        }],
-    )];
-    for (name, points) in evals {
-        let title = if name == selection_metric {
-            format!("dev {name} (selection metric)")
-        } else {
-            format!("dev {name}")
-        };
-        panels.push((
-            title,
-            vec![plot::Series {
-                label: "dev".into(),
-                points,
-            }],
-        ));
-    }
-    Ok(plot::line_chart(
-        "training curves",
-        "optimizer step",
-        &panels,
-    ))
 }
 
 /// Writes pretty JSON atomically, creating the directory.
