@@ -81,6 +81,13 @@ pub struct Episode {
     pub scheme: Scheme,
 }
 
+/// Every sentence (support and query) of a set of episodes.
+pub fn episode_sentences(episodes: &[Episode]) -> impl Iterator<Item = &Sentence> {
+    episodes
+        .iter()
+        .flat_map(|e| e.support.iter().chain(&e.query))
+}
+
 /// The entity type of a tag (`B-x`, `I-x` → `x` under BIO; the tag itself under IO); `None`
 /// for `O`.
 pub fn tag_type(tag: &str, scheme: Scheme) -> Option<&str> {

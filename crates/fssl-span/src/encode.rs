@@ -149,6 +149,29 @@ pub fn encode_episode(
     })
 }
 
+/// Encodes every episode of a set; an error names the set (`what`: "training", a file name)
+/// and the 1-based episode.
+pub fn encode_episodes(
+    tokenizer: &Tokenizer,
+    episodes: &[Episode],
+    max_span_words: usize,
+    what: &str,
+) -> Result<Vec<EncodedEpisode>, crate::error::FsslError> {
+    episodes
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            encode_episode(tokenizer, e, max_span_words).map_err(|source| {
+                crate::error::FsslError::Encode {
+                    set: what.to_string(),
+                    episode: i + 1,
+                    source,
+                }
+            })
+        })
+        .collect()
+}
+
 /// The scheme-independent word labels of a tag under an episode (0 = O).
 pub fn word_class(tag: &str, scheme: Scheme, types: &[String]) -> i64 {
     tag_type(tag, scheme)

@@ -230,6 +230,68 @@ fn restrict(sentence: &Sentence, targets: &[String], scheme: Scheme) -> Sentence
     }
 }
 
+/// Mentions per target type of every sentence; a sentence with other types counts as empty
+/// unless they are relabelled `O`.
+fn target_counts(
+    all_counts: &[BTreeMap<String, usize>],
+    targets: &[String],
+    relabel_other_types: bool,
+) -> Vec<BTreeMap<String, usize>> {
+    all_counts
+        .iter()
+        .map(|c| {
+            let inside: BTreeMap<String, usize> = c
+                .iter()
+                .filter(|(t, _)| targets.contains(t))
+                .map(|(t, &n)| (t.clone(), n))
+                .collect();
+            if relabel_other_types || inside.len() == c.len() {
+                inside
+            } else {
+                BTreeMap::new()
+            }
+        })
+        .collect()
+}
+
+/// One episode over `targets` (support filled first, then query from the remaining
+/// candidates), or `None` when the greedy fill fails.
+fn sample_one(
+    corpus: &Corpus,
+    all_counts: &[BTreeMap<String, usize>],
+    targets: Vec<String>,
+    config: &SamplerConfig,
+    rng: &mut StdRng,
+) -> Option<Episode> {
+    let counts = target_counts(all_counts, &targets, config.relabel_other_types);
+    let candidates: Vec<usize> = (0..counts.len())
+        .filter(|&i| !counts[i].is_empty())
+        .collect();
+    let support = fill(
+        &candidates,
+        &counts,
+        &targets,
+        config.k_shot,
+        &BTreeSet::new(),
+        rng,
+    )?;
+    let used: BTreeSet<usize> = support.iter().copied().collect();
+    let query = fill(&candidates, &counts, &targets, config.q_shot, &used, rng)?;
+    let take = |ids: &[usize]| -> Vec<Sentence> {
+        ids.iter()
+            .map(|&i| restrict(&corpus.sentences[i], &targets, corpus.scheme))
+            .collect()
+    };
+    let mut ordered = targets.clone();
+    ordered.sort();
+    Some(Episode {
+        support: take(&support),
+        query: take(&query),
+        types: ordered,
+        scheme: corpus.scheme,
+    })
+}
+
 /// Samples N-way K~2K-shot episodes from a corpus with the greedy Few-NERD algorithm.
 pub fn sample_episodes(corpus: &Corpus, config: &SamplerConfig) -> Result<Vec<Episode>> {
     let all_counts: Vec<BTreeMap<String, usize>> = corpus
@@ -264,60 +326,10 @@ pub fn sample_episodes(corpus: &Corpus, config: &SamplerConfig) -> Result<Vec<Ep
         let mut targets = types.clone();
         targets.shuffle(&mut rng);
         targets.truncate(config.n_way);
-        let counts: Vec<BTreeMap<String, usize>> = all_counts
-            .iter()
-            .map(|c| {
-                let inside: BTreeMap<String, usize> = c
-                    .iter()
-                    .filter(|(t, _)| targets.contains(t))
-                    .map(|(t, &n)| (t.clone(), n))
-                    .collect();
-                if config.relabel_other_types || inside.len() == c.len() {
-                    inside
-                } else {
-                    BTreeMap::new()
-                }
-            })
-            .collect();
-        let candidates: Vec<usize> = (0..counts.len())
-            .filter(|&i| !counts[i].is_empty())
-            .collect();
-        let Some(support) = fill(
-            &candidates,
-            &counts,
-            &targets,
-            config.k_shot,
-            &BTreeSet::new(),
-            &mut rng,
-        ) else {
-            failures += 1;
-            continue;
-        };
-        let used: BTreeSet<usize> = support.iter().copied().collect();
-        let Some(query) = fill(
-            &candidates,
-            &counts,
-            &targets,
-            config.q_shot,
-            &used,
-            &mut rng,
-        ) else {
-            failures += 1;
-            continue;
-        };
-        let take = |ids: &[usize]| -> Vec<Sentence> {
-            ids.iter()
-                .map(|&i| restrict(&corpus.sentences[i], &targets, corpus.scheme))
-                .collect()
-        };
-        let mut ordered = targets.clone();
-        ordered.sort();
-        episodes.push(Episode {
-            support: take(&support),
-            query: take(&query),
-            types: ordered,
-            scheme: corpus.scheme,
-        });
+        match sample_one(corpus, &all_counts, targets, config, &mut rng) {
+            Some(episode) => episodes.push(episode),
+            None => failures += 1,
+        }
     }
     Ok(episodes)
 }

@@ -1,5 +1,7 @@
 //! Integration tests of `fssl-span`, gathered into one test binary so that burn is linked
-//! once per crate; each module is one former test file.
+//! once per crate; each module is one topic.
 
 mod cli;
+mod demo;
 mod library;
+mod run;
