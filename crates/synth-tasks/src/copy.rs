@@ -10,7 +10,6 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Context;
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::Tensor;
 use burnlp_core::data::epoch_seed;
@@ -211,7 +210,7 @@ pub fn demo(out: &Path) -> anyhow::Result<DemoRow> {
     train_device.seed(SEED);
     let model = model_config.init(&train_device);
     let outcome = trainer.fit(model, optimizer.init(), &task, false)?;
-    let best = outcome.state.best.context("training ran no evaluation")?;
+    let best = outcome.best()?.clone();
     let model = load_parameters(outcome.model.valid(), &RunDir::new(out).best_model())?;
     let greedy = exact_match(&model, &test, 1);
     let beam = exact_match(&model, &test, BEAM);
