@@ -337,6 +337,16 @@ fn location(index: usize, doc: &Document, field: &str) -> String {
     format!("document {index} (`{}`) {field}", doc.title)
 }
 
+/// The error for `field` of document `index`.
+fn invalid(index: usize, doc: &Document, field: String, problem: Problem) -> DataError {
+    DataError::Invalid {
+        index,
+        title: doc.title.clone(),
+        field,
+        problem,
+    }
+}
+
 /// Checks every document and counts what the reference code silently changes.
 ///
 /// With `relations`, every label's relation must be one of them. Documents are checked in
@@ -353,22 +363,16 @@ pub fn validate(
     let mut titles = HashSet::new();
     let mut relation_ids = BTreeSet::new();
     for (index, doc) in documents.iter().enumerate() {
-        let invalid = |field: String, problem: Problem| DataError::Invalid {
-            index,
-            title: doc.title.clone(),
-            field,
-            problem,
-        };
         if !titles.insert(doc.title.as_str()) {
             warnings.note(WarningKind::DuplicateTitle, || {
                 location(index, doc, "title")
             });
         }
         if doc.sents.is_empty() {
-            return Err(invalid("sents".into(), Problem::NoSentences));
+            return Err(invalid(index, doc, "sents".into(), Problem::NoSentences));
         }
         if doc.vertex_set.is_empty() {
-            return Err(invalid("vertexSet".into(), Problem::NoEntities));
+            return Err(invalid(index, doc, "vertexSet".into(), Problem::NoEntities));
         }
         let tokens = doc.num_tokens();
         if tokens > MAX_TOKENS {
@@ -378,102 +382,144 @@ pub fn validate(
         stats.tokens += tokens;
         stats.max_document_tokens = stats.max_document_tokens.max(tokens);
         stats.entities += doc.vertex_set.len();
-
-        let mut spans = HashSet::new();
-        for (e, entity) in doc.vertex_set.iter().enumerate() {
-            if entity.is_empty() {
-                return Err(invalid(format!("vertexSet[{e}]"), Problem::NoMentions));
-            }
-            stats.mentions += entity.len();
-            for (m, mention) in entity.iter().enumerate() {
-                let field = |name: &str| format!("vertexSet[{e}][{m}].{name}");
-                let Some(sentence) = doc.sents.get(mention.sent_id) else {
-                    return Err(invalid(
-                        field("sent_id"),
-                        Problem::NoSuchSentence {
-                            sent_id: mention.sent_id,
-                            sentences: doc.sents.len(),
-                        },
-                    ));
-                };
-                let [start, end] = mention.pos;
-                if start >= end {
-                    return Err(invalid(field("pos"), Problem::EmptySpan { start, end }));
-                }
-                if end > sentence.len() {
-                    return Err(invalid(
-                        field("pos"),
-                        Problem::SpanOutsideSentence {
-                            start,
-                            end,
-                            sent_id: mention.sent_id,
-                            tokens: sentence.len(),
-                        },
-                    ));
-                }
-                if !ENTITY_TYPES.contains(&mention.kind.as_str()) {
-                    return Err(invalid(
-                        field("type"),
-                        Problem::UnknownType(mention.kind.clone()),
-                    ));
-                }
-                if !spans.insert((mention.sent_id, start, end)) {
-                    warnings.note(WarningKind::DuplicateMentionSpan, || {
-                        location(index, doc, &field("pos"))
-                    });
-                }
-            }
-        }
-
-        let mut facts = HashMap::new();
-        for (l, label) in doc.labels.iter().enumerate() {
-            let field = |name: &str| format!("labels[{l}].{name}");
-            for (name, entity) in [("h", label.h), ("t", label.t)] {
-                if entity >= doc.vertex_set.len() {
-                    return Err(invalid(
-                        field(name),
-                        Problem::NoSuchEntity {
-                            entity,
-                            entities: doc.vertex_set.len(),
-                        },
-                    ));
-                }
-            }
-            if relations.is_some_and(|known| !known.contains(&label.r)) {
-                return Err(invalid(
-                    field("r"),
-                    Problem::UnknownRelation(label.r.clone()),
-                ));
-            }
-            if let Some(&sent_id) = label.evidence.iter().find(|&&s| s >= doc.sents.len()) {
-                return Err(invalid(
-                    field("evidence"),
-                    Problem::NoSuchSentence {
-                        sent_id,
-                        sentences: doc.sents.len(),
-                    },
-                ));
-            }
-            if label.h == label.t {
-                warnings.note(WarningKind::SelfRelation, || {
-                    location(index, doc, &format!("labels[{l}]"))
-                });
-            }
-            if facts
-                .insert((label.h, label.t, label.r.as_str()), l)
-                .is_some()
-            {
-                warnings.note(WarningKind::DuplicateLabel, || {
-                    location(index, doc, &format!("labels[{l}]"))
-                });
-            }
-            relation_ids.insert(label.r.as_str());
-        }
+        stats.mentions += check_entities(index, doc, &mut warnings)?;
+        check_labels(index, doc, relations, &mut warnings)?;
+        relation_ids.extend(doc.labels.iter().map(|l| l.r.as_str()));
         stats.labels += doc.labels.len();
     }
     stats.relation_types = relation_ids.len();
     stats.warnings = warnings.finish();
     Ok(stats)
+}
+
+/// Checks the mentions of document `index`; returns their number.
+fn check_entities(
+    index: usize,
+    doc: &Document,
+    warnings: &mut Warnings,
+) -> Result<usize, DataError> {
+    let mut mentions = 0;
+    let mut spans = HashSet::new();
+    for (e, entity) in doc.vertex_set.iter().enumerate() {
+        if entity.is_empty() {
+            return Err(invalid(
+                index,
+                doc,
+                format!("vertexSet[{e}]"),
+                Problem::NoMentions,
+            ));
+        }
+        mentions += entity.len();
+        for (m, mention) in entity.iter().enumerate() {
+            let field = |name: &str| format!("vertexSet[{e}][{m}].{name}");
+            let Some(sentence) = doc.sents.get(mention.sent_id) else {
+                return Err(invalid(
+                    index,
+                    doc,
+                    field("sent_id"),
+                    Problem::NoSuchSentence {
+                        sent_id: mention.sent_id,
+                        sentences: doc.sents.len(),
+                    },
+                ));
+            };
+            let [start, end] = mention.pos;
+            if start >= end {
+                return Err(invalid(
+                    index,
+                    doc,
+                    field("pos"),
+                    Problem::EmptySpan { start, end },
+                ));
+            }
+            if end > sentence.len() {
+                return Err(invalid(
+                    index,
+                    doc,
+                    field("pos"),
+                    Problem::SpanOutsideSentence {
+                        start,
+                        end,
+                        sent_id: mention.sent_id,
+                        tokens: sentence.len(),
+                    },
+                ));
+            }
+            if !ENTITY_TYPES.contains(&mention.kind.as_str()) {
+                return Err(invalid(
+                    index,
+                    doc,
+                    field("type"),
+                    Problem::UnknownType(mention.kind.clone()),
+                ));
+            }
+            if !spans.insert((mention.sent_id, start, end)) {
+                warnings.note(WarningKind::DuplicateMentionSpan, || {
+                    location(index, doc, &field("pos"))
+                });
+            }
+        }
+    }
+    Ok(mentions)
+}
+
+/// Checks the labels of document `index` (its entities already checked).
+fn check_labels(
+    index: usize,
+    doc: &Document,
+    relations: Option<&Relations>,
+    warnings: &mut Warnings,
+) -> Result<(), DataError> {
+    let mut facts = HashMap::new();
+    for (l, label) in doc.labels.iter().enumerate() {
+        let field = |name: &str| format!("labels[{l}].{name}");
+        for (name, entity) in [("h", label.h), ("t", label.t)] {
+            if entity >= doc.vertex_set.len() {
+                return Err(invalid(
+                    index,
+                    doc,
+                    field(name),
+                    Problem::NoSuchEntity {
+                        entity,
+                        entities: doc.vertex_set.len(),
+                    },
+                ));
+            }
+        }
+        if relations.is_some_and(|known| !known.contains(&label.r)) {
+            return Err(invalid(
+                index,
+                doc,
+                field("r"),
+                Problem::UnknownRelation(label.r.clone()),
+            ));
+        }
+        if let Some(&sent_id) = label.evidence.iter().find(|&&s| s >= doc.sents.len()) {
+            return Err(invalid(
+                index,
+                doc,
+                field("evidence"),
+                Problem::NoSuchSentence {
+                    sent_id,
+                    sentences: doc.sents.len(),
+                },
+            ));
+        }
+        if label.h == label.t {
+            warnings.note(WarningKind::SelfRelation, || {
+                location(index, doc, &format!("labels[{l}]"))
+            });
+        }
+        if facts
+            .insert((label.h, label.t, label.r.as_str()), l)
+            .is_some()
+        {
+            warnings.note(WarningKind::DuplicateLabel, || {
+                location(index, doc, &format!("labels[{l}]"))
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -141,6 +141,8 @@ pub struct DocInput {
 /// `relations` are the model's relation ids (class `i + 1`); `max_tokens` the encoder limit
 /// (special tokens included); entity ids above `max_entities` share the last id. Truncation
 /// is logged as a warning naming the document.
+// A little over 80 lines: the mention loop follows GAIN's preprocessing step by step (span
+// mapping, repeated spans skipped, the dummy mention of an entity that lost all of them).
 pub fn prepare(
     doc: &Document,
     index: usize,
@@ -150,40 +152,17 @@ pub fn prepare(
     max_entities: usize,
 ) -> Result<DocInput, PrepareError> {
     let words: Vec<&str> = doc.sents.iter().flatten().map(String::as_str).collect();
-    let mut sentence_offsets = Vec::with_capacity(doc.sents.len());
-    let mut offset = 0;
-    for sentence in &doc.sents {
-        sentence_offsets.push(offset);
-        offset += sentence.len();
-    }
+    let sentence_offsets: Vec<usize> = doc
+        .sents
+        .iter()
+        .scan(0, |offset, sentence| {
+            let start = *offset;
+            *offset += sentence.len();
+            Some(start)
+        })
+        .collect();
     // Token span of every kept word.
-    let (tokens, word_spans): (Vec<u32>, Vec<std::ops::Range<usize>>) = match scheme {
-        TokenScheme::Subwords(tokenizer) => {
-            let encoded =
-                tokenizer
-                    .encode_words(&words, true)
-                    .map_err(|e| PrepareError::Tokenize {
-                        index,
-                        title: doc.title.clone(),
-                        message: e.to_string(),
-                    })?;
-            (encoded.encoding.ids, encoded.word_spans)
-        }
-        TokenScheme::Words { vocab, unk } => {
-            let kept = words.len().min(max_tokens);
-            let ids = words[..kept]
-                .iter()
-                .map(|w| {
-                    vocab
-                        .get(*w)
-                        .or_else(|| vocab.get(&w.to_lowercase()))
-                        .copied()
-                        .unwrap_or(*unk)
-                })
-                .collect();
-            (ids, (0..kept).map(|i| i..i + 1).collect())
-        }
-    };
+    let (tokens, word_spans) = tokenize(doc, index, &words, scheme, max_tokens)?;
     if word_spans.is_empty() {
         return Err(PrepareError::Empty {
             index,
@@ -202,16 +181,7 @@ pub fn prepare(
         let mut kind = 0;
         let mut kept = 0;
         for mention in cluster {
-            kind = ENTITY_TYPES
-                .iter()
-                .position(|t| *t == mention.kind)
-                .ok_or_else(|| PrepareError::UnknownType {
-                    index,
-                    title: doc.title.clone(),
-                    entity,
-                    kind: mention.kind.clone(),
-                })?
-                + 1;
+            kind = type_id(doc, index, entity, &mention.kind)?;
             let base = sentence_offsets.get(mention.sent_id).copied().unwrap_or(0);
             let (first, last) = (base + mention.pos[0], base + mention.pos[1]);
             if first >= kept_words || last <= first || !seen_spans.insert((first, last)) {
@@ -233,14 +203,10 @@ pub fn prepare(
             kept += 1;
         }
         if kept == 0 {
-            // The reference code's dummy mention: the first token no mention covers.
-            let lo = usize::from(matches!(scheme, TokenScheme::Subwords(_)));
-            let hi = tokens.len() - lo;
-            let free = (lo..hi)
-                .find(|&p| entity_ids[p] == 0)
-                .unwrap_or(lo.min(hi.saturating_sub(1)));
+            let entity_id = (entity + 1).min(max_entities) as u32;
+            let free = dummy_position(scheme, &entity_ids);
             type_ids[free] = kind as u32;
-            entity_ids[free] = (entity + 1).min(max_entities) as u32;
+            entity_ids[free] = entity_id;
             mentions.push(MentionSpan {
                 start: free,
                 end: free + 1,
@@ -260,20 +226,7 @@ pub fn prepare(
             "document is longer than the encoder's {max_tokens} tokens; truncated"
         );
     }
-    let mut facts = Vec::with_capacity(doc.labels.len());
-    for (l, label) in doc.labels.iter().enumerate() {
-        let r = relations
-            .iter()
-            .position(|r| *r == label.r)
-            .ok_or_else(|| PrepareError::UnknownRelation {
-                index,
-                title: doc.title.clone(),
-                label: l,
-                relation: label.r.clone(),
-                known: relations.len(),
-            })?;
-        facts.push((label.h, label.t, r + 1));
-    }
+    let facts = label_facts(doc, index, relations)?;
     Ok(DocInput {
         title: doc.title.clone(),
         tokens,
@@ -284,6 +237,93 @@ pub fn prepare(
         facts,
         truncated,
     })
+}
+
+/// The type id (1-based index in [`ENTITY_TYPES`]) of a mention of `entity`.
+fn type_id(doc: &Document, index: usize, entity: usize, kind: &str) -> Result<usize, PrepareError> {
+    ENTITY_TYPES
+        .iter()
+        .position(|t| *t == kind)
+        .map(|i| i + 1)
+        .ok_or_else(|| PrepareError::UnknownType {
+            index,
+            title: doc.title.clone(),
+            entity,
+            kind: kind.to_string(),
+        })
+}
+
+/// Encoder tokens of `words` and the token span of every kept word (at most `max_tokens`
+/// words for a word vocabulary; the tokenizer truncates subwords itself).
+fn tokenize(
+    doc: &Document,
+    index: usize,
+    words: &[&str],
+    scheme: &TokenScheme<'_>,
+    max_tokens: usize,
+) -> Result<(Vec<u32>, Vec<std::ops::Range<usize>>), PrepareError> {
+    match scheme {
+        TokenScheme::Subwords(tokenizer) => {
+            let encoded =
+                tokenizer
+                    .encode_words(words, true)
+                    .map_err(|e| PrepareError::Tokenize {
+                        index,
+                        title: doc.title.clone(),
+                        message: e.to_string(),
+                    })?;
+            Ok((encoded.encoding.ids, encoded.word_spans))
+        }
+        TokenScheme::Words { vocab, unk } => {
+            let kept = words.len().min(max_tokens);
+            let ids = words[..kept]
+                .iter()
+                .map(|w| {
+                    vocab
+                        .get(*w)
+                        .or_else(|| vocab.get(&w.to_lowercase()))
+                        .copied()
+                        .unwrap_or(*unk)
+                })
+                .collect();
+            Ok((ids, (0..kept).map(|i| i..i + 1).collect()))
+        }
+    }
+}
+
+/// The reference code's dummy mention for an entity that lost all its mentions: the first
+/// token no mention covers (special tokens excluded).
+fn dummy_position(scheme: &TokenScheme<'_>, entity_ids: &[u32]) -> usize {
+    let lo = usize::from(matches!(scheme, TokenScheme::Subwords(_)));
+    let hi = entity_ids.len() - lo;
+    (lo..hi)
+        .find(|&p| entity_ids[p] == 0)
+        .unwrap_or(lo.min(hi.saturating_sub(1)))
+}
+
+/// The labels of `doc` as `(head, tail, class)` with class `i + 1` for `relations[i]`.
+fn label_facts(
+    doc: &Document,
+    index: usize,
+    relations: &[String],
+) -> Result<Vec<(usize, usize, usize)>, PrepareError> {
+    doc.labels
+        .iter()
+        .enumerate()
+        .map(|(l, label)| {
+            let r = relations
+                .iter()
+                .position(|r| *r == label.r)
+                .ok_or_else(|| PrepareError::UnknownRelation {
+                    index,
+                    title: doc.title.clone(),
+                    label: l,
+                    relation: label.r.clone(),
+                    known: relations.len(),
+                })?;
+            Ok((label.h, label.t, r + 1))
+        })
+        .collect()
 }
 
 /// The heterogeneous mention graph of a document: node 0 the document, node `j + 1` mention

@@ -267,6 +267,9 @@ impl GainBatch {
     ///
     /// `num_classes` is `R + 1`; targets come from the documents' facts (Na when a pair has
     /// none).
+    // Long on purpose: one pass over the documents fills every index array, and the arrays
+    // share the running mention, node, entity and edge offsets; split up, each part would
+    // take and return most of them.
     pub fn new(
         docs: &[&DocInput],
         pairs: &[Vec<(usize, usize)>],

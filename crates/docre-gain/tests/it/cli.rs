@@ -190,7 +190,11 @@ fn bad_inputs_are_named_errors() {
         &path(d, "b"),
     ]);
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--dev-docs must be between 1 and 2"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--dev-docs 3") && stderr.contains("must be between 1 and 2"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -308,4 +312,15 @@ fn experiment_writes_report_and_json() {
 
 fn pct(v: f64) -> String {
     format!("{:.2}", 100.0 * v)
+}
+
+#[test]
+fn demo_takes_the_shared_flags_and_a_seed() {
+    let help = ok(&["demo", "--help"]);
+    for flag in ["--json", "--out", "--seed"] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+    let output = run(&["train", "--synthetic", "0", "--out", "x"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--synthetic"));
 }

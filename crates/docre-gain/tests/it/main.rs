@@ -4,3 +4,5 @@
 mod cli;
 mod eval;
 mod model;
+mod run;
+mod validation;

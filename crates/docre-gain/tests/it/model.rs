@@ -4,12 +4,14 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::Tensor;
+use burnlp_core::data::check_disjoint;
 use burnlp_core::device::cpu;
 use burnlp_core::nn::bert::{Bert, BertConfig};
 use burnlp_core::nn::graph::GraphBatch;
 use burnlp_core::tokenize::Tokenizer;
 use burnlp_core::train::{AdamWConfig, Trainer, TrainerConfig};
 use docre_gain::Document;
+use docre_gain::demo::document_text;
 use docre_gain::graph::{
     GLOBAL, INTER, INTRA, PrepareError, TokenScheme, all_pairs, entity_neighbours, mention_graph,
     paths, prepare,
@@ -250,42 +252,58 @@ fn bce_matches_the_closed_form() {
 }
 
 #[test]
-fn tiny_gain_learns_the_synthetic_relations() {
-    // 24 training documents, 120 optimizer steps: the model fits its training documents.
-    let docs = synthetic::generate(24, 11);
+fn gain_learns_the_synthetic_relations_of_held_out_documents() {
+    // A word-embedding + BiLSTM GAIN (a random tiny BERT reaches only about 0.6 held-out F1
+    // here: it does not learn from this little data which mention precedes the trigger), 96
+    // training documents, 120 optimizer steps; scored on 12 other documents (whose invented
+    // names are mostly unknown words) with the model after the last step, no selection.
+    // Measured: held-out F1 0.08 before, 0.96 after 8 or 12 epochs (0.81 after 6).
+    let docs = synthetic::generate(96, 11);
+    let held_out = synthetic::generate(12, 12);
+    let texts = |docs: &[Document]| docs.iter().map(document_text).collect::<Vec<_>>();
+    check_disjoint("learning test", &texts(&docs), &texts(&held_out)).unwrap();
     let vocab = word_vocab(&docs);
     let scheme = TokenScheme::Words {
         vocab: &vocab,
         unk: 1,
     };
     let ids = synthetic::relation_ids();
-    let inputs: Vec<_> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| prepare(d, i, &scheme, &ids, 128, 80).unwrap())
-        .collect();
+    let prepare_all = |docs: &[Document]| -> Vec<_> {
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| prepare(d, i, &scheme, &ids, 128, 80).unwrap())
+            .collect()
+    };
+    let (inputs, held_out_inputs) = (prepare_all(&docs), prepare_all(&held_out));
     let device = cpu().autodiff();
     device.seed(3);
-    let mut config = tiny_config(vocab.len(), ids);
+    let mut config = GainConfig {
+        encoder: EncoderConfig::Glove {
+            vocab_size: vocab.len(),
+            word_dim: 16,
+            hidden: 16,
+        },
+        ..tiny_config(vocab.len(), ids.clone())
+    };
     config.dropout = 0.0;
     let model = config.init(&device);
     let task = GainTask {
-        train: inputs.clone(),
-        dev: inputs.clone(),
-        dev_gold: docs.clone(),
+        train: inputs,
+        dev: held_out_inputs.clone(),
+        dev_gold: held_out.clone(),
         train_facts: None,
-        batch_size: 4,
+        batch_size: 8,
         eval_batch_size: 8,
     };
     let before = dev_metrics(
-        &docs,
-        &score_documents(&model.valid(), &inputs, 8, None),
+        &held_out,
+        &score_documents(&model.valid(), &held_out_inputs, 8, None),
         None,
     );
     let dir = tempfile::tempdir().unwrap();
     let trainer = Trainer::new(
         TrainerConfig {
-            epochs: 20,
+            epochs: 10,
             metric: "f1".into(),
             higher_is_better: true,
             progress: false,
@@ -296,13 +314,13 @@ fn tiny_gain_learns_the_synthetic_relations() {
         dir.path(),
     );
     let outcome = trainer
-        .fit(model, AdamWConfig::new(3e-3).init(), &task, false)
+        .fit(model, AdamWConfig::new(1e-2).init(), &task, false)
         .unwrap();
     let after = outcome.last_eval.unwrap();
     assert!(before["f1"] < 0.5, "untrained F1 {}", before["f1"]);
     assert!(
-        after["f1"] >= 0.9,
-        "trained F1 {} (before {})",
+        after["f1"] >= 0.85,
+        "trained held-out F1 {} (before {})",
         after["f1"],
         before["f1"]
     );
