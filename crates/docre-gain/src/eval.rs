@@ -336,6 +336,28 @@ impl<'a> Gold<'a> {
         counts.gold = facts.len();
         Gold { facts, entities }
     }
+
+    /// Whether (title, h, t, r) is a gold fact, and if so whether it is "in train".
+    fn outcome(
+        &self,
+        title: &str,
+        h: usize,
+        t: usize,
+        r: &str,
+        train_facts: Option<&TrainFacts>,
+    ) -> (bool, bool) {
+        if !self.facts.contains_key(&(title, r, h, t)) {
+            return (false, false);
+        }
+        let in_train = train_facts.is_some_and(|facts| {
+            let vertex_set = self.entities.get(title);
+            match vertex_set.map(|v| (v.get(h), v.get(t))) {
+                Some((Some(heads), Some(tails))) => facts.any(heads, tails, r),
+                _ => false,
+            }
+        });
+        (true, in_train)
+    }
 }
 
 /// Scores a submission against gold documents with the official DocRED scorer, and with GAIN's
@@ -422,6 +444,33 @@ pub fn evaluate(
         counts,
         relations: relation_rows(per_relation, options.relations),
     })
+}
+
+/// GAIN's threshold sweep over candidates given as `(title, h, t, r, score)` (every candidate a
+/// model scored, de-duplicated by construction), judged against `gold` exactly as [`evaluate`]
+/// judges predictions; `None` when there is no candidate or no gold fact. This is the path for
+/// full dev sets, whose tens of millions of candidates would not fit as [`Prediction`]s.
+pub fn sweep_scored<'c>(
+    gold: &[Document],
+    candidates: impl Iterator<Item = (&'c str, usize, usize, &'c str, f64)>,
+    train_facts: Option<&TrainFacts>,
+) -> Option<ThresholdSweep> {
+    let mut counts = EvalCounts::default();
+    let gold = Gold::new(gold, &mut counts);
+    if gold.facts.is_empty() {
+        return None;
+    }
+    let judged: Vec<Candidate> = candidates
+        .map(|(title, h, t, r, score)| {
+            let (correct, in_train) = gold.outcome(title, h, t, r, train_facts);
+            Candidate {
+                score,
+                correct,
+                in_train,
+            }
+        })
+        .collect();
+    (!judged.is_empty()).then(|| threshold_sweep(judged, counts.gold, train_facts.is_some()))
 }
 
 /// How the de-duplicated predictions were judged.

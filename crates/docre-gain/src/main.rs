@@ -356,11 +356,13 @@ fn predict(args: &PredictArgs) -> Result<()> {
         (false, None) => Threshold::Dev,
     };
     let origin = args.input.display().to_string();
-    let predictions = run.predict(&docs, &origin, threshold, args.batch_size)?;
-    burnlp_core::data::write_json(&args.out, &predictions, false)?;
+    let candidates = run.score(&docs, &origin, threshold, args.batch_size)?;
+    let written = candidates
+        .write_json(&args.out, None)
+        .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
         "wrote {} predictions for {} documents to {}{}",
-        predictions.len(),
+        written,
         docs.len(),
         args.out.display(),
         run.theta(threshold)

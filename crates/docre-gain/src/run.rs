@@ -24,7 +24,7 @@ use crate::encoder::{BuiltModel, EncoderChoice, Vocabulary, build_model, prepare
 use crate::error::{GainError, Result};
 use crate::eval::{Prediction, TrainFacts};
 use crate::model::{Gain, GainConfig};
-use crate::train::{GainTask, score_documents};
+use crate::train::{GainTask, ScoredCandidates, score_candidates};
 
 /// The model configuration in a run directory (this crate's file, next to core's layout).
 pub const MODEL_FILE: &str = "model.json";
@@ -301,14 +301,15 @@ impl TrainedRun {
     }
 
     /// Scores `docs` (labels are ignored; `what` names them in errors) and returns the
-    /// candidates `threshold` keeps, highest score first, in the DocRED submission format.
-    pub fn predict(
+    /// candidates `threshold` keeps, highest score first, compactly ([`ScoredCandidates`]:
+    /// write them with [`ScoredCandidates::write_json`]).
+    pub fn score(
         &self,
         docs: &[Document],
         what: &str,
         threshold: Threshold,
         batch_size: usize,
-    ) -> Result<Vec<Prediction>> {
+    ) -> Result<ScoredCandidates> {
         let unlabelled: Vec<Document> = docs
             .iter()
             .map(|d| Document {
@@ -317,12 +318,23 @@ impl TrainedRun {
             })
             .collect();
         let inputs = prepare_all(&unlabelled, &self.vocabulary, &self.config, what)?;
-        Ok(score_documents(
+        Ok(score_candidates(
             &self.model,
             &inputs,
             batch_size,
             self.theta(threshold),
         ))
+    }
+
+    /// [`TrainedRun::score`] in the DocRED submission format (for small document sets).
+    pub fn predict(
+        &self,
+        docs: &[Document],
+        what: &str,
+        threshold: Threshold,
+        batch_size: usize,
+    ) -> Result<Vec<Prediction>> {
+        Ok(self.score(docs, what, threshold, batch_size)?.predictions(None))
     }
 }
 

@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::data::Document;
-use crate::eval::{EvalOptions, Prediction, TrainFacts, evaluate};
+use crate::eval::{EvalOptions, Prediction, ThresholdSweep, TrainFacts, evaluate, sweep_scored};
 use crate::graph::{DocInput, all_pairs};
 use crate::model::{Gain, GainBatch};
 
@@ -88,8 +88,9 @@ impl TrainTask<Gain> for GainTask {
     }
 
     fn evaluate(&self, model: &Gain) -> Metrics {
-        let candidates = score_documents(model, &self.dev, self.eval_batch_size, None);
-        dev_metrics(&self.dev_gold, &candidates, self.train_facts.as_ref())
+        let candidates = score_candidates(model, &self.dev, self.eval_batch_size, None);
+        let sweep = sweep_scored(&self.dev_gold, candidates.iter(), self.train_facts.as_ref());
+        sweep_metrics(sweep.as_ref(), self.train_facts.is_some())
     }
 
     fn batch_len(&self, batch: &PairBatch) -> usize {
@@ -104,7 +105,6 @@ pub fn dev_metrics(
     candidates: &[Prediction],
     train_facts: Option<&TrainFacts>,
 ) -> Metrics {
-    let mut metrics = Metrics::new();
     let options = EvalOptions {
         train_facts,
         ..EvalOptions::default()
@@ -112,35 +112,125 @@ pub fn dev_metrics(
     let sweep = evaluate(gold, candidates, &options)
         .ok()
         .and_then(|report| report.sweep);
-    let sweep = sweep.as_ref();
+    sweep_metrics(sweep.as_ref(), train_facts.is_some())
+}
+
+/// The dev metrics of a sweep (zeros when there is none).
+fn sweep_metrics(sweep: Option<&ThresholdSweep>, with_ign: bool) -> Metrics {
+    let mut metrics = Metrics::new();
     metrics.insert("f1".into(), sweep.map_or(0.0, |s| s.f1));
     metrics.insert("precision".into(), sweep.map_or(0.0, |s| s.precision));
     metrics.insert("recall".into(), sweep.map_or(0.0, |s| s.recall));
     metrics.insert("theta".into(), sweep.map_or(0.5, |s| s.theta));
     metrics.insert("auc".into(), sweep.map_or(0.0, |s| s.auc));
-    if train_facts.is_some() {
+    if with_ign {
         metrics.insert("ign_f1".into(), sweep.and_then(|s| s.ign_f1).unwrap_or(0.0));
     }
     metrics
 }
 
-/// Scores every ordered entity pair of `docs` and returns the candidates `(title, h, t, r)`
-/// for every relation (Na excluded), sorted by probability, highest first.
-///
-/// With `theta`, only candidates with probability ≥ θ are kept; without it, the best
-/// `50 × facts + 1000` candidates (enough for the threshold sweep, whose best cut-off lies far
-/// above; this only shortens the tail of the AUC curve).
-pub fn score_documents(
+/// One scored candidate, compactly: full DocRED dev has about 40 million (1,000 documents ×
+/// ~400 entity pairs × 96 relations), which as [`Prediction`]s would take gigabytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Scored {
+    doc: u32,
+    h: u32,
+    t: u32,
+    r: u16,
+    score: f32,
+}
+
+/// Every candidate `(document, h, t, r)` a model scored, highest score first (ties keep
+/// document, pair and relation order, as GAIN's stable sort does).
+#[derive(Debug, Clone, Default)]
+pub struct ScoredCandidates {
+    titles: Vec<String>,
+    relations: Vec<String>,
+    items: Vec<Scored>,
+}
+
+impl ScoredCandidates {
+    /// Number of candidates.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The candidates as `(title, h, t, r, score)`, highest score first.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, usize, usize, &str, f64)> + '_ {
+        self.items.iter().map(|c| {
+            (
+                self.titles[c.doc as usize].as_str(),
+                c.h as usize,
+                c.t as usize,
+                self.relations[c.r as usize].as_str(),
+                f64::from(c.score),
+            )
+        })
+    }
+
+    /// The candidates with score ≥ `theta` (all with `None`) in the DocRED submission format.
+    pub fn predictions(&self, theta: Option<f64>) -> Vec<Prediction> {
+        self.iter()
+            .take_while(|c| theta.is_none_or(|theta| c.4 >= theta))
+            .map(|(title, h, t, r, score)| Prediction {
+                title: title.to_string(),
+                h_idx: h,
+                t_idx: t,
+                r: r.to_string(),
+                evidence: None,
+                score: Some(score),
+            })
+            .collect()
+    }
+
+    /// Writes the candidates with score ≥ `theta` (all with `None`) as a JSON array in the
+    /// submission format, streaming (no [`Prediction`] list is built), atomically.
+    pub fn write_json(&self, path: &Path, theta: Option<f64>) -> Result<usize, std::io::Error> {
+        use std::io::Write;
+        let mut out = Vec::new();
+        out.push(b'[');
+        let mut written = 0;
+        for (title, h, t, r, score) in self.iter() {
+            if theta.is_some_and(|theta| score < theta) {
+                break;
+            }
+            if written > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(
+                &mut out,
+                &serde_json::json!({"title": title, "h_idx": h, "t_idx": t, "r": r, "score": score}),
+            )?;
+            written += 1;
+        }
+        out.write_all(b"]\n")?;
+        burnlp_core::data::write_atomic(path, &out).map_err(std::io::Error::other)?;
+        Ok(written)
+    }
+}
+
+/// Scores every ordered entity pair of `docs` for every relation (Na excluded) and keeps the
+/// candidates with probability ≥ `theta`, or all of them with `None` (the threshold sweep and
+/// the AUC need the whole list; nothing is cut).
+pub fn score_candidates(
     model: &Gain,
     docs: &[DocInput],
     batch_size: usize,
     theta: Option<f64>,
-) -> Vec<Prediction> {
+) -> ScoredCandidates {
     let device: Device = model.devices()[0].clone();
     let classes = model.output.weight.dims()[1];
-    let relations = &model.relations;
-    let mut out: Vec<Prediction> = Vec::new();
-    for chunk in docs.chunks(batch_size.max(1)) {
+    let mut out = ScoredCandidates {
+        titles: docs.iter().map(|d| d.title.clone()).collect(),
+        relations: model.relations.clone(),
+        items: Vec::new(),
+    };
+    for (chunk_index, chunk) in docs.chunks(batch_size.max(1)).enumerate() {
         let refs: Vec<&DocInput> = chunk.iter().collect();
         let pairs: Vec<Vec<(usize, usize)>> =
             chunk.iter().map(|d| all_pairs(d.num_entities)).collect();
@@ -153,29 +243,35 @@ pub fn score_documents(
             .convert::<f32>()
             .try_into_vec::<f32>()
             .expect("f32 probabilities");
+        let first_doc = chunk_index * batch_size.max(1);
         for (row, &(b, h, t)) in batch.pairs.iter().enumerate() {
             for r in 1..classes {
-                let score = probs[row * classes + r] as f64;
-                if theta.is_none_or(|theta| score >= theta) {
-                    out.push(Prediction {
-                        title: chunk[b].title.clone(),
-                        h_idx: h,
-                        t_idx: t,
-                        r: relations[r - 1].clone(),
-                        evidence: None,
-                        score: Some(score),
+                let score = probs[row * classes + r];
+                if theta.is_none_or(|theta| f64::from(score) >= theta) {
+                    out.items.push(Scored {
+                        doc: (first_doc + b) as u32,
+                        h: h as u32,
+                        t: t as u32,
+                        r: (r - 1) as u16,
+                        score,
                     });
                 }
             }
         }
     }
     // Stable: equal scores keep document order.
-    out.sort_by(|a, b| b.score.unwrap_or(0.0).total_cmp(&a.score.unwrap_or(0.0)));
-    if theta.is_none() {
-        let facts: usize = docs.iter().map(|d| d.facts.len()).sum();
-        out.truncate(50 * facts + 1000);
-    }
+    out.items.sort_by(|a, b| b.score.total_cmp(&a.score));
     out
+}
+
+/// [`score_candidates`] as [`Prediction`]s (for small document sets; see [`ScoredCandidates`]).
+pub fn score_documents(
+    model: &Gain,
+    docs: &[DocInput],
+    batch_size: usize,
+    theta: Option<f64>,
+) -> Vec<Prediction> {
+    score_candidates(model, docs, batch_size, theta).predictions(None)
 }
 
 /// Errors of reading GloVe vectors.

@@ -52,11 +52,43 @@ fn trained_run_predicts_held_out_documents_at_the_dev_threshold() {
     assert_eq!(run.config().relations, synthetic::relation_ids());
     let at_theta = run.predict(&test_docs, "test", Threshold::Dev, 4).unwrap();
     let every = run.predict(&test_docs, "test", Threshold::All, 4).unwrap();
-    // Both lists are sorted by score; the sweep's list is cut at 1,000 candidates for
-    // unlabelled input, so they agree on their common prefix.
-    let common = every.len().min(at_theta.len());
-    assert!(common > 0);
-    assert_eq!(every[..common], at_theta[..common]);
+    // Every candidate is scored and kept: each ordered entity pair × each relation. (An
+    // earlier version cut the list at 50 × facts + 1000, i.e. 1,000 on unlabelled input, which
+    // capped recall and understated the AUC.)
+    let pairs: usize = test_docs
+        .iter()
+        .map(|d| d.vertex_set.len() * (d.vertex_set.len() - 1))
+        .sum();
+    let total = pairs * run.config().relations.len();
+    assert!(total > 1000, "the test needs more candidates than the old cut: {total}");
+    assert_eq!(every.len(), total);
+    // Both lists are sorted by score, so the thresholded one is a prefix of the full one.
+    assert!(!at_theta.is_empty());
+    assert_eq!(every[..at_theta.len()], at_theta[..]);
+    // The compact sweep (the training loop's path) equals the scorer's sweep over the same list.
+    let gold_sweep = evaluate(
+        &test_docs,
+        &every,
+        &EvalOptions {
+            train_facts: Some(&TrainFacts::from_documents(&train_docs)),
+            ..EvalOptions::default()
+        },
+    )
+    .unwrap()
+    .sweep
+    .unwrap();
+    let scored = run.score(&test_docs, "test", Threshold::All, 4).unwrap();
+    let compact = docre_gain::eval::sweep_scored(
+        &test_docs,
+        scored.iter(),
+        Some(&TrainFacts::from_documents(&train_docs)),
+    )
+    .unwrap();
+    assert_eq!(compact, gold_sweep);
+    let file = dir.path().join("all.json");
+    assert_eq!(scored.write_json(&file, None).unwrap(), total);
+    let read = docre_gain::read_predictions(&file).unwrap();
+    assert_eq!(read, every);
     assert!(at_theta.iter().all(|p| p.score.unwrap() >= run.dev_theta()));
     let facts = TrainFacts::from_documents(&train_docs);
     let options = EvalOptions {
