@@ -334,7 +334,9 @@ impl TrainedRun {
         threshold: Threshold,
         batch_size: usize,
     ) -> Result<Vec<Prediction>> {
-        Ok(self.score(docs, what, threshold, batch_size)?.predictions(None))
+        Ok(self
+            .score(docs, what, threshold, batch_size)?
+            .predictions(None))
     }
 }
 

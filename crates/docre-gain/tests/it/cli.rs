@@ -228,6 +228,8 @@ fn experiment_writes_report_and_json() {
         "2",
         "--dev-docs",
         "4",
+        "--test-docs",
+        "4",
         "--batch-size",
         "4",
         "--tiny-hidden",
@@ -244,8 +246,9 @@ fn experiment_writes_report_and_json() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("results/docre-gain.json")).unwrap())
             .unwrap();
-    assert_eq!(json["train"]["documents"], 12);
+    assert_eq!(json["train"]["documents"], 8);
     assert_eq!(json["dev"]["documents"], 4);
+    assert_eq!(json["test"]["documents"], 4);
     assert_eq!(json["seed"], 7);
     assert!(json["threads"].as_u64().unwrap() >= 1);
     assert!(json["wall_s"].as_f64().unwrap() > 0.0);
@@ -258,9 +261,9 @@ fn experiment_writes_report_and_json() {
     assert_eq!(variants, ["gain-bert", "gain-bilstm"]);
     assert_eq!(results[0]["epochs"], 1);
     assert_eq!(results[1]["epochs"], 2);
-    assert_eq!(results[1]["steps"], 6);
-    let dev_gold = json["dev"]["facts"].as_u64().unwrap();
-    assert!(dev_gold > 0);
+    assert_eq!(results[1]["steps"], 4);
+    let test_gold = json["test"]["facts"].as_u64().unwrap();
+    assert!(test_gold > 0);
     for r in results {
         for key in [
             "precision",
@@ -268,46 +271,71 @@ fn experiment_writes_report_and_json() {
             "f1",
             "ign_f1",
             "theta",
+            "dev_f1",
+            "oracle_f1",
+            "oracle_theta",
+            "oracle_ign_f1",
             "auc",
-            "best_ign_f1",
+            "ign_auc",
         ] {
             let v = r[key].as_f64().unwrap_or_else(|| panic!("{key}: {r}"));
             assert!((0.0..=1.0).contains(&v), "{key} = {v}");
         }
-        // The submission at the dev θ is the sweep's best cut-off on the same documents.
-        assert!((r["f1"].as_f64().unwrap() - r["best_f1"].as_f64().unwrap()).abs() < 1e-6);
+        // The submission at the dev θ is one cut-off of the test sweep: at most its best.
+        assert!(r["f1"].as_f64().unwrap() <= r["oracle_f1"].as_f64().unwrap() + 1e-6);
         let run = d.join("run").join(r["variant"].as_str().unwrap());
         for file in ["result.json", "scored.json", "best/state.json"] {
             assert!(run.join(file).exists(), "missing {file}");
         }
-        // The recall is the correct count over the dev facts.
-        let recall = r["correct"].as_f64().unwrap() / dev_gold as f64;
+        // The recall is the correct count over the test facts.
+        let recall = r["correct"].as_f64().unwrap() / test_gold as f64;
         assert!((r["recall"].as_f64().unwrap() - recall).abs() < 1e-9);
     }
     let markdown = std::fs::read_to_string(&report).unwrap();
     for needle in [
         "## Data",
         "## Settings",
-        "## Results on the dev portion",
+        "## Results on the test portion",
         "## What these numbers mean",
         "| gain-bert | `tiny` | 1 |",
         "| gain-bilstm | `lstm` | 2 |",
         "| GAIN-BERT-base | 61.22 | 59.14 |",
-        "| train | 12 |",
+        "| train | 8 |",
         "| dev | 4 |",
+        "| test | 4 |",
         "experiment --data",
+        "](docre-gain.svg)",
     ] {
         assert!(
             markdown.contains(needle),
             "missing {needle:?} in\n{markdown}"
         );
     }
-    let f1 = format!("{:.2}", 100.0 * results[0]["f1"].as_f64().unwrap());
+    let r = &results[0];
     assert!(markdown.contains(&format!(
-        "| gain-bert | {}",
-        pct(results[0]["precision"].as_f64().unwrap())
+        "| gain-bert | {} | {:.4} | {} | {} | {} |",
+        pct(r["dev_f1"].as_f64().unwrap()),
+        r["theta"].as_f64().unwrap(),
+        pct(r["precision"].as_f64().unwrap()),
+        pct(r["recall"].as_f64().unwrap()),
+        pct(r["f1"].as_f64().unwrap()),
     )));
-    assert!(markdown.contains(&f1));
+    let svg = std::fs::read_to_string(d.join("results/docre-gain.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("gain-bilstm at the dev θ"));
+    // The report may not be named like the files written beside it.
+    let output = run(&[
+        "experiment",
+        "--data",
+        &path(d, "data"),
+        "--encoder",
+        "tiny",
+        "--out",
+        &path(d, "run"),
+        "--report",
+        &path(d, "r.svg"),
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is the markdown report"));
 }
 
 fn pct(v: f64) -> String {

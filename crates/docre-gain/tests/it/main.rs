@@ -3,6 +3,7 @@
 
 mod cli;
 mod eval;
+mod experiment;
 mod model;
 mod run;
 mod validation;

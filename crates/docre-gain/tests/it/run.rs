@@ -60,7 +60,10 @@ fn trained_run_predicts_held_out_documents_at_the_dev_threshold() {
         .map(|d| d.vertex_set.len() * (d.vertex_set.len() - 1))
         .sum();
     let total = pairs * run.config().relations.len();
-    assert!(total > 1000, "the test needs more candidates than the old cut: {total}");
+    assert!(
+        total > 1000,
+        "the test needs more candidates than the old cut: {total}"
+    );
     assert_eq!(every.len(), total);
     // Both lists are sorted by score, so the thresholded one is a prefix of the full one.
     assert!(!at_theta.is_empty());
