@@ -1,14 +1,18 @@
 //! Data preparation: a joint BPE for the shared vocabulary, the source and target
 //! dictionaries that classify every joint token, and binarized corpora.
 //!
-//! The paper (Chen et al., ACL 2022, Appendix A, Algorithm 1) builds two fairseq dictionaries
-//! over the same subword-segmented data: an "isolated" source dictionary `S` and target
-//! dictionary `T` (tokens seen at least `threshold` times on that side), and the joined
-//! dictionary `J`. A token of `J` is *common* when it is in `S` and `T`, *source-only* when it
-//! is only in `S`, and *target-only* otherwise. Here one BPE model is learned on both sides of
-//! the training data (the shared vocabulary `J`), both sides are encoded with it, and `S` and
-//! `T` are the tokens counted at least `threshold` times on each side. The special tokens are
-//! in both dictionaries, as in fairseq.
+//! The paper (Chen et al., ACL 2022, Appendix A, Algorithm 1) builds fairseq dictionaries over
+//! the subword-segmented training data: an "isolated" source dictionary `S` (tokens seen at
+//! least `--thresholdsrc` times on the source side), target dictionary `T` (at least
+//! `--thresholdtgt` times on the target side) and the joined dictionary `J`
+//! (`--joined-dictionary`: tokens seen at least `--thresholdsrc` times on both sides together;
+//! fairseq builds it as a source dictionary). The official scripts use 10 for both thresholds.
+//! A token of `J` is *common* when it is in `S` and `T`, *source-only* when only in `S`,
+//! *target-only* when only in `T`, and in *neither* dictionary otherwise (possible with
+//! thresholds; the official WLS code counts those as target tokens, MLS masks them). Here one
+//! BPE model is learned on both sides of the training data; its tokens below the joined
+//! threshold are not in `J`, and `prepare` maps them to `<unk>` in the binarized corpora, as
+//! fairseq's binarization does. The special tokens are in every dictionary, as in fairseq.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -23,9 +27,10 @@ use crate::error::{NmtError, Result, io_error};
 pub mod files {
     /// The joint BPE tokenizer.
     pub const TOKENIZER: &str = "tokenizer.json";
-    /// The [`super::Vocabulary`] (per-side token counts, threshold, languages).
+    /// The [`super::Vocabulary`] (per-side token counts, thresholds, languages).
     pub const VOCAB: &str = "vocab.json";
-    /// One line per joint token: id, token, category, source count, target count.
+    /// One line per BPE token: id, token, category (`not-joined` below the joined
+    /// threshold), source count, target count.
     pub const CATEGORIES: &str = "categories.tsv";
     /// The [`super::CategoryStats`] of the vocabulary.
     pub const STATS: &str = "stats.json";
@@ -35,7 +40,11 @@ pub mod files {
     pub const VALID: &str = "valid.bin";
 }
 
-/// Which side(s) of the training data a joint token belongs to.
+/// The paper's frequency threshold of the source, target and joined dictionaries (fairseq's
+/// `--thresholdsrc 10 --thresholdtgt 10`).
+pub const DEFAULT_THRESHOLD: u64 = 10;
+
+/// Which dictionaries a token of the joined dictionary belongs to (Algorithm 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TokenCategory {
@@ -43,8 +52,11 @@ pub enum TokenCategory {
     SourceOnly,
     /// In both dictionaries.
     Common,
-    /// Not in the source dictionary (target-only, or in neither dictionary).
+    /// In the target dictionary only.
     TargetOnly,
+    /// In the joined dictionary but in neither side's dictionary (below both side thresholds;
+    /// a target token for WLS, masked by MLS).
+    Neither,
 }
 
 impl TokenCategory {
@@ -54,33 +66,42 @@ impl TokenCategory {
             TokenCategory::SourceOnly => "source-only",
             TokenCategory::Common => "common",
             TokenCategory::TargetOnly => "target-only",
+            TokenCategory::Neither => "neither",
         }
     }
 }
 
-/// The shared vocabulary with its source and target dictionaries.
+/// The shared vocabulary with its source, target and joined dictionaries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vocabulary {
     /// Source language code.
     pub src_lang: String,
     /// Target language code.
     pub tgt_lang: String,
-    /// A token is in a side's dictionary when it occurs at least this often on that side.
-    pub threshold: u64,
+    /// A token is in the source dictionary when it occurs at least this often on the source
+    /// side, and in the joined dictionary when it occurs at least this often on both sides
+    /// together (fairseq's `--thresholdsrc`).
+    pub threshold_src: u64,
+    /// A token is in the target dictionary when it occurs at least this often on the target
+    /// side (fairseq's `--thresholdtgt`).
+    pub threshold_tgt: u64,
     /// Occurrences of every joint token in the source side of the training data.
     pub src_counts: Vec<u64>,
     /// Occurrences of every joint token in the target side of the training data.
     pub tgt_counts: Vec<u64>,
-    /// Special tokens (padding, unknown, BOS, EOS), in both dictionaries.
+    /// Special tokens (padding, unknown, BOS, EOS), in every dictionary.
     pub specials: Vec<u32>,
     /// Padding id.
     pub pad: u32,
     /// End-of-sentence id (also the first decoder input).
     pub eos: u32,
+    /// Unknown-token id: tokens outside the joined dictionary are mapped to it.
+    pub unk: u32,
 }
 
 impl Vocabulary {
-    /// Size of the joint vocabulary.
+    /// Size of the BPE vocabulary (the model's output layer), the joined dictionary and the
+    /// tokens below its threshold.
     pub fn len(&self) -> usize {
         self.src_counts.len()
     }
@@ -90,58 +111,92 @@ impl Vocabulary {
         self.src_counts.is_empty()
     }
 
-    /// Whether token `id` is in the source dictionary.
+    fn special(&self, id: usize) -> bool {
+        self.specials.contains(&(id as u32))
+    }
+
+    /// Whether token `id` is in the joined dictionary `J` (fairseq's `--joined-dictionary`
+    /// with `--thresholdsrc`).
+    pub fn in_joined(&self, id: usize) -> bool {
+        self.special(id) || self.src_counts[id] + self.tgt_counts[id] >= self.threshold_src
+    }
+
+    /// Whether token `id` is in the source dictionary `S`.
     pub fn in_source(&self, id: usize) -> bool {
-        self.specials.contains(&(id as u32)) || self.src_counts[id] >= self.threshold
+        self.special(id) || self.src_counts[id] >= self.threshold_src
     }
 
-    /// Whether token `id` is in the target dictionary (the tokens MLS smooths over).
+    /// Whether token `id` is in the target dictionary `T`.
     pub fn in_target(&self, id: usize) -> bool {
-        self.specials.contains(&(id as u32)) || self.tgt_counts[id] >= self.threshold
+        self.special(id) || self.tgt_counts[id] >= self.threshold_tgt
     }
 
-    /// The category of token `id` (Algorithm 1; tokens in neither dictionary count as
-    /// target-only, as in the official WLS code).
-    pub fn category(&self, id: usize) -> TokenCategory {
-        match (self.in_source(id), self.in_target(id)) {
+    /// The category of token `id`, `None` outside the joined dictionary.
+    pub fn category(&self, id: usize) -> Option<TokenCategory> {
+        if !self.in_joined(id) {
+            return None;
+        }
+        Some(match (self.in_source(id), self.in_target(id)) {
             (true, true) => TokenCategory::Common,
             (true, false) => TokenCategory::SourceOnly,
-            (false, _) => TokenCategory::TargetOnly,
-        }
+            (false, true) => TokenCategory::TargetOnly,
+            (false, false) => TokenCategory::Neither,
+        })
     }
 
-    /// The category of every token.
-    pub fn categories(&self) -> Vec<TokenCategory> {
+    /// The category of every token (`None` outside the joined dictionary).
+    pub fn categories(&self) -> Vec<Option<TokenCategory>> {
         (0..self.len()).map(|id| self.category(id)).collect()
     }
 
-    /// Whether each token is in the target dictionary.
+    /// The MLS set `A`: tokens of the joined dictionary whose symbol is in the target
+    /// dictionary.
     pub fn target_mask(&self) -> Vec<bool> {
-        (0..self.len()).map(|id| self.in_target(id)).collect()
+        (0..self.len())
+            .map(|id| self.in_joined(id) && self.in_target(id))
+            .collect()
+    }
+
+    /// `ids` with every token outside the joined dictionary replaced by `<unk>`.
+    pub fn to_joined(&self, ids: &[u32]) -> Vec<u32> {
+        ids.iter()
+            .map(|&id| {
+                if self.in_joined(id as usize) {
+                    id
+                } else {
+                    self.unk
+                }
+            })
+            .collect()
     }
 
     /// Category counts and shares.
     pub fn stats(&self) -> CategoryStats {
-        let (mut source_only, mut common, mut target_only, mut unseen) = (0, 0, 0, 0);
-        for id in 0..self.len() {
-            match (self.in_source(id), self.in_target(id)) {
-                (true, true) => common += 1,
-                (true, false) => source_only += 1,
-                (false, true) => target_only += 1,
-                (false, false) => unseen += 1,
+        let (mut source_only, mut common, mut target_only, mut neither) = (0, 0, 0, 0);
+        for category in self.categories().into_iter().flatten() {
+            match category {
+                TokenCategory::Common => common += 1,
+                TokenCategory::SourceOnly => source_only += 1,
+                TokenCategory::TargetOnly => target_only += 1,
+                TokenCategory::Neither => neither += 1,
             }
         }
-        let joined = (source_only + common + target_only).max(1) as f64;
+        let joined = source_only + common + target_only + neither;
+        let share = |k: usize| k as f64 / joined.max(1) as f64;
         CategoryStats {
             vocab_size: self.len(),
-            threshold: self.threshold,
+            threshold_src: self.threshold_src,
+            threshold_tgt: self.threshold_tgt,
+            joined,
+            outside_joined: self.len() - joined,
             source_only,
             common,
             target_only,
-            unseen,
-            source_share: source_only as f64 / joined,
-            common_share: common as f64 / joined,
-            target_share: target_only as f64 / joined,
+            neither,
+            source_share: share(source_only),
+            common_share: share(common),
+            target_share: share(target_only),
+            neither_share: share(neither),
         }
     }
 
@@ -166,24 +221,57 @@ impl Vocabulary {
 /// Category counts of a vocabulary (the paper's Table 2 reports the shares).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryStats {
-    /// Size of the joint vocabulary.
+    /// Size of the BPE vocabulary.
     pub vocab_size: usize,
-    /// Dictionary threshold.
-    pub threshold: u64,
+    /// Source (and joined) dictionary threshold.
+    pub threshold_src: u64,
+    /// Target dictionary threshold.
+    pub threshold_tgt: u64,
+    /// Size of the joined dictionary (special tokens included).
+    pub joined: usize,
+    /// BPE tokens below the joined threshold (mapped to `<unk>`).
+    pub outside_joined: usize,
     /// Tokens only in the source dictionary.
     pub source_only: usize,
     /// Tokens in both dictionaries (special tokens included).
     pub common: usize,
     /// Tokens only in the target dictionary.
     pub target_only: usize,
-    /// Tokens of the BPE vocabulary in neither dictionary (below the threshold on both sides).
-    pub unseen: usize,
-    /// `source_only` over the joined dictionary (source-only + common + target-only).
+    /// Tokens of the joined dictionary in neither side's dictionary.
+    pub neither: usize,
+    /// `source_only` over the joined dictionary.
     pub source_share: f64,
     /// `common` over the joined dictionary.
     pub common_share: f64,
     /// `target_only` over the joined dictionary.
     pub target_share: f64,
+    /// `neither` over the joined dictionary.
+    pub neither_share: f64,
+}
+
+impl std::fmt::Display for CategoryStats {
+    /// One line: thresholds, joined size, and each category's count and share.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "BPE vocabulary {}, thresholds {}/{} (source/target): joined dictionary {} \
+             ({} below the threshold, mapped to <unk>): source-only {} ({:.1}%), common {} \
+             ({:.1}%), target-only {} ({:.1}%), neither {} ({:.1}%)",
+            self.vocab_size,
+            self.threshold_src,
+            self.threshold_tgt,
+            self.joined,
+            self.outside_joined,
+            self.source_only,
+            100.0 * self.source_share,
+            self.common,
+            100.0 * self.common_share,
+            self.target_only,
+            100.0 * self.target_share,
+            self.neither,
+            100.0 * self.neither_share
+        )
+    }
 }
 
 /// Token-id pairs (without EOS), one per sentence pair.
@@ -324,8 +412,10 @@ pub struct PrepareConfig {
     pub valid: PathBuf,
     /// Size of the joint BPE vocabulary (special tokens and alphabet included).
     pub vocab_size: usize,
-    /// Dictionary threshold: a token belongs to a side when it occurs this often there.
-    pub threshold: u64,
+    /// Source (and joined) dictionary threshold (fairseq's `--thresholdsrc`; the paper: 10).
+    pub threshold_src: u64,
+    /// Target dictionary threshold (fairseq's `--thresholdtgt`; the paper: 10).
+    pub threshold_tgt: u64,
     /// Training pairs with a side longer than this many tokens are left out (and counted).
     pub max_len: usize,
 }
@@ -346,11 +436,16 @@ pub struct PrepareReport {
 /// Learns the joint BPE and the dictionaries, binarizes the training and validation data and
 /// writes everything to `out` ([`files`]).
 pub fn prepare(config: &PrepareConfig, out: &Path) -> Result<PrepareReport> {
-    if config.threshold == 0 {
-        return Err(NmtError::InvalidArgument {
-            name: "threshold",
-            message: "must be at least 1".into(),
-        });
+    for (name, value) in [
+        ("threshold-src", config.threshold_src),
+        ("threshold-tgt", config.threshold_tgt),
+    ] {
+        if value == 0 {
+            return Err(NmtError::InvalidArgument {
+                name,
+                message: "must be at least 1".into(),
+            });
+        }
     }
     let train = read_parallel(&config.train, &config.src_lang, &config.tgt_lang)?;
     let valid = read_parallel(&config.valid, &config.src_lang, &config.tgt_lang)?;
@@ -374,11 +469,13 @@ pub fn prepare(config: &PrepareConfig, out: &Path) -> Result<PrepareReport> {
         .into_iter()
         .zip(tgt_ids)
         .filter(|(s, t)| s.len() <= config.max_len && t.len() <= config.max_len)
+        .map(|(s, t)| (vocab.to_joined(&s), vocab.to_joined(&t)))
         .collect();
     let (vsrc, vtgt): (Vec<String>, Vec<String>) = valid.into_iter().unzip();
     let valid_pairs: Pairs = encode_all(&tokenizer, &vsrc)?
         .into_iter()
         .zip(encode_all(&tokenizer, &vtgt)?)
+        .map(|(s, t)| (vocab.to_joined(&s), vocab.to_joined(&t)))
         .collect();
 
     std::fs::create_dir_all(out).map_err(io_error(out))?;
@@ -420,6 +517,7 @@ pub fn build_vocabulary(
     };
     let pad = special.pad.ok_or_else(|| missing("padding"))?;
     let eos = special.eos.ok_or_else(|| missing("end-of-sentence"))?;
+    let unk = special.unk.ok_or_else(|| missing("unknown"))?;
     let specials = [special.pad, special.unk, special.bos, special.eos]
         .into_iter()
         .flatten()
@@ -427,12 +525,14 @@ pub fn build_vocabulary(
     Ok(Vocabulary {
         src_lang: config.src_lang.clone(),
         tgt_lang: config.tgt_lang.clone(),
-        threshold: config.threshold,
+        threshold_src: config.threshold_src,
+        threshold_tgt: config.threshold_tgt,
         src_counts: count(src_ids),
         tgt_counts: count(tgt_ids),
         specials,
         pad,
         eos,
+        unk,
     })
 }
 
@@ -444,7 +544,7 @@ fn write_categories(path: &Path, tokenizer: &Tokenizer, vocab: &Vocabulary) -> R
             text,
             "{id}\t{}\t{}\t{}\t{}",
             tokenizer.id_to_token(id as u32).unwrap_or_default(),
-            vocab.category(id).name(),
+            vocab.category(id).map_or("not-joined", TokenCategory::name),
             vocab.src_counts[id],
             vocab.tgt_counts[id]
         )

@@ -45,7 +45,9 @@ pub fn demo(out: &Path, device: &Device) -> Result<Vec<DemoRow>> {
             train: corpus.join("train"),
             valid: corpus.join("valid"),
             vocab_size: 300,
-            threshold: 1,
+            // The made-up corpus is tiny: every token seen once belongs to its side.
+            threshold_src: 1,
+            threshold_tgt: 1,
             max_len: 64,
         },
         test: corpus.join("test"),
@@ -74,14 +76,16 @@ pub fn demo(out: &Path, device: &Device) -> Result<Vec<DemoRow>> {
     let result = run_experiment(&config, &out.join("runs"), device)?;
     let s = &result.prepare.stats;
     let dataset = format!(
-        "synthetic sx→tx ({} train / {} valid / {} unseen test pairs, seed {SEED}; vocab {}: {} source-only, {} common, {} target-only)",
+        "synthetic sx→tx ({} train / {} valid / {} unseen test pairs, seed {SEED}; vocab {}, dictionary threshold {}: {} source-only, {} common, {} target-only, {} neither)",
         train.len(),
         valid.len(),
         test.len(),
         s.vocab_size,
+        s.threshold_src,
         s.source_only,
         s.common,
-        s.target_only
+        s.target_only,
+        s.neither
     );
     Ok(result
         .rows

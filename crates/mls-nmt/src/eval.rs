@@ -1,30 +1,31 @@
 //! Evaluation: teacher-forced validation statistics with training-time ECE, inference ECE
-//! on beam-search outputs, and BLEU.
+//! on beam-search outputs, and the calibration report.
 //!
-//! Inference ECE follows Wang et al., "On the Inference Calibration of Neural Machine
-//! Translation", ACL 2020 (<https://arxiv.org/abs/2005.00963>; code shuo-git/InfECE), as the
+//! Inference ECE is InfECE's (Wang et al., "On the Inference Calibration of Neural Machine
+//! Translation", ACL 2020, <https://arxiv.org/abs/2005.00963>; code shuo-git/InfECE), as the
 //! MLS paper uses it: every generated token of the beam-search output is a prediction whose
-//! confidence is its model probability, and it is correct when the alignment of the
-//! hypothesis with the reference matches it; predictions are binned by confidence and
-//! `ECE = Σ_b |B_b|/N·|acc(B_b) − conf(B_b)|`. InfECE labels tokens with TER's alignment;
-//! here the alignment is the minimum edit distance alignment without TER's block shifts, over
-//! the joint-BPE subwords. Training-time ECE uses the teacher-forced predictions on the
-//! references (confidence = the largest probability, correct = it is the gold token).
+//! confidence is its model probability, labelled correct or not by tercom's alignment of the
+//! hypothesis with the reference ([`crate::infece`]). Training-time ECE uses the
+//! teacher-forced predictions on the references (confidence = the largest probability,
+//! correct = it is the gold token), binned the same way.
+
+use std::hash::Hash;
 
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::activation::softmax;
 use burnlp_core::burn::tensor::{Int, Tensor};
 use burnlp_core::data::{BatchLimit, bucket_batches};
 use burnlp_core::metrics::bleu::{Bleu, BleuScore};
-use burnlp_core::metrics::calibration::{Calibration, calibration};
+use burnlp_core::metrics::calibration::Calibration;
 use burnlp_core::nn::seq2seq::{Seq2SeqBatch, Transformer};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::infece;
 
-/// Bins of the ECE: 10 equal-width confidence bins over `[0, 1]` (the paper does not state
-/// its bin count).
-pub const ECE_BINS: usize = 10;
+/// Bins of the ECE: InfECE's `calc_ece.py` default, 20 equal-width confidence bins (the paper
+/// does not state its bin count; `run.sh` uses the default).
+pub const ECE_BINS: usize = infece::INFECE_BINS;
 
 /// Token-level predictions with their confidence and correctness.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,9 +44,9 @@ impl Predictions {
         self.correct.iter().filter(|&&c| c).count() as f64 / self.correct.len().max(1) as f64
     }
 
-    /// Reliability bins and ECE.
+    /// Reliability bins and ECE, binned as InfECE's `calc_ece.py` bins.
     pub fn calibration(&self, bins: usize) -> Result<Calibration> {
-        Ok(calibration(&self.confidences, &self.correct, bins)?)
+        infece::calibration(&self.confidences, &self.correct, bins)
     }
 }
 
@@ -111,61 +112,26 @@ fn floats(t: Tensor<1>) -> Vec<f64> {
         .expect("float data")
 }
 
-/// For each hypothesis token, whether it is matched to an equal reference token by a minimum
-/// edit distance alignment of `hypothesis` with `reference` (among those, one with the most
-/// matches).
-pub fn aligned_matches<T: PartialEq>(hypothesis: &[T], reference: &[T]) -> Vec<bool> {
-    let (n, m) = (hypothesis.len(), reference.len());
-    // best[i][j]: (edits, −matches) of the best alignment of hypothesis[i..] with
-    // reference[j..]; tuples compare edits first.
-    let mut best = vec![vec![(0usize, 0isize); m + 1]; n + 1];
-    for i in (0..=n).rev() {
-        for j in (0..=m).rev() {
-            best[i][j] = if i == n {
-                (m - j, 0)
-            } else if j == m {
-                (n - i, 0)
-            } else {
-                let same = hypothesis[i] == reference[j];
-                let (e, k) = best[i + 1][j + 1];
-                let diagonal = (e + usize::from(!same), k - isize::from(same));
-                let (e, k) = best[i + 1][j];
-                let delete = (e + 1, k);
-                let (e, k) = best[i][j + 1];
-                diagonal.min(delete).min((e + 1, k))
-            };
-        }
-    }
-    let mut matched = vec![false; n];
-    let (mut i, mut j) = (0, 0);
-    while i < n && j < m {
-        let same = hypothesis[i] == reference[j];
-        let (e, k) = best[i + 1][j + 1];
-        if best[i][j] == (e + usize::from(!same), k - isize::from(same)) {
-            matched[i] = same;
-            i += 1;
-            j += 1;
-        } else if best[i][j] == (best[i + 1][j].0 + 1, best[i + 1][j].1) {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    matched
-}
-
 /// Inference predictions: each hypothesis token (EOS excluded) with its probability, correct
-/// when aligned to an equal reference token.
-pub fn inference_predictions(
-    hypotheses: &[(Vec<u32>, Vec<f32>)],
-    references: &[Vec<u32>],
+/// as InfECE labels it against the reference tokens; tokens InfECE leaves out are left out.
+/// A probability above 1 (a log-probability rounded above 0) counts as 1.
+pub fn inference_predictions<S: AsRef<str> + Eq + Hash>(
+    hypotheses: &[(Vec<S>, Vec<f32>)],
+    references: &[Vec<S>],
 ) -> Predictions {
     let mut out = Predictions::default();
     for ((tokens, log_probs), reference) in hypotheses.iter().zip(references) {
-        let matched = aligned_matches(tokens, reference);
-        for (lp, ok) in log_probs.iter().zip(matched) {
-            out.confidences.push(f64::from(lp.exp()).clamp(0.0, 1.0));
-            out.correct.push(ok);
+        assert_eq!(
+            tokens.len(),
+            log_probs.len(),
+            "one log-probability per token"
+        );
+        let labels = infece::token_labels(tokens, reference);
+        for (lp, label) in log_probs.iter().zip(labels) {
+            if let Some(correct) = label {
+                out.confidences.push(f64::from(*lp).exp().min(1.0));
+                out.correct.push(correct);
+            }
         }
     }
     out
@@ -183,9 +149,13 @@ pub fn bleu<H: AsRef<str> + Sync, R: AsRef<str> + Sync>(
 /// The calibration results of [`crate::translate::Translator::calibrate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationReport {
-    /// BLEU of the beam-search outputs.
+    /// sacreBLEU BLEU (13a) of the detokenized beam-search outputs.
     pub bleu: f64,
-    /// Inference ECE (beam-search outputs against the references).
+    /// The paper's compound-split BLEU (13a-tokenized, hyphens split, plain BLEU-4).
+    pub compound_split_bleu: f64,
+    /// sacreBLEU chrF of the detokenized outputs.
+    pub chrf: f64,
+    /// Inference ECE (InfECE on the beam-search outputs against the references).
     pub inference: Calibration,
     /// Training-time ECE (teacher forcing on the references).
     pub training: Calibration,

@@ -8,7 +8,9 @@
 //! - [`model`]: Transformer presets with shared embeddings;
 //! - [`train`]: token-based batching, inverse-sqrt schedule, checkpoint averaging;
 //! - [`translate`]: beam search and detokenization;
-//! - [`eval`]: BLEU, inference ECE and training-time ECE;
+//! - [`eval`]: teacher-forced statistics, inference ECE and training-time ECE;
+//! - [`infece`]: InfECE's token labels and binning; [`ter`]: tercom's alignment with shifts;
+//! - [`score`]: compound-split BLEU (fairseq), sacreBLEU and chrF;
 //! - [`synthetic`]: a made-up language pair for the demo and the tests;
 //! - [`experiment`]: LS against MLS on one corpus, written as a Markdown report.
 
@@ -17,13 +19,19 @@ pub mod demo;
 pub mod error;
 pub mod eval;
 pub mod experiment;
+pub mod infece;
 pub mod loss;
 pub mod model;
+pub mod score;
 pub mod synthetic;
+pub mod ter;
 pub mod train;
 pub mod translate;
 
-pub use data::{CategoryStats, PrepareConfig, PreparedData, TokenCategory, Vocabulary, prepare};
+pub use data::{
+    CategoryStats, DEFAULT_THRESHOLD, PrepareConfig, PreparedData, TokenCategory, Vocabulary,
+    prepare,
+};
 pub use error::{NmtError, Result};
 pub use loss::{LossConfig, LossKind, SmoothingWeights, WlsRatio};
 pub use model::{Arch, ModelSpec};

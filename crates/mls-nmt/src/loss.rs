@@ -11,9 +11,15 @@
 //! | loss | `gold_weight` | `w_j` |
 //! |---|---|---|
 //! | CE | 1 | 0 |
-//! | LS | `1 − α − ε`, `ε = α/(|J|−1)` | `ε` |
+//! | LS | `1 − α − ε`, `ε = α/(|J|−1)` | `ε` for `j ∈ J` (joined dictionary), else 0 |
 //! | MLS | `1 − α − ε`, `ε = α/(|A|−1)` | `ε` for `j ∈ A` (target dictionary), else 0 |
 //! | WLS | `1 − α − ε_t` | `ε_t`, `ε_c`, `ε_s` by category, `ε_k = α·b_k/(b_t+b_c+b_s)/|k|` |
+//!
+//! `J` is fairseq's joined dictionary: BPE tokens below its threshold are not part of the
+//! fairseq model's vocabulary, so they get no smoothing mass here (and never occur in the
+//! binarized data, where they are `<unk>`). WLS's target category `t` is the official code's:
+//! every token of `J` outside the source dictionary, so it includes the tokens in neither
+//! dictionary (spec quirk 3).
 //!
 //! The gold token's own smoothing weight is part of `Σ_j`, so the effective target is
 //! `1 − α` on the gold token for LS and MLS when the gold token is allowed; a source-only gold
@@ -150,11 +156,11 @@ impl LossConfig {
         self.weights_for(&vocab.categories(), &vocab.target_mask())
     }
 
-    /// The loss's coefficients for given token categories and target-dictionary membership
-    /// (`allowed`, the MLS set `A`).
+    /// The loss's coefficients for given token categories (`None`: outside the joined
+    /// dictionary) and target-dictionary membership (`allowed`, the MLS set `A`).
     pub fn weights_for(
         &self,
-        categories: &[TokenCategory],
+        categories: &[Option<TokenCategory>],
         allowed: &[bool],
     ) -> Result<SmoothingWeights> {
         let size = categories.len();
@@ -177,10 +183,11 @@ impl LossConfig {
                 weights: vec![0.0; size],
             },
             LossKind::Ls => {
-                let eps = alpha / (size as f64 - 1.0);
+                let joined = categories.iter().filter(|c| c.is_some()).count();
+                let eps = alpha / (joined as f64 - 1.0);
                 SmoothingWeights {
                     gold_weight: 1.0 - alpha - eps,
-                    weights: uniform(eps, &|_| true),
+                    weights: uniform(eps, &|j| categories[j].is_some()),
                 }
             }
             LossKind::Mls => {
@@ -202,20 +209,27 @@ impl LossConfig {
             LossKind::Wls => {
                 let r = self.wls_ratio;
                 let total = r.target + r.common + r.source;
-                let count =
-                    |c: TokenCategory| categories.iter().filter(|&&k| k == c).count().max(1);
-                let eps_t = alpha * r.target / total / count(TokenCategory::TargetOnly) as f64;
-                let eps_c = alpha * r.common / total / count(TokenCategory::Common) as f64;
-                let eps_s = alpha * r.source / total / count(TokenCategory::SourceOnly) as f64;
+                // The official split: common = in both, source = only in the source
+                // dictionary, target = the rest of the joined dictionary.
+                let group = |c: &Option<TokenCategory>| match c {
+                    Some(TokenCategory::Common) => Some(1),
+                    Some(TokenCategory::SourceOnly) => Some(2),
+                    Some(TokenCategory::TargetOnly | TokenCategory::Neither) => Some(0),
+                    None => None,
+                };
+                let mut count = [0usize; 3];
+                for g in categories.iter().filter_map(group) {
+                    count[g] += 1;
+                }
+                let share = [r.target, r.common, r.source];
+                let eps: Vec<f64> = (0..3)
+                    .map(|g| alpha * share[g] / total / count[g].max(1) as f64)
+                    .collect();
                 SmoothingWeights {
-                    gold_weight: 1.0 - alpha - eps_t,
+                    gold_weight: 1.0 - alpha - eps[0],
                     weights: categories
                         .iter()
-                        .map(|c| match c {
-                            TokenCategory::TargetOnly => eps_t as f32,
-                            TokenCategory::Common => eps_c as f32,
-                            TokenCategory::SourceOnly => eps_s as f32,
-                        })
+                        .map(|c| group(c).map_or(0.0, |g| eps[g] as f32))
                         .collect(),
                 }
             }

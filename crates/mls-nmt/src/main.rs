@@ -8,11 +8,13 @@ use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::parse_device;
 use burnlp_core::metrics::bleu::{Bleu, BleuConfig, BleuTokenizer};
 use burnlp_core::metrics::calibration::reliability_diagram_svg;
+use burnlp_core::metrics::chrf::{Chrf, ChrfConfig};
 use clap::{Args, Parser, Subcommand};
 use mls_nmt::experiment::{ExperimentConfig, markdown, run_experiment};
+use mls_nmt::score::{Metric, compound_split_bleu, fairseq_bleu};
 use mls_nmt::{
-    Arch, Checkpoint, DecodeOptions, LossConfig, LossKind, PrepareConfig, PreparedData,
-    TrainConfig, Translator, WlsRatio, average_parameters, prepare, train,
+    Arch, Checkpoint, DEFAULT_THRESHOLD, DecodeOptions, LossConfig, LossKind, PrepareConfig,
+    PreparedData, TrainConfig, Translator, WlsRatio, average_parameters, prepare, train,
 };
 
 /// Transformer NMT with masked label smoothing over a shared vocabulary (BLEU, calibration).
@@ -32,10 +34,11 @@ enum Command {
     Train(TrainArgs),
     /// Translate a file (or stdin, streaming) with beam search.
     Translate(TranslateArgs),
-    /// Corpus BLEU of a hypothesis file against a reference file (sacreBLEU-identical).
+    /// Corpus BLEU (sacreBLEU or the paper's compound-split BLEU) or chrF of a hypothesis
+    /// file against a reference file.
     Bleu(BleuArgs),
-    /// BLEU, inference ECE and training-time ECE of a trained model, with a reliability
-    /// diagram.
+    /// BLEU, compound-split BLEU, chrF, inference ECE and training-time ECE of a trained
+    /// model, with a reliability diagram.
     Calibrate(CalibrateArgs),
     /// Average parameter files (checkpoint averaging).
     Average(AverageArgs),
@@ -65,16 +68,28 @@ struct PrepareArgs {
     /// Size of the joint BPE vocabulary.
     #[arg(long, default_value_t = 8000)]
     vocab_size: usize,
-    /// A token is in a side's dictionary when it occurs at least this often on that side
-    /// (fairseq's `--thresholdsrc/--thresholdtgt`; the paper uses 10 on WMT-size data).
-    #[arg(long, default_value_t = 1)]
-    threshold: u64,
+    #[command(flatten)]
+    thresholds: ThresholdArgs,
     /// Leave out training pairs with a side longer than this many subwords.
     #[arg(long, default_value_t = 250)]
     max_len: usize,
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// The dictionary thresholds (fairseq's `--thresholdsrc` / `--thresholdtgt`).
+#[derive(Args, Clone, Copy)]
+struct ThresholdArgs {
+    /// A token is in the source dictionary when it occurs at least this often on the source
+    /// side, and in the joined dictionary when it occurs this often on both sides together
+    /// (fairseq's `--thresholdsrc`; the paper: 10).
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u64).range(1..))]
+    threshold_src: u64,
+    /// A token is in the target dictionary when it occurs at least this often on the target
+    /// side (fairseq's `--thresholdtgt`; the paper: 10).
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u64).range(1..))]
+    threshold_tgt: u64,
 }
 
 impl PrepareArgs {
@@ -85,7 +100,8 @@ impl PrepareArgs {
             train: self.train.clone(),
             valid: self.valid.clone(),
             vocab_size: self.vocab_size,
-            threshold: self.threshold,
+            threshold_src: self.thresholds.threshold_src,
+            threshold_tgt: self.thresholds.threshold_tgt,
             max_len: self.max_len,
         }
     }
@@ -252,13 +268,20 @@ struct BleuArgs {
     /// Hypothesis file, one segment per line.
     #[arg(long)]
     hyp: PathBuf,
-    /// sacreBLEU tokenizer: 13a, none, intl or zh.
-    #[arg(long, default_value = "13a")]
-    tokenize: String,
+    /// sacrebleu (sacreBLEU's BLEU), compound-split (fairseq's `compound_split_bleu.sh` on
+    /// tokenised text: hyphens split, plain BLEU-4; the paper's metric), fairseq (the same
+    /// BLEU-4 without the splitting, for files the script already split, such as the official
+    /// `.sys`/`.ref` outputs) or chrf (sacreBLEU's chrF).
+    #[arg(long, default_value = "sacrebleu")]
+    metric: Metric,
+    /// Tokenizer applied first: 13a, none, intl or zh (default: 13a for sacrebleu, none for
+    /// compound-split and fairseq, whose input is already tokenised; chrf takes none).
+    #[arg(long)]
+    tokenize: Option<String>,
     /// Lowercase before scoring.
     #[arg(long)]
     lowercase: bool,
-    /// Print one JSON object (bleu on the 0-100 scale, n-gram counts, brevity penalty).
+    /// Print one JSON object (the score on the 0-100 scale with its statistics).
     #[arg(long)]
     json: bool,
 }
@@ -326,9 +349,8 @@ struct ExperimentArgs {
     /// Joint BPE vocabulary size.
     #[arg(long, default_value_t = 8000)]
     vocab_size: usize,
-    /// Dictionary threshold.
-    #[arg(long, default_value_t = 1)]
-    threshold: u64,
+    #[command(flatten)]
+    thresholds: ThresholdArgs,
     /// Losses compared, in order (the first one's time budget fixes the steps of all).
     #[arg(long, value_delimiter = ',', default_value = "ls,mls")]
     losses: Vec<LossKind>,
@@ -369,22 +391,11 @@ fn run_prepare(args: PrepareArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        let s = &report.stats;
         println!(
             "{} training pairs ({} longer than {} left out), {} validation pairs",
             report.train_pairs, report.train_too_long, args.max_len, report.valid_pairs
         );
-        println!(
-            "joint vocabulary {}: source-only {} ({:.1}%), common {} ({:.1}%), target-only {} ({:.1}%), in neither dictionary {}",
-            s.vocab_size,
-            s.source_only,
-            100.0 * s.source_share,
-            s.common,
-            100.0 * s.common_share,
-            s.target_only,
-            100.0 * s.target_share,
-            s.unseen
-        );
+        println!("{}", report.stats);
     }
     Ok(())
 }
@@ -453,28 +464,84 @@ fn run_bleu(args: BleuArgs) -> Result<()> {
             refs.len()
         );
     }
-    let tokenizer: BleuTokenizer = args
-        .tokenize
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--tokenize: {e}"))?;
-    let bleu = Bleu::new(BleuConfig {
-        tokenizer,
-        lowercase: args.lowercase,
-        ..BleuConfig::default()
-    })?;
-    let score = bleu.corpus_score(&hyps, &[&refs])?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "bleu": score.score, "counts": score.counts, "totals": score.totals,
-                "precisions": score.precisions, "bp": score.bp, "sys_len": score.sys_len,
-                "ref_len": score.ref_len, "tokenize": tokenizer.name(),
-                "lowercase": args.lowercase,
-            })
-        );
-    } else {
-        println!("{score}");
+    let tokenizer = |default: BleuTokenizer| -> Result<BleuTokenizer> {
+        match &args.tokenize {
+            Some(name) => name.parse().map_err(|e| anyhow::anyhow!("--tokenize: {e}")),
+            None => Ok(default),
+        }
+    };
+    match args.metric {
+        Metric::Sacrebleu => {
+            let tokenizer = tokenizer(BleuTokenizer::V13a)?;
+            let bleu = Bleu::new(BleuConfig {
+                tokenizer,
+                lowercase: args.lowercase,
+                ..BleuConfig::default()
+            })?;
+            let score = bleu.corpus_score(&hyps, &[&refs])?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "metric": "sacrebleu",
+                        "bleu": score.score, "counts": score.counts, "totals": score.totals,
+                        "precisions": score.precisions, "bp": score.bp, "sys_len": score.sys_len,
+                        "ref_len": score.ref_len, "tokenize": tokenizer.name(),
+                        "lowercase": args.lowercase,
+                    })
+                );
+            } else {
+                println!("{score}");
+            }
+        }
+        Metric::CompoundSplit | Metric::Fairseq => {
+            let tokenizer = tokenizer(BleuTokenizer::None)?;
+            let tokenize = |lines: &[String]| -> Vec<String> {
+                lines.iter().map(|l| tokenizer.tokenize(l)).collect()
+            };
+            let (hyps, refs) = (tokenize(&hyps), tokenize(&refs));
+            let score = if args.metric == Metric::Fairseq {
+                fairseq_bleu(&hyps, &refs, args.lowercase)
+            } else {
+                compound_split_bleu(&hyps, &refs, args.lowercase)
+            };
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "metric": args.metric.name(),
+                        "bleu": score.score, "counts": score.counts, "totals": score.totals,
+                        "precisions": score.precisions, "bp": score.bp, "sys_len": score.sys_len,
+                        "ref_len": score.ref_len, "tokenize": tokenizer.name(),
+                        "lowercase": args.lowercase,
+                    })
+                );
+            } else {
+                println!("{score}");
+            }
+        }
+        Metric::Chrf => {
+            if args.tokenize.is_some() {
+                bail!("--tokenize does not apply to chrf (it scores characters)");
+            }
+            let chrf = Chrf::new(ChrfConfig {
+                lowercase: args.lowercase,
+                ..ChrfConfig::default()
+            })?;
+            let score = chrf.corpus_score(&hyps, &[&refs])?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "metric": "chrf", "chrf": score.score, "char_order": score.char_order,
+                        "word_order": score.word_order, "beta": score.beta,
+                        "lowercase": args.lowercase,
+                    })
+                );
+            } else {
+                println!("{score}");
+            }
+        }
     }
     Ok(())
 }
@@ -506,8 +573,10 @@ fn run_calibrate(args: CalibrateArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "BLEU {:.2}  inference ECE {:.2}%  training-time ECE {:.2}%  NLL {:.3}",
+            "BLEU {:.2}  compound-split BLEU {:.2}  chrF {:.2}  inference ECE {:.2}%  training-time ECE {:.2}%  NLL {:.3}",
             report.bleu,
+            report.compound_split_bleu,
+            report.chrf,
             100.0 * report.inference.ece,
             100.0 * report.training.ece,
             report.nll
@@ -551,7 +620,8 @@ fn run_experiment_cmd(args: ExperimentArgs) -> Result<()> {
             train: prefix(&args.train_name),
             valid: prefix(&args.valid_name),
             vocab_size: args.vocab_size,
-            threshold: args.threshold,
+            threshold_src: args.thresholds.threshold_src,
+            threshold_tgt: args.thresholds.threshold_tgt,
             max_len: 250,
         },
         test: prefix(&args.test_name),

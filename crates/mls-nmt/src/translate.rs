@@ -12,10 +12,11 @@ use burnlp_core::tokenize::Tokenizer;
 use burnlp_core::train::{RunDir, load_parameters};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{encode_all, files};
+use crate::data::{Vocabulary, encode_all, files};
 use crate::error::{NmtError, Result};
-use crate::eval::{self, CalibrationReport, ECE_BINS, inference_predictions, teacher_forced};
+use crate::eval::{CalibrationReport, ECE_BINS, inference_predictions, teacher_forced};
 use crate::model::ModelSpec;
+use crate::score;
 use crate::train::run_files;
 
 /// Which parameters of a run to load.
@@ -107,6 +108,8 @@ pub struct Translator {
     pub model: Transformer,
     /// The joint BPE.
     pub tokenizer: Tokenizer,
+    /// The dictionaries (source tokens outside the joined dictionary become `<unk>`).
+    pub vocab: Vocabulary,
     /// The model description.
     pub spec: ModelSpec,
 }
@@ -127,24 +130,46 @@ impl Translator {
                 ),
             });
         }
+        let vocab_path = run.join(files::VOCAB);
+        let vocab = Vocabulary::load(&vocab_path)?;
+        if vocab.len() != spec.vocab_size {
+            return Err(NmtError::BadInput {
+                path: vocab_path,
+                line: None,
+                message: format!(
+                    "{} tokens, but the model has {}",
+                    vocab.len(),
+                    spec.vocab_size
+                ),
+            });
+        }
         let model = load_parameters(spec.config().init(device), &checkpoint.path(run))?;
         Ok(Self {
             model,
             tokenizer,
+            vocab,
             spec,
         })
     }
 
-    /// Encodes sentences, cut to the model's longest source.
+    /// Encodes sentences as the model reads them: tokens outside the joined dictionary are
+    /// `<unk>`, and sentences are cut to the model's longest input.
     pub fn encode(&self, sentences: &[String]) -> Result<Vec<Vec<u32>>> {
         let max = self.spec.max_positions - 2;
         Ok(encode_all(&self.tokenizer, sentences)?
             .into_iter()
             .map(|mut ids| {
                 ids.truncate(max);
-                ids
+                self.vocab.to_joined(&ids)
             })
             .collect())
+    }
+
+    /// The BPE token strings of `ids`.
+    pub fn token_strings(&self, ids: &[u32]) -> Vec<String> {
+        ids.iter()
+            .map(|&id| self.tokenizer.id_to_token(id).unwrap_or_default())
+            .collect()
     }
 
     /// Translates sentences (in their order), decoding length-sorted batches.
@@ -214,8 +239,12 @@ impl Translator {
         out
     }
 
-    /// BLEU, inference ECE and training-time ECE on `sources` against `references`; returns
-    /// the translations too.
+    /// BLEU (sacreBLEU and compound-split), chrF, inference ECE and training-time ECE on
+    /// `sources` against `references`; returns the translations too.
+    ///
+    /// Inference ECE labels the output subwords against the reference's BPE subwords
+    /// (reference tokens outside the joined dictionary keep their spelling, so an output
+    /// `<unk>` matches nothing, as fairseq's escaped `<<unk>>` references).
     pub fn calibrate(
         &self,
         sources: &[String],
@@ -234,16 +263,19 @@ impl Translator {
             });
         }
         let translations = self.translate(sources, options)?;
-        let reference_ids = self.encode(references)?;
-        let hyps: Vec<(Vec<u32>, Vec<f32>)> = translations
+        let hyps: Vec<(Vec<String>, Vec<f32>)> = translations
             .iter()
-            .map(|t| (t.tokens.clone(), t.token_log_probs.clone()))
+            .map(|t| (self.token_strings(&t.tokens), t.token_log_probs.clone()))
             .collect();
-        let inference = inference_predictions(&hyps, &reference_ids).calibration(ECE_BINS)?;
+        let reference_tokens: Vec<Vec<String>> = encode_all(&self.tokenizer, references)?
+            .iter()
+            .map(|ids| self.token_strings(ids))
+            .collect();
+        let inference = inference_predictions(&hyps, &reference_tokens).calibration(ECE_BINS)?;
         let pairs: Vec<(Vec<u32>, Vec<u32>)> = self
             .encode(sources)?
             .into_iter()
-            .zip(reference_ids)
+            .zip(self.encode(references)?)
             .collect();
         let forced = teacher_forced(
             &self.model,
@@ -254,7 +286,9 @@ impl Translator {
         );
         let texts: Vec<&str> = translations.iter().map(|t| t.text.as_str()).collect();
         let report = CalibrationReport {
-            bleu: eval::bleu(&texts, references)?.score,
+            bleu: score::sacrebleu(&texts, references)?.score,
+            compound_split_bleu: score::detokenized_compound_split_bleu(&texts, references).score,
+            chrf: score::chrf(&texts, references)?.score,
             inference,
             training: forced.calibration(ECE_BINS)?,
             nll: forced.nll,

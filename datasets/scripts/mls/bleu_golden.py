@@ -3,7 +3,8 @@
 Scores ../shared/datasets/mls_outputs/ro-en-ori-ls.out.{sys,ref} (fairseq outputs of the
 official PKUnlp-icler/MLS repository) with sacreBLEU, tokenize='none' (the plain
 whitespace-token corpus BLEU the repository's README reports, 22.54) and the default '13a',
-and a few sentence-level scores. Writes crates/mls-nmt/tests/golden/bleu.json.
+a few sentence-level scores, and sacreBLEU's default chrF. Writes
+crates/mls-nmt/tests/golden/bleu.json.
 
 Run from the repository root: python3 datasets/scripts/mls/bleu_golden.py
 """
@@ -37,6 +38,8 @@ def main():
             "sys_len": score.sys_len,
             "ref_len": score.ref_len,
         }
+    chrf = sacrebleu.corpus_chrf(hyps, [refs])
+    result["chrf"] = {"score": chrf.score}
     result["sentences"] = [
         {"index": i, "bleu": sacrebleu.sentence_bleu(hyps[i], [refs[i]]).score}
         for i in range(0, len(hyps), 400)

@@ -57,6 +57,9 @@ fn prepare_train_translate_score() {
     ]));
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
     assert_eq!(stats["train_pairs"], 600);
+    // The paper's fairseq thresholds are the default.
+    assert_eq!(stats["stats"]["threshold_src"], 10, "{stats}");
+    assert_eq!(stats["stats"]["threshold_tgt"], 10, "{stats}");
     assert!(
         stats["stats"]["source_only"].as_u64().unwrap() > 20,
         "{stats}"
@@ -182,6 +185,22 @@ fn prepare_train_translate_score() {
     ]));
     let same: serde_json::Value = serde_json::from_str(&same).unwrap();
     assert!((same["bleu"].as_f64().unwrap() - 100.0).abs() < 1e-9);
+    for metric in ["compound-split", "fairseq", "chrf"] {
+        let out = ok(mls_nmt(&[
+            "bleu",
+            "--ref",
+            s(&reference),
+            "--hyp",
+            s(&reference),
+            "--metric",
+            metric,
+            "--json",
+        ]));
+        let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(out["metric"], metric);
+        let key = if metric == "chrf" { "chrf" } else { "bleu" };
+        assert!((out[key].as_f64().unwrap() - 100.0).abs() < 1e-9, "{out}");
+    }
 
     let svg = dir.path().join("reliability.svg");
     let cal = ok(mls_nmt(&[
@@ -205,6 +224,10 @@ fn prepare_train_translate_score() {
     );
     let ece = cal["inference"]["ece"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&ece));
+    assert_eq!(cal["inference"]["bins"].as_array().unwrap().len(), 20);
+    for key in ["compound_split_bleu", "chrf"] {
+        assert!((0.0..=100.0).contains(&cal[key].as_f64().unwrap()), "{cal}");
+    }
     assert!(cal["training"]["n"].as_u64().unwrap() > cal["inference"]["n"].as_u64().unwrap() / 2);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
 
@@ -237,6 +260,48 @@ fn errors_name_the_problem() {
         err.contains("b.txt has 1 lines") && err.contains("has 2"),
         "{err}"
     );
+
+    let err = failure(mls_nmt(&[
+        "bleu",
+        "--ref",
+        s(&a),
+        "--hyp",
+        s(&a),
+        "--metric",
+        "ter",
+    ]));
+    assert!(
+        err.contains("`ter` is not one of sacrebleu, compound-split, fairseq, chrf"),
+        "{err}"
+    );
+    let err = failure(mls_nmt(&[
+        "bleu",
+        "--ref",
+        s(&a),
+        "--hyp",
+        s(&a),
+        "--metric",
+        "chrf",
+        "--tokenize",
+        "13a",
+    ]));
+    assert!(err.contains("--tokenize does not apply to chrf"), "{err}");
+    let err = failure(mls_nmt(&[
+        "prepare",
+        "--src-lang",
+        "de",
+        "--tgt-lang",
+        "en",
+        "--train",
+        "t",
+        "--valid",
+        "v",
+        "--out",
+        "o",
+        "--threshold-tgt",
+        "0",
+    ]));
+    assert!(err.contains("--threshold-tgt"), "{err}");
 
     let err = failure(mls_nmt(&[
         "train",

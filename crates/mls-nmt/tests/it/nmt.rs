@@ -1,6 +1,6 @@
-//! Library tests: the losses against a direct computation of the paper's formulas, BLEU
-//! parity with sacreBLEU on the MLS repository outputs, prepare statistics on a tiny corpus,
-//! binarized data and averaging round trips, and a learning test on the made-up language pair.
+//! Library tests: the losses against a direct computation of the paper's formulas, prepare
+//! statistics on a tiny corpus, binarized data and averaging round trips, and a learning test
+//! on the made-up language pair.
 
 use burnlp_core::burn::tensor::{Int, Tensor, TensorData};
 use burnlp_core::device;
@@ -8,26 +8,34 @@ use burnlp_core::nn::seq2seq::{
     label_smoothed_cross_entropy, weighted_label_smoothed_cross_entropy,
 };
 use mls_nmt::data::{read_pairs, write_pairs};
-use mls_nmt::eval::{aligned_matches, bleu};
+use mls_nmt::eval::bleu;
 use mls_nmt::{
     Arch, Checkpoint, DecodeOptions, LossConfig, LossKind, NmtError, PrepareConfig, PreparedData,
     TokenCategory, TrainConfig, Translator, WlsRatio, average_parameters, prepare, synthetic,
     train,
 };
 
-const V: usize = 7;
+const V: usize = 8;
 const PAD: i64 = 0;
 const ALPHA: f64 = 0.1;
 
 /// Token 0 is padding (a special token: common and allowed); 1 and 4 are source-only;
-/// 3 is target-only; 5 is in neither dictionary (target-only for WLS, not allowed for MLS).
-fn categories() -> (Vec<TokenCategory>, Vec<bool>) {
+/// 3 is target-only; 5 is in neither dictionary (target for WLS, not allowed for MLS);
+/// 7 is outside the joined dictionary (no mass in any loss).
+fn categories() -> (Vec<Option<TokenCategory>>, Vec<bool>) {
     use TokenCategory::*;
     (
         vec![
-            Common, SourceOnly, Common, TargetOnly, SourceOnly, TargetOnly, Common,
+            Some(Common),
+            Some(SourceOnly),
+            Some(Common),
+            Some(TargetOnly),
+            Some(SourceOnly),
+            Some(Neither),
+            Some(Common),
+            None,
         ],
-        vec![true, false, true, true, false, false, true],
+        vec![true, false, true, true, false, false, true, false],
     )
 }
 
@@ -66,7 +74,11 @@ fn direct(gold: impl Fn(usize) -> f64, coef: impl Fn(usize) -> f64) -> f64 {
 
 fn tensor_loss(config: &LossConfig) -> f64 {
     let (cats, allowed) = categories();
-    let w = config.weights_for(&cats, &allowed).unwrap();
+    tensor_loss_with(config, &cats, &allowed)
+}
+
+fn tensor_loss_with(config: &LossConfig, cats: &[Option<TokenCategory>], allowed: &[bool]) -> f64 {
+    let w = config.weights_for(cats, allowed).unwrap();
     let device = device::cpu();
     let logits = Tensor::<3>::from_data(TensorData::new(logits(), [2, 3, V]), &device);
     let target = Tensor::<2, Int>::from_data(TensorData::new(TARGET.concat(), [2, 3]), &device);
@@ -89,16 +101,21 @@ fn close(a: f64, b: f64) {
 
 #[test]
 fn ls_is_fairseq_label_smoothing() {
-    let eps = ALPHA / (V as f64 - 1.0);
-    let expected = direct(|_| 1.0 - ALPHA - eps, |_| eps);
+    // ε = α/(|J| − 1) over the 7 tokens of the joined dictionary; token 7 gets nothing.
+    let eps = ALPHA / (V as f64 - 2.0);
+    let expected = direct(|_| 1.0 - ALPHA - eps, |j| if j < 7 { eps } else { 0.0 });
     let got = tensor_loss(&loss(LossKind::Ls, WlsRatio::default()));
     close(got, expected);
+    // With every token in the joined dictionary it is core's label smoothing.
+    let (mut cats, _) = categories();
+    cats[7] = Some(TokenCategory::TargetOnly);
+    let all_joined = tensor_loss_with(&loss(LossKind::Ls, WlsRatio::default()), &cats, &[true; V]);
     let device = device::cpu();
     let logits = Tensor::<3>::from_data(TensorData::new(logits(), [2, 3, V]), &device);
     let target = Tensor::<2, Int>::from_data(TensorData::new(TARGET.concat(), [2, 3]), &device);
     close(
         label_smoothed_cross_entropy(logits, target, ALPHA, PAD as u32).into_scalar::<f64>(),
-        expected,
+        all_joined,
     );
 }
 
@@ -142,23 +159,25 @@ fn mls_puts_no_mass_on_source_only_tokens() {
     close(target.iter().sum::<f64>(), 1.0);
     assert_eq!(target[1], 0.0);
     assert_eq!(target[5], 0.0);
+    assert_eq!(target[7], 0.0);
 }
 
 #[test]
 fn wls_splits_the_mass_by_category() {
     let ratio: WlsRatio = "0.5,0.3,0.2".parse().unwrap();
     let (cats, _) = categories();
-    let count = |c| cats.iter().filter(|&&k| k == c).count() as f64;
-    // Target-only {3, 5}, common {0, 2, 6}, source-only {1, 4}.
-    let eps_t = ALPHA * 0.5 / count(TokenCategory::TargetOnly);
-    let eps_c = ALPHA * 0.3 / count(TokenCategory::Common);
-    let eps_s = ALPHA * 0.2 / count(TokenCategory::SourceOnly);
+    // The official split: target {3, 5} (5 is in neither dictionary), common {0, 2, 6},
+    // source-only {1, 4}; token 7 is outside the joined dictionary.
+    let eps_t = ALPHA * 0.5 / 2.0;
+    let eps_c = ALPHA * 0.3 / 3.0;
+    let eps_s = ALPHA * 0.2 / 2.0;
     let expected = direct(
         |_| 1.0 - ALPHA - eps_t,
         |j| match cats[j] {
-            TokenCategory::TargetOnly => eps_t,
-            TokenCategory::Common => eps_c,
-            TokenCategory::SourceOnly => eps_s,
+            Some(TokenCategory::TargetOnly | TokenCategory::Neither) => eps_t,
+            Some(TokenCategory::Common) => eps_c,
+            Some(TokenCategory::SourceOnly) => eps_s,
+            None => 0.0,
         },
     );
     close(tensor_loss(&loss(LossKind::Wls, ratio)), expected);
@@ -184,55 +203,6 @@ fn bad_loss_settings_are_errors() {
     let mut too_much = loss(LossKind::Ls, WlsRatio::default());
     too_much.alpha = 1.5;
     assert!(too_much.weights_for(&cats, &none_allowed).is_err());
-}
-
-const MLS_OUTPUTS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/datasets/mls_outputs"
-);
-
-fn lines(path: &str) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect()
-}
-
-#[test]
-fn bleu_matches_sacrebleu_on_the_mls_outputs() {
-    let golden: serde_json::Value =
-        serde_json::from_str(include_str!("../golden/bleu.json")).unwrap();
-    let hyps = lines(&format!("{MLS_OUTPUTS}/ro-en-ori-ls.out.sys"));
-    let refs = lines(&format!("{MLS_OUTPUTS}/ro-en-ori-ls.out.ref"));
-    // The repository README's 22.54: plain BLEU over whitespace tokens.
-    let none = burnlp_core::metrics::bleu::Bleu::new(burnlp_core::metrics::bleu::BleuConfig {
-        tokenizer: burnlp_core::metrics::bleu::BleuTokenizer::None,
-        ..Default::default()
-    })
-    .unwrap()
-    .corpus_score(&hyps, &[&refs])
-    .unwrap();
-    close(none.score, golden["none"]["bleu"].as_f64().unwrap());
-    assert_eq!(format!("{:.2}", none.score), "22.54");
-    let counts: Vec<usize> = serde_json::from_value(golden["none"]["counts"].clone()).unwrap();
-    assert_eq!(none.counts, counts);
-    let default = bleu(&hyps, &refs).unwrap();
-    close(default.score, golden["13a"]["bleu"].as_f64().unwrap());
-    assert_eq!(
-        default.sys_len as u64,
-        golden["13a"]["sys_len"].as_u64().unwrap()
-    );
-}
-
-#[test]
-fn edit_alignment_marks_matched_tokens() {
-    assert_eq!(
-        aligned_matches(&["a", "b", "x", "c"], &["a", "b", "c"]),
-        vec![true, true, false, true]
-    );
-    assert_eq!(aligned_matches(&["c", "a"], &["a", "c"]), vec![false, true]);
-    assert_eq!(aligned_matches::<&str>(&["a"], &[]), vec![false]);
 }
 
 fn write(dir: &std::path::Path, name: &str, lines: &[&str]) {
@@ -263,7 +233,8 @@ fn prepare_classifies_tokens_on_a_tiny_corpus() {
         train: dir.path().join("train"),
         valid: dir.path().join("valid"),
         vocab_size: 200,
-        threshold: 1,
+        threshold_src: 1,
+        threshold_tgt: 1,
         max_len: 100,
     };
     let out = dir.path().join("data");
@@ -273,32 +244,38 @@ fn prepare_classifies_tokens_on_a_tiny_corpus() {
     let id = |t: &str| data.tokenizer.token_to_id(t).unwrap() as usize;
     let category = |t: &str| data.vocab.category(id(t));
     for word in ["▁das", "▁Haus", "▁ist", "▁sieht", "▁alt"] {
-        assert_eq!(category(word), TokenCategory::SourceOnly, "{word}");
+        assert_eq!(category(word), Some(TokenCategory::SourceOnly), "{word}");
         assert!(!data.vocab.in_target(id(word)));
     }
     for word in ["▁the", "▁house", "▁is", "▁sees", "▁old"] {
-        assert_eq!(category(word), TokenCategory::TargetOnly, "{word}");
+        assert_eq!(category(word), Some(TokenCategory::TargetOnly), "{word}");
     }
     for word in ["▁Anna", "▁Omar", "▁.", "<pad>", "</s>"] {
-        assert_eq!(category(word), TokenCategory::Common, "{word}");
+        assert_eq!(category(word), Some(TokenCategory::Common), "{word}");
     }
     let s = &report.stats;
     // 5 source-only and 5 target-only words; 3 shared words and 4 special tokens.
-    assert_eq!((s.source_only, s.target_only, s.common), (5, 5, 7));
     assert_eq!(
-        s.source_only + s.common + s.target_only + s.unseen,
-        s.vocab_size
+        (s.source_only, s.target_only, s.common, s.neither),
+        (5, 5, 7, 0)
     );
+    assert_eq!(s.joined + s.outside_joined, s.vocab_size);
     assert_eq!(data.train[0].0.len(), 5);
     assert_eq!(data.vocab.src_counts[id("▁Haus")], 6);
     assert_eq!(data.vocab.tgt_counts[id("▁Haus")], 0);
-    // "▁Haus" occurs 6 times: a threshold of 7 leaves it in neither dictionary.
-    config.threshold = 7;
+    // "▁Haus" occurs 6 times: thresholds of 7 leave it out of the joined dictionary, and the
+    // binarized corpus has <unk> in its place; "▁." (9 + 9 times) stays common.
+    config.threshold_src = 7;
+    config.threshold_tgt = 7;
     prepare(&config, &out).unwrap();
     let data = PreparedData::load(&out).unwrap();
     assert!(!data.vocab.in_source(id("▁Haus")));
-    assert_eq!(data.vocab.category(id("▁Haus")), TokenCategory::TargetOnly);
-    assert_eq!(data.vocab.category(id("▁.")), TokenCategory::Common);
+    assert!(!data.vocab.in_joined(id("▁Haus")));
+    assert_eq!(data.vocab.category(id("▁Haus")), None);
+    assert_eq!(data.vocab.category(id("▁.")), Some(TokenCategory::Common));
+    let unk = data.vocab.unk;
+    // "das Haus ist alt ." (das, ist and alt occur 6 times each too).
+    assert_eq!(data.train[0].0, vec![unk, unk, unk, unk, id("▁.") as u32]);
 }
 
 #[test]
@@ -314,7 +291,8 @@ fn prepare_names_bad_input() {
         train: dir.path().join("train"),
         valid: dir.path().join("valid"),
         vocab_size: 100,
-        threshold: 1,
+        threshold_src: 1,
+        threshold_tgt: 1,
         max_len: 100,
     };
     let err = prepare(&config, &dir.path().join("out"))
@@ -367,7 +345,8 @@ fn tiny_model_learns_the_made_up_language_pair() {
         train: corpus.join("train"),
         valid: corpus.join("valid"),
         vocab_size: 300,
-        threshold: 1,
+        threshold_src: 1,
+        threshold_tgt: 1,
         max_len: 64,
     };
     prepare(&config, &dir.path().join("data")).unwrap();
