@@ -183,6 +183,29 @@ const SUITES: &[Suite] = &[
         ],
     },
     Suite {
+        package: "burnlp-core",
+        bench: "prune",
+        script: None,
+        shape: "all-MiniLM-L6-v2-shaped random encoder (6 layers, 12 heads, FFN 1536), batch 8 × 128 tokens, forward after physical pruning to a width (heads, FFN neurons or both); parameters and file sizes are printed by the bench",
+        cases: &[
+            ("prune/full/1.00", "", "unpruned"),
+            ("prune/heads/0.50", "", "half the heads"),
+            ("prune/ffn/0.50", "", "half the FFN neurons"),
+            ("prune/both/0.50", "", "half of both"),
+            ("prune/both/0.25", "", "a quarter of both"),
+        ],
+    },
+    Suite {
+        package: "burnlp-core",
+        bench: "crf",
+        script: None,
+        shape: "linear-chain CRF Viterbi decoding, 32 sequences of lengths 8-64, 9 tags",
+        cases: &[
+            ("crf/viterbi_batched", "", "batched decoding"),
+            ("crf/viterbi_per_sequence", "", "one sequence at a time"),
+        ],
+    },
+    Suite {
         package: "amr-aux",
         bench: "smatch",
         script: Some("python_smatch.py"),

@@ -98,7 +98,7 @@ pub struct DemoArgs {
     /// Print each result row as one JSON object on a line (what `cargo xtask demo` reads).
     #[arg(long)]
     pub json: bool,
-    /// Directory for the demo's runs and files [default: target/burnlp/demo/<task>].
+    /// Directory for the demo's runs and files [default: target/burnlp/demo/TASK].
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
 }

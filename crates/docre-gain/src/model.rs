@@ -21,14 +21,14 @@ use burnlp_core::burn;
 use burnlp_core::burn::module::{Module, Param};
 use burnlp_core::burn::nn::activation::ActivationConfig;
 use burnlp_core::burn::nn::{
-    BiLstm, BiLstmConfig, Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear,
-    LinearConfig,
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
 };
 use burnlp_core::burn::tensor::activation::relu;
 use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::nn::bert::{Bert, BertConfig, BertInput};
 use burnlp_core::nn::graph::scatter::{scatter_sum, segment_softmax};
 use burnlp_core::nn::graph::{GraphBatch, RgcnConfig, RgcnStack, RgcnStackConfig};
+use burnlp_core::nn::lstm::{BiLstm, BiLstmConfig, SequenceLengths};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::{
@@ -120,7 +120,7 @@ impl GainConfig {
             } => (
                 Some(EmbeddingConfig::new(*vocab_size, *word_dim).init(device)),
                 Some(
-                    BiLstmConfig::new(word_dim + self.type_dim + self.entity_dim, *hidden, true)
+                    BiLstmConfig::new(word_dim + self.type_dim + self.entity_dim, *hidden)
                         .init(device),
                 ),
             ),
@@ -204,12 +204,8 @@ pub struct GainBatch {
     pub tokens: Tensor<2, Int>,
     /// 1 for real tokens `[batch, seq]`.
     pub mask: Tensor<2, Int>,
-    /// Real length of every document.
-    pub lengths: Vec<usize>,
-    /// Flat index `b · seq + (len_b − 1 − p)` of every position `p < len_b`, itself beyond.
-    pub reversed: Tensor<1, Int>,
-    /// Flat index of the last real token of every document `[batch]`.
-    pub last_tokens: Tensor<1, Int>,
+    /// Real length of every document, with the index tensors of the BiLSTM (GloVe variant).
+    pub lengths: SequenceLengths,
     /// Entity type ids `[batch, seq]`.
     pub type_ids: Tensor<2, Int>,
     /// Entity ids `[batch, seq]`.
@@ -374,22 +370,9 @@ impl GainBatch {
         Self {
             tokens: grid(tokens),
             mask: grid(mask),
-            lengths: docs.iter().map(|d| d.tokens.len()).collect(),
-            reversed: ints(
-                (0..batch)
-                    .flat_map(|b| {
-                        let len = docs[b].tokens.len();
-                        (0..seq)
-                            .map(move |p| (b * seq + if p < len { len - 1 - p } else { p }) as i64)
-                    })
-                    .collect(),
-                device,
-            ),
-            last_tokens: ints(
-                docs.iter()
-                    .enumerate()
-                    .map(|(b, d)| (b * seq + d.tokens.len().max(1) - 1) as i64)
-                    .collect(),
+            lengths: SequenceLengths::new(
+                &docs.iter().map(|d| d.tokens.len()).collect::<Vec<_>>(),
+                seq,
                 device,
             ),
             type_ids: grid(type_ids),
@@ -417,7 +400,7 @@ impl GainBatch {
 
     /// Number of documents.
     pub fn num_docs(&self) -> usize {
-        self.lengths.len()
+        self.lengths.lengths().len()
     }
 
     /// Number of entities over all documents.
@@ -463,25 +446,10 @@ impl Gain {
                 vec![words.forward(batch.tokens.clone()), types, entities],
                 2,
             )); // [batch, seq, word + type + entity]
-            let [b, seq, d_in] = x.dims();
-            // Both directions run on the whole padded batch: the reverse LSTM reads every
-            // document reversed in place (`len - 1 - p`, padding left at the end), so padding
-            // never enters a real token's state, as with PyTorch's packed sequences.
-            let reverse = batch.reversed.clone();
-            let flat = |t: Tensor<3>| {
-                let [b, l, d] = t.dims();
-                t.reshape([b * l, d])
-            };
-            let (forward, _) = lstm.forward.forward(x.clone(), None);
-            let x_rev = flat(x).select(0, reverse.clone()).reshape([b, seq, d_in]);
-            let (backward, _) = lstm.reverse.forward(x_rev, None);
-            let hidden = lstm.d_hidden;
-            let backward = flat(backward).select(0, reverse).reshape([b, seq, hidden]);
-            // Final states: forward at the last real token, backward at the first token.
-            let last = flat(forward.clone()).select(0, batch.last_tokens.clone()); // [b, hidden]
-            let first = backward.clone().slice([0..b, 0..1]).reshape([b, hidden]);
-            let out = Tensor::cat(vec![forward, backward], 2); // [b, seq, 2 · hidden]
-            (self.dropout.forward(out), Tensor::cat(vec![last, first], 1))
+            // Each document is read up to its own length in both directions, as with PyTorch's
+            // packed sequences; `last` is [forward at the last token; reverse at the first].
+            let out = lstm.forward(x, &batch.lengths); // [batch, seq, 2 · hidden]
+            (self.dropout.forward(out.hidden), out.last)
         }
     }
 

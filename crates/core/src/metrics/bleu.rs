@@ -249,7 +249,8 @@ pub struct BleuConfig {
     pub tokenizer: BleuTokenizer,
     /// The smoothing method.
     pub smoothing: Smoothing,
-    /// Largest n-gram order (4).
+    /// Largest n-gram order (4; 2 for BLEU-2). Any order of at least 1 is accepted, as in
+    /// sacreBLEU.
     pub max_ngram_order: usize,
     /// Only use the n-gram orders the hypothesis has n-grams of (for sentence-level BLEU).
     pub effective_order: bool,
@@ -263,6 +264,24 @@ impl Default for BleuConfig {
             smoothing: Smoothing::Exp,
             max_ngram_order: 4,
             effective_order: false,
+        }
+    }
+}
+
+impl BleuConfig {
+    /// This configuration with n-grams up to order `n` (sacreBLEU's `max_ngram_order`), e.g.
+    /// BLEU-2 with sacreBLEU's other defaults:
+    ///
+    /// ```
+    /// use burnlp_core::metrics::bleu::{Bleu, BleuConfig};
+    /// let bleu2 = Bleu::new(BleuConfig::default().with_max_ngram_order(2)).unwrap();
+    /// let score = bleu2.corpus_score(&["the cat sat on a mat"], &[["the cat sat on the mat"]]);
+    /// assert_eq!(score.unwrap().precisions.len(), 2);
+    /// ```
+    pub fn with_max_ngram_order(self, n: usize) -> Self {
+        Self {
+            max_ngram_order: n,
+            ..self
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Accuracy and precision/recall/F1 over label sequences, with scikit-learn semantics.
+//! Accuracy, precision/recall/F1 and the Matthews correlation over label sequences, with
+//! scikit-learn semantics.
 //!
 //! The averaging rules follow `sklearn.metrics.precision_recall_fscore_support` with
 //! `zero_division=0`:
@@ -176,6 +177,47 @@ where
     Ok(average_counts(&counts, average))
 }
 
+/// Matthews correlation coefficient of single-label (binary or multi-class) predictions, as
+/// `sklearn.metrics.matthews_corrcoef`.
+///
+/// With the confusion matrix `C` over the labels present in `gold` or `pred`, `t_k` and `p_k`
+/// the gold and predicted counts of label `k`, `c = trace(C)` and `s` the number of items:
+/// `MCC = (c·s − Σ t_k p_k) / √((s² − Σ p_k²)(s² − Σ t_k²))`, in `[-1, 1]`. When the
+/// denominator is 0 (all gold or all predicted labels are one class) the score is 0, as
+/// scikit-learn returns. The counts are exact in `f64`, so the result agrees bit for bit.
+///
+/// ```
+/// use burnlp_core::metrics::classification::matthews_corrcoef;
+/// let mcc = matthews_corrcoef(&[1, 1, 1, 0], &[1, 0, 1, 1]).unwrap();
+/// assert!((mcc - -1.0 / 3.0).abs() < 1e-15);
+/// assert_eq!(matthews_corrcoef(&["a", "a"], &["a", "b"]).unwrap(), 0.0);
+/// ```
+pub fn matthews_corrcoef<L>(gold: &[L], pred: &[L]) -> Result<f64>
+where
+    L: Eq + Hash + Ord + Clone,
+{
+    check_inputs(gold, pred)?;
+    let counts = label_counts(gold, pred)?;
+    let n_correct = counts.values().map(|c| c.tp as f64).sum::<f64>();
+    let n_samples = gold.len() as f64;
+    let (mut t_dot_p, mut p_dot_p, mut t_dot_t) = (0.0, 0.0, 0.0);
+    for c in counts.values() {
+        let (t, p) = (c.n_gold as f64, c.n_pred as f64);
+        t_dot_p += t * p;
+        p_dot_p += p * p;
+        t_dot_t += t * t;
+    }
+    let cov_ytyp = n_correct * n_samples - t_dot_p;
+    let cov_ypyp = n_samples * n_samples - p_dot_p;
+    let cov_ytyt = n_samples * n_samples - t_dot_t;
+    let denominator = cov_ypyp * cov_ytyt;
+    Ok(if denominator == 0.0 {
+        0.0
+    } else {
+        cov_ytyp / denominator.sqrt()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +246,29 @@ mod tests {
         let p = Prf::from_counts(2, 4, 2);
         assert_eq!((p.precision, p.recall), (0.5, 1.0));
         assert!((p.f1 - 2.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn matthews_extremes_and_one_class() {
+        assert_eq!(
+            matthews_corrcoef(&[0, 1, 1, 0], &[0, 1, 1, 0]).unwrap(),
+            1.0
+        );
+        assert_eq!(
+            matthews_corrcoef(&[0, 1, 1, 0], &[1, 0, 0, 1]).unwrap(),
+            -1.0
+        );
+        // One class in gold and prediction, or a constant prediction: the denominator is 0.
+        assert_eq!(matthews_corrcoef(&[2, 2, 2], &[2, 2, 2]).unwrap(), 0.0);
+        assert_eq!(matthews_corrcoef(&[0, 1, 2], &[1, 1, 1]).unwrap(), 0.0);
+        assert_eq!(
+            matthews_corrcoef::<u8>(&[], &[]),
+            Err(MetricsError::EmptyInput("no labels"))
+        );
+        assert!(matches!(
+            matthews_corrcoef(&[1, 2], &[1]),
+            Err(MetricsError::LengthMismatch { .. })
+        ));
     }
 
     #[test]

@@ -54,6 +54,23 @@ pub enum MetricsError {
         /// Why it was rejected.
         reason: &'static str,
     },
+    /// An input whose values are all equal, where a statistic needs variation (a correlation
+    /// coefficient of a constant sequence is undefined).
+    #[error("{0} is constant: the correlation coefficient is not defined")]
+    ConstantInput(&'static str),
+    /// A vector whose dimension differs from the first vector's (e.g. sentence embeddings of
+    /// different sizes).
+    #[error("{what} {index} has dimension {found}, expected {expected}")]
+    DimensionMismatch {
+        /// Which input, e.g. `"target embedding"`.
+        what: &'static str,
+        /// Position of the vector in its input.
+        index: usize,
+        /// Dimension of the first vector.
+        expected: usize,
+        /// Dimension of this vector.
+        found: usize,
+    },
     /// A configuration parameter is invalid (e.g. a maximum n-gram order of zero).
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {

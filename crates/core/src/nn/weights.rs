@@ -307,9 +307,13 @@ impl WeightSource {
         // (measured: a 576 x 576 projection ran ~20x slower on the CPU backend).
         let raw = self.take_values(name, &[d_out, d_in])?;
         let mut values = vec![0f32; d_in * d_out];
-        for (row, chunk) in raw.chunks_exact(d_in).enumerate() {
-            for (col, &v) in chunk.iter().enumerate() {
-                values[col * d_out + row] = v;
+        // A layer with no inputs (e.g. pruned to zero heads) has no values to transpose (and
+        // `chunks_exact(0)` would panic).
+        if d_in > 0 {
+            for (row, chunk) in raw.chunks_exact(d_in).enumerate() {
+                for (col, &v) in chunk.iter().enumerate() {
+                    values[col * d_out + row] = v;
+                }
             }
         }
         Some(Tensor::from_data(

@@ -10,7 +10,7 @@ use tokenizers::Encoding;
 /// Detected from the vocabulary on construction: the model's declared unknown token, then the
 /// usual spellings (`[CLS]`/`<s>`, `[SEP]`/`</s>`, `[PAD]`/`<pad>`, `[UNK]`/`<unk>`,
 /// `[MASK]`/`<mask>`, `<s>`/`<|endoftext|>` for BOS, `</s>`/`<|endoftext|>` for EOS).
-/// Override through [`Tokenizer::special_tokens_mut`].
+/// Override through [`Tokenizer::special_tokens_mut`](super::Tokenizer::special_tokens_mut).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SpecialTokens {
     /// Classification token (`[CLS]`, `<s>`).
@@ -29,7 +29,7 @@ pub struct SpecialTokens {
     pub eos: Option<u32>,
 }
 
-/// How [`Tokenizer::encode_batch`] and [`Tokenizer::pad`] pad a batch.
+/// How [`Tokenizer::encode_batch`](super::Tokenizer::encode_batch) and [`Tokenizer::pad`](super::Tokenizer::pad) pad a batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Padding {
     /// Pad to the longest sequence of the batch (dynamic padding, the default).
@@ -55,7 +55,7 @@ pub struct Encoded {
     /// Token strings.
     pub tokens: Vec<String>,
     /// Byte offsets `(start, end)` of each token in its input text (`(0, 0)` for special
-    /// tokens). For [`Tokenizer::encode_words`] the offsets are relative to each word.
+    /// tokens). For [`Tokenizer::encode_words`](super::Tokenizer::encode_words) the offsets are relative to each word.
     pub offsets: Vec<(usize, usize)>,
     /// Index of the word (pre-tokenizer split, or input word for pre-tokenized input) each
     /// token comes from; `None` for special tokens.
@@ -138,7 +138,7 @@ impl BatchEncoding {
     }
 }
 
-/// Pre-tokenized words encoded with their subword alignment, see [`Tokenizer::encode_words`].
+/// Pre-tokenized words encoded with their subword alignment, see [`Tokenizer::encode_words`](super::Tokenizer::encode_words).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WordEncoding {
     /// The encoded sequence; `encoding.word_ids[t]` is the input word of token `t`.

@@ -1,7 +1,9 @@
 //! The training loop shared by every task.
 //!
 //! A task implements [`TrainTask`] (its batches, its loss, its evaluation); [`Trainer::fit`]
-//! does the rest: AdamW with parameter groups, masks and frozen parameters ([`optim`]),
+//! does the rest: AdamW with parameter groups, frozen parameters, freeze masks and gradient
+//! masks ([`optim`]), per-step gradient masks from a [`MaskProvider`] for sub-network
+//! fine-tuning (Child-Tuning, Bi-Drop, S4-Tuning: [`subnet`]),
 //! learning-rate schedules ([`schedule`]), gradient accumulation, clipping by global norm,
 //! evaluation every N steps with best-model selection on a named metric, early stopping,
 //! non-finite loss detection, atomic checkpoints and exact resumption ([`checkpoint`]), a
@@ -13,7 +15,8 @@
 //! optimizer step. The random state of a run is therefore `(seed, step)`, which every checkpoint
 //! stores, and a resumed run continues exactly as an uninterrupted one would. burn's CPU
 //! generator is process-wide, so this holds for one training run per process (as the CLIs do);
-//! concurrent runs in one process draw from the same generator.
+//! concurrent runs in one process draw from the same generator. Mask providers are functions
+//! of `(seed, step)` and the step's batches, so they resume exactly too.
 
 pub mod checkpoint;
 mod log;
@@ -21,22 +24,26 @@ pub mod optim;
 pub mod params;
 pub mod plot;
 pub mod schedule;
+mod step;
+pub mod subnet;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::data::write_atomic;
 pub use checkpoint::{CheckpointDir, MODEL_FILE, RunDir};
 pub use log::curves_svg;
-pub use optim::{AdamW, AdamWConfig, ParamGroup};
+pub use optim::{AdamW, AdamWConfig, AdamWStyle, ParamGroup};
 pub use params::{GradStore, load_parameters, save_parameters};
 pub use schedule::LrSchedule;
+pub use subnet::{BitMask, MaskProvider, ParamMasks};
 
 use log::{MetricsLog, ThroughputWindow, format_metrics, progress_bar, truncate_metrics};
+use step::{accumulate, first_device, prepare, step_seed};
 
 /// Named evaluation results, e.g. `{"accuracy": 0.91, "loss": 0.3}`.
 pub type Metrics = BTreeMap<String, f64>;
@@ -102,6 +109,17 @@ pub enum TrainError {
     /// Training ended without a single evaluation, so there is no best model.
     #[error("training ran no evaluation (no best model); evaluate at least once per run")]
     NoEvaluation,
+    /// A mask provider has no mask for a batch group.
+    #[error(
+        "no gradient mask for batch group {}; masks exist for: {available}",
+        group.as_deref().map(|g| format!("`{g}`")).unwrap_or_else(|| "(none)".into())
+    )]
+    MissingMask {
+        /// The batch group ([`TrainTask::group`]).
+        group: Option<String>,
+        /// Groups that have masks.
+        available: String,
+    },
 }
 
 /// What a task supplies to [`Trainer::fit`].
@@ -121,6 +139,13 @@ pub trait TrainTask<M: Module> {
     /// Number of examples in a batch, for throughput.
     fn batch_len(&self, _batch: &Self::Batch) -> usize {
         1
+    }
+
+    /// The group of a batch, e.g. its language (S4-Tuning): with a [`MaskProvider`], each
+    /// group's share of a step's gradient is masked with that group's mask. `None` (the
+    /// default) for ungrouped batches.
+    fn group(&self, _batch: &Self::Batch) -> Option<String> {
+        None
     }
 }
 
@@ -276,6 +301,7 @@ impl<M> TrainOutcome<M> {
 pub struct Trainer {
     config: TrainerConfig,
     run_dir: PathBuf,
+    masks: Option<Box<dyn MaskProvider + Send + Sync>>,
 }
 
 impl Trainer {
@@ -284,7 +310,20 @@ impl Trainer {
         Self {
             config,
             run_dir: run_dir.into(),
+            masks: None,
         }
+    }
+
+    /// Trains a sub-network: every optimizer step runs `provider.passes()` forward/backward
+    /// passes over its batches and multiplies each batch group's mean gradient by the
+    /// provider's mask for `(step, group)` before the update (see [`subnet`]). The provider's
+    /// settings belong in the experiment part of `config.json`.
+    pub fn with_mask_provider(
+        mut self,
+        provider: impl MaskProvider + Send + Sync + 'static,
+    ) -> Self {
+        self.masks = Some(Box::new(provider));
+        self
     }
 
     /// The run directory.
@@ -369,27 +408,40 @@ impl Trainer {
             // One optimizer step over `grad_accum` batches.
             let end = (state.batch_in_epoch + config.grad_accum.max(1)).min(batches.len());
             device.seed(step_seed(config.seed, state.step));
-            let step = accumulate(task, &model, &batches, state.batch_in_epoch..end, &state)
-                .map_err(|e| e.with_checkpoint(&last_checkpoint))?;
-            let (grads, grad_norm) = self.prepare_gradients(step.grads, &optimizer);
+            let provider = self.masks.as_deref().map(|p| p as &dyn MaskProvider);
+            let passes = provider.map_or(1, |p| p.passes().max(1));
+            let range = state.batch_in_epoch..end;
+            let step = accumulate(
+                task,
+                &model,
+                &batches,
+                range,
+                &state,
+                passes,
+                provider.is_some(),
+            )
+            .map_err(|e| e.with_checkpoint(&last_checkpoint))?;
+            let (loss, examples) = (step.loss, step.examples);
+            let prepared = prepare(step, &optimizer, provider, state.step, config.clip_norm)?;
             let lr_factor = config.schedule.factor(state.step);
-            model = optimizer.step(model, grads, lr_factor);
+            model = optimizer.step(model, prepared.grads, lr_factor);
             state.step += 1;
             state.batch_in_epoch = end;
             steps_this_process += 1;
-            let throughput = window.record(step.examples);
+            let throughput = window.record(examples);
             let lr = optimizer.config().lr * lr_factor;
             progress.set_position(state.step as u64);
-            progress.set_message(format!(
-                "loss {:.4} lr {lr:.2e} {throughput:.1} ex/s",
-                step.loss
-            ));
+            progress.set_message(format!("loss {loss:.4} lr {lr:.2e} {throughput:.1} ex/s"));
             if state.step.is_multiple_of(config.log_every.max(1)) || state.step == 1 {
-                log.write(&serde_json::json!({
+                let mut record = serde_json::json!({
                     "split": "train", "step": state.step, "epoch": state.epoch,
-                    "loss": step.loss, "lr": lr, "grad_norm": grad_norm,
+                    "loss": loss, "lr": lr, "grad_norm": prepared.norm,
                     "examples_per_sec": throughput,
-                }))?;
+                });
+                if let Some(kept) = prepared.kept {
+                    record["mask_kept"] = serde_json::json!(kept);
+                }
+                log.write(&record)?;
             }
 
             let epoch_done = state.batch_in_epoch >= batches.len();
@@ -473,19 +525,6 @@ impl Trainer {
         Ok((model, fresh, None))
     }
 
-    /// Applies the optimizer's masks and frozen parameters to a step's gradients, then clips
-    /// them by global norm. Returns the gradients and their norm before clipping.
-    fn prepare_gradients(&self, mut grads: GradStore, optimizer: &AdamW) -> (GradStore, f64) {
-        optimizer.restrict(&mut grads);
-        let grad_norm = grads.global_norm();
-        if let Some(max_norm) = self.config.clip_norm
-            && grad_norm > max_norm
-        {
-            grads.scale(max_norm / (grad_norm + 1e-6));
-        }
-        (grads, grad_norm)
-    }
-
     /// Evaluates, logs, keeps the best model, and returns the metrics.
     fn evaluate<M: Module, T: TrainTask<M>>(
         &self,
@@ -551,66 +590,6 @@ impl Trainer {
             write_json(&dir.join("state.json"), state)
         })
     }
-}
-
-/// The gradients of one optimizer step, averaged over its micro-batches.
-struct StepGradients {
-    grads: GradStore,
-    /// Mean loss of the micro-batches.
-    loss: f64,
-    /// Examples seen.
-    examples: usize,
-}
-
-/// Forward and backward passes over `batches[range]` (the micro-batches of one step); a
-/// non-finite loss is an error naming the step, epoch and batch.
-fn accumulate<M: Module, T: TrainTask<M>>(
-    task: &T,
-    model: &M,
-    batches: &[T::Batch],
-    range: std::ops::Range<usize>,
-    state: &TrainState,
-) -> Result<StepGradients, TrainError> {
-    let micro = range.len();
-    let mut grads = GradStore::default();
-    let mut loss_sum = 0.0;
-    let mut examples = 0;
-    for index in range {
-        let batch = &batches[index];
-        let loss = task.loss(model, batch);
-        let value = loss.clone().into_scalar::<f64>();
-        if !value.is_finite() {
-            return Err(TrainError::NonFiniteLoss {
-                step: state.step,
-                epoch: state.epoch,
-                batch: index,
-                value,
-                last_checkpoint: None,
-            });
-        }
-        loss_sum += value;
-        examples += task.batch_len(batch);
-        grads.accumulate(GradStore::collect(model, &loss.backward()));
-    }
-    grads.scale(1.0 / micro as f64);
-    Ok(StepGradients {
-        grads,
-        loss: loss_sum / micro as f64,
-        examples,
-    })
-}
-
-/// The seed of the device generator for one optimizer step.
-fn step_seed(seed: u64, step: usize) -> u64 {
-    // SplitMix64 finaliser: distinct, well-mixed seeds for consecutive steps.
-    let mut z = seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn first_device<M: Module>(model: &M) -> Device {
-    model.devices().into_iter().next().unwrap_or_default()
 }
 
 /// Writes pretty JSON atomically, creating the directory.

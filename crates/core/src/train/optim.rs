@@ -1,26 +1,40 @@
-//! AdamW with parameter groups, gradient masks and frozen parameters.
+//! AdamW with parameter groups, frozen parameters, freeze masks and gradient masks.
 //!
 //! Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019
-//! (<https://arxiv.org/abs/1711.05101>), with PyTorch's `torch.optim.AdamW` update:
-//! `p ← p − lr·wd·p`, then `p ← p − lr · m̂ / (√v̂ + ε)` with bias-corrected moments.
+//! (<https://arxiv.org/abs/1711.05101>), in one of two numerically different forms
+//! ([`AdamWStyle`]): PyTorch's `torch.optim.AdamW` (the default), or the legacy
+//! `transformers.optimization.AdamW` that Child-Tuning's `ChildTuningAdamW` copies.
 //!
 //! Parameters are addressed by path (see [`super::params`]). Groups give a path pattern its own
 //! learning rate and weight decay (e.g. encoder vs. head, no decay on biases). Sub-network
-//! fine-tuning methods (Child-Tuning, ESFT, S4-Tuning) use the two restrictions:
-//! - a **frozen** parameter is excluded entirely: no gradient, no moments, no decay;
-//! - a **masked** parameter has its gradient multiplied by a 0/1 (or soft) mask before the
-//!   moments are updated, and its whole update (decay included) multiplied by the mask, so
-//!   entries with mask 0 never change.
+//! fine-tuning restricts updates in three ways, which are not interchangeable:
+//! - a **frozen** parameter ([`AdamW::freeze`]) is excluded entirely: no gradient, no moments,
+//!   no decay;
+//! - a **freeze mask** ([`AdamW::set_freeze_mask`], ESFT-style) freezes single entries: their
+//!   gradients are zeroed before clipping, and the entries and their Adam moments never change
+//!   (weight decay included);
+//! - a **gradient mask** ([`AdamW::set_gradient_mask`], Child-Tuning / Bi-Drop / S4-Tuning)
+//!   multiplies the gradient by the mask (optionally rescaled, e.g. by `1/p`) *before* the
+//!   moment updates, exactly as `ChildTuningAdamW.step` does: masked entries still move through
+//!   the momentum of earlier steps, and decoupled weight decay shrinks every entry of the decay
+//!   group, masked or not. Gradient masks are applied inside [`AdamW::step`], after the
+//!   trainer has clipped the gradients (as Hugging Face's trainer clips before the reference
+//!   optimizer masks). Per-step masks from a [`super::subnet::MaskProvider`] are applied by the
+//!   trainer with the same meaning.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use burn::module::{Module, ModuleMapper, Param};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::module::Module;
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
 use super::params::{GradStore, from_safetensors, to_safetensors};
+use super::subnet::{BitMask, ParamMasks};
+use update::{GradientMask, MomentValues, Moments, Update};
+
+mod update;
 
 /// A set of parameters, selected by path patterns, with its own learning rate and decay.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -99,6 +113,25 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
     p == pattern.len()
 }
 
+/// Which published AdamW update [`AdamW`] computes; the two differ in where `ε` goes and in
+/// the order of the Adam step and the weight decay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdamWStyle {
+    /// `torch.optim.AdamW`: `p ← p − lr·wd·p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε)`.
+    #[default]
+    Torch,
+    /// `transformers.optimization.AdamW` with `correct_bias=True`, as copied by
+    /// `ChildTuningAdamW`: `p ← p − lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε)`, then
+    /// `p ← p − lr·wd·p` on the updated weights.
+    Transformers,
+}
+
+impl AdamWStyle {
+    fn is_torch(&self) -> bool {
+        *self == AdamWStyle::Torch
+    }
+}
+
 /// Settings of [`AdamW`].
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AdamWConfig {
@@ -115,6 +148,10 @@ pub struct AdamWConfig {
     /// Parameter groups; when several match a path, each setting comes from the last matching
     /// group that sets it.
     pub groups: Vec<ParamGroup>,
+    /// The update formula (absent from `config.json` when [`AdamWStyle::Torch`], so runs
+    /// written before this setting existed still resume).
+    #[serde(default, skip_serializing_if = "AdamWStyle::is_torch")]
+    pub style: AdamWStyle,
 }
 
 impl AdamWConfig {
@@ -127,7 +164,14 @@ impl AdamWConfig {
             eps: 1e-8,
             weight_decay: 0.01,
             groups: Vec::new(),
+            style: AdamWStyle::Torch,
         }
+    }
+
+    /// Sets the update formula.
+    pub fn with_style(mut self, style: AdamWStyle) -> Self {
+        self.style = style;
+        self
     }
 
     /// Sets the weight decay.
@@ -147,105 +191,11 @@ impl AdamWConfig {
         AdamW {
             config: self.clone(),
             frozen: Vec::new(),
-            masks: BTreeMap::new(),
+            freeze_masks: BTreeMap::new(),
+            gradient_masks: BTreeMap::new(),
             moments: BTreeMap::new(),
         }
     }
-}
-
-/// First and second moments and step count of one parameter, flattened.
-#[derive(Debug, Clone)]
-struct Moments {
-    values: MomentValues,
-    steps: u64,
-}
-
-/// Where the moments live: as tensors on an accelerator, or as plain vectors for the CPU
-/// backend, where one fused pass per parameter replaces a dozen tensor operations.
-#[derive(Debug, Clone)]
-enum MomentValues {
-    Device(Box<(Tensor<1>, Tensor<1>)>),
-    Host { m: Vec<f32>, v: Vec<f32> },
-}
-
-impl MomentValues {
-    fn into_host(self) -> (Vec<f32>, Vec<f32>) {
-        match self {
-            MomentValues::Host { m, v } => (m, v),
-            MomentValues::Device(moments) => (host_values(moments.0), host_values(moments.1)),
-        }
-    }
-
-    fn into_device(self, device: &Device) -> (Tensor<1>, Tensor<1>) {
-        match self {
-            MomentValues::Device(moments) => *moments,
-            MomentValues::Host { m, v } => {
-                let tensor = |x: Vec<f32>| {
-                    let n = x.len();
-                    Tensor::from_data(TensorData::new(x, [n]), device)
-                };
-                (tensor(m), tensor(v))
-            }
-        }
-    }
-
-    fn to_host(&self) -> (Vec<f32>, Vec<f32>) {
-        self.clone().into_host()
-    }
-}
-
-/// The values of a tensor as `f32`.
-fn host_values(tensor: Tensor<1>) -> Vec<f32> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("float tensor data converts to f32")
-}
-
-/// Coefficients of one AdamW update.
-#[derive(Debug, Clone, Copy)]
-struct Coefficients {
-    beta1: f32,
-    beta2: f32,
-    /// `lr / (1 - beta1^t)`.
-    step_size: f32,
-    /// `1 / sqrt(1 - beta2^t)`.
-    inv_bias2_sqrt: f32,
-    eps: f32,
-    /// `lr * weight_decay`.
-    decay: f32,
-}
-
-/// The fused AdamW update of one parameter on the host: one pass over `p`, `g`, `m`, `v`.
-fn adamw_host(
-    p: &mut [f32],
-    g: &[f32],
-    mask: Option<&[f32]>,
-    m: &mut [f32],
-    v: &mut [f32],
-    c: Coefficients,
-) {
-    use rayon::prelude::*;
-    const CHUNK: usize = 1 << 14;
-    p.par_chunks_mut(CHUNK)
-        .zip(m.par_chunks_mut(CHUNK))
-        .zip(v.par_chunks_mut(CHUNK))
-        .enumerate()
-        .for_each(|(chunk, ((p, m), v))| {
-            let start = chunk * CHUNK;
-            let g = &g[start..start + p.len()];
-            let mask = mask.map(|mask| &mask[start..start + p.len()]);
-            for i in 0..p.len() {
-                let keep = mask.map_or(1.0, |mask| mask[i]);
-                let gi = g[i] * keep;
-                m[i] = c.beta1 * m[i] + (1.0 - c.beta1) * gi;
-                v[i] = c.beta2 * v[i] + (1.0 - c.beta2) * gi * gi;
-                let delta =
-                    c.step_size * m[i] / (v[i].sqrt() * c.inv_bias2_sqrt + c.eps) + c.decay * p[i];
-                p[i] -= delta * keep;
-            }
-        });
 }
 
 /// AdamW over path-addressed parameters.
@@ -253,7 +203,8 @@ fn adamw_host(
 pub struct AdamW {
     config: AdamWConfig,
     frozen: Vec<String>,
-    masks: BTreeMap<String, Tensor<1>>,
+    freeze_masks: BTreeMap<String, BitMask>,
+    gradient_masks: BTreeMap<String, GradientMask>,
     moments: BTreeMap<String, Moments>,
 }
 
@@ -273,16 +224,43 @@ impl AdamW {
         self.frozen.iter().any(|p| pattern_matches(p, path))
     }
 
-    /// Sets the gradient mask of one parameter; `mask` has the parameter's shape (any rank) and
-    /// is flattened. Replaces an earlier mask.
-    pub fn set_mask<const D: usize>(&mut self, path: impl Into<String>, mask: Tensor<D>) {
-        let mask = mask.inner().flatten::<1>(0, D - 1);
-        self.masks.insert(path.into(), mask);
+    /// Sets the freeze mask of one parameter (ESFT-style), replacing an earlier one: entries
+    /// whose bit is clear never change, nor do their Adam moments, and weight decay skips
+    /// them; their gradients are zeroed before clipping ([`AdamW::restrict`]). `mask` covers
+    /// the flattened parameter (row-major).
+    pub fn set_freeze_mask(&mut self, path: impl Into<String>, mask: BitMask) {
+        self.freeze_masks.insert(path.into(), mask);
     }
 
-    /// Removes the mask of one parameter.
-    pub fn clear_mask(&mut self, path: &str) {
-        self.masks.remove(path);
+    /// Removes the freeze mask of one parameter.
+    pub fn clear_freeze_mask(&mut self, path: &str) {
+        self.freeze_masks.remove(path);
+    }
+
+    /// Sets the gradient mask of one parameter (Child-Tuning), replacing an earlier one: at
+    /// every step the gradient is multiplied by `scale` where the bit is set and by 0
+    /// elsewhere, before the moment updates. Masked entries still move through momentum, and
+    /// weight decay applies to them as to every entry of their group. `mask` covers the
+    /// flattened parameter (row-major).
+    pub fn set_gradient_mask(&mut self, path: impl Into<String>, mask: BitMask, scale: f64) {
+        let mask = GradientMask {
+            keep: mask,
+            scale: scale as f32,
+        };
+        self.gradient_masks.insert(path.into(), mask);
+    }
+
+    /// Sets the gradient mask of every parameter in `masks` (with its scale), e.g. a
+    /// Child-Tuning_D mask fixed for the whole run.
+    pub fn set_gradient_masks(&mut self, masks: &ParamMasks) {
+        for (path, mask) in masks.iter() {
+            self.set_gradient_mask(path, mask.clone(), masks.scale());
+        }
+    }
+
+    /// Removes the gradient mask of one parameter.
+    pub fn clear_gradient_mask(&mut self, path: &str) {
+        self.gradient_masks.remove(path);
     }
 
     /// Learning rate and weight decay for a path, before the schedule: each setting comes from
@@ -297,16 +275,18 @@ impl AdamW {
         )
     }
 
-    /// Drops gradients of frozen parameters and applies masks. Call before clipping so the
-    /// global norm covers exactly what is updated.
+    /// Drops gradients of frozen parameters and zeroes the entries freeze masks hold. Call
+    /// before clipping so the global norm covers exactly what is updated. Gradient masks are
+    /// not applied here but in [`AdamW::step`], after clipping.
     pub fn restrict(&self, grads: &mut GradStore) {
         let paths: Vec<String> = grads.paths().map(str::to_string).collect();
         for path in paths {
             if self.is_frozen(&path) {
                 grads.remove(&path);
-            } else if let Some(mask) = self.masks.get(&path) {
+            } else if let Some(mask) = self.freeze_masks.get(&path) {
                 let grad = grads.remove(&path).expect("listed");
-                grads.insert(path, grad * mask.clone());
+                let multiplier = mask.to_tensor(1.0, &grad.device());
+                grads.insert(path, grad * multiplier);
             }
         }
     }
@@ -372,107 +352,6 @@ impl AdamW {
         }
         self.moments = moments;
         Ok(())
-    }
-}
-
-struct Update<'a> {
-    stack: Vec<String>,
-    optimizer: &'a mut AdamW,
-    grads: &'a mut GradStore,
-    lr_factor: f64,
-}
-
-impl ModuleMapper for Update<'_> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.stack.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.stack.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let path = self.stack.join(".");
-        let Some(grad) = self.grads.remove(&path) else {
-            return param;
-        };
-        if self.optimizer.is_frozen(&path) {
-            return param;
-        }
-        let (id, tensor, mapper) = param.consume();
-        let require_grad = tensor.is_require_grad();
-        let shape = tensor.dims();
-        let value = tensor.inner().flatten::<1>(0, D - 1);
-        let config = &self.optimizer.config;
-        let (lr, weight_decay) = self.optimizer.group_settings(&path);
-        let lr = lr * self.lr_factor;
-        let mask = self.optimizer.masks.get(&path).cloned();
-        let previous = self.optimizer.moments.remove(&path);
-        let steps = previous.as_ref().map_or(0, |p| p.steps) + 1;
-        let t = steps as i32;
-        let bias1 = 1.0 - config.beta1.powi(t);
-        let bias2 = 1.0 - config.beta2.powi(t);
-        let device = value.device();
-        let (updated, values) = if crate::device::is_host(&device) {
-            let n = value.dims()[0];
-            let mut p = host_values(value);
-            let g = host_values(grad);
-            let mask = mask.map(host_values);
-            let (mut m, mut v) = previous
-                .map(|p| p.values.into_host())
-                .unwrap_or_else(|| (vec![0.0; n], vec![0.0; n]));
-            let coefficients = Coefficients {
-                beta1: config.beta1 as f32,
-                beta2: config.beta2 as f32,
-                step_size: (lr / bias1) as f32,
-                inv_bias2_sqrt: (1.0 / bias2.sqrt()) as f32,
-                eps: config.eps as f32,
-                decay: (lr * weight_decay) as f32,
-            };
-            adamw_host(&mut p, &g, mask.as_deref(), &mut m, &mut v, coefficients);
-            let updated = Tensor::<1>::from_data(TensorData::new(p, [n]), &device);
-            (updated, MomentValues::Host { m, v })
-        } else {
-            let grad = match &mask {
-                Some(mask) => grad * mask.clone(),
-                None => grad,
-            };
-            let (m, v) = match previous {
-                Some(previous) => {
-                    let (m, v) = previous.values.into_device(&device);
-                    (
-                        m.mul_scalar(config.beta1) + grad.clone().mul_scalar(1.0 - config.beta1),
-                        v.mul_scalar(config.beta2) + grad.square().mul_scalar(1.0 - config.beta2),
-                    )
-                }
-                None => (
-                    grad.clone().mul_scalar(1.0 - config.beta1),
-                    grad.square().mul_scalar(1.0 - config.beta2),
-                ),
-            };
-            let denom = v
-                .clone()
-                .sqrt()
-                .div_scalar(bias2.sqrt())
-                .add_scalar(config.eps);
-            let mut delta = m.clone().div(denom).mul_scalar(lr / bias1);
-            if weight_decay != 0.0 {
-                delta = delta + value.clone().mul_scalar(lr * weight_decay);
-            }
-            if let Some(mask) = mask {
-                delta = delta * mask;
-            }
-            (value - delta, MomentValues::Device(Box::new((m, v))))
-        };
-        self.optimizer
-            .moments
-            .insert(path, Moments { values, steps });
-        let updated = updated.reshape(shape);
-        let mut updated = Tensor::from_inner(updated);
-        if require_grad {
-            updated = updated.require_grad();
-        }
-        Param::from_mapped_value(id, updated, mapper)
     }
 }
 

@@ -1,6 +1,7 @@
-//! Graph encoders against dense adjacency-matrix references: R-GCN (with and without bases) and
-//! GAT give the same outputs and the same gradients, batching changes nothing, and nodes
-//! without in-edges never produce NaN.
+//! Graph encoders against dense adjacency-matrix references: R-GCN (with and without bases,
+//! right or symmetric normalisation) and GAT give the same outputs and the same gradients,
+//! batching changes nothing, and nodes without in-edges never produce NaN; the symmetric
+//! normalisation also against a hand-computed example.
 
 use burnlp_core::burn::module::Param;
 use burnlp_core::burn::nn::activation::ActivationConfig;
@@ -8,7 +9,7 @@ use burnlp_core::burn::tensor::activation::leaky_relu;
 use burnlp_core::burn::tensor::{Device, Distribution, Gradients, Tensor, TensorData};
 use burnlp_core::device;
 use burnlp_core::nn::graph::{
-    Gat, GatConfig, GraphBatch, HeadMerge, HeteroGraph, Rgcn, RgcnConfig, RgcnStackConfig,
+    Gat, GatConfig, GcnNorm, GraphBatch, HeadMerge, HeteroGraph, Rgcn, RgcnConfig, RgcnStackConfig,
 };
 use petgraph::graph::NodeIndex;
 use rand::rngs::StdRng;
@@ -163,10 +164,18 @@ fn check_against_dense(
     eprintln!("{name}: max output difference {diff:e}, max gradient difference {grad_diff:e}");
 }
 
-/// `Σ_r D_r⁻¹ A_r H W_r + H W_0 + b` with dense normalised adjacency matrices.
+/// `Σ_r N_r A_r H W_r + H W_0 + b` with dense normalised adjacency matrices: `D_in⁻¹ A_r` for the
+/// right normalisation, `D_in^(-1/2) A_r D_out^(-1/2)` for the symmetric one (with `A_r[i, j]`
+/// counting edges `j → i`).
 fn dense_rgcn(layer: &Rgcn, counts: &Tensor<3>, nodes: Tensor<2>, weights: Tensor<3>) -> Tensor<2> {
-    let degree = counts.clone().sum_dim(2).clamp_min(1.0); // [R, n, 1]
-    let adjacency = counts.clone() / degree; // [R, n, n]
+    let in_degree = counts.clone().sum_dim(2).clamp_min(1.0); // [R, n, 1]
+    let adjacency = match layer.norm {
+        GcnNorm::Right => counts.clone() / in_degree, // [R, n, n]
+        GcnNorm::Both => {
+            let out_degree = counts.clone().sum_dim(1).clamp_min(1.0); // [R, 1, n]
+            counts.clone() / in_degree.sqrt() / out_degree.sqrt()
+        }
+    };
     let aggregated = adjacency.matmul(nodes.clone().unsqueeze_dim(0)); // [R, n, d_in]
     let mut out = aggregated.matmul(weights).sum_dim(0).squeeze_dim::<2>(0); // [n, d_out]
     if let Some(loop_weight) = &layer.loop_weight {
@@ -209,6 +218,88 @@ fn rgcn_matches_dense_reference() {
             ("bias", layer.bias.as_ref().unwrap().into()),
         ],
     );
+}
+
+#[test]
+fn rgcn_symmetric_norm_matches_dense_reference() {
+    let device = device::cpu().autodiff();
+    let graph = random_graph(4, 11, 3, 32);
+    let batch = GraphBatch::new([&graph], &device).unwrap();
+    let counts = dense_counts(&graph, &device);
+    device.seed(8);
+    let config = RgcnConfig::new(5, 4, 3)
+        .with_activation(ActivationConfig::Tanh)
+        .with_norm(GcnNorm::Both);
+    let mut layer = config.init(&device);
+    random_bias(&mut layer.bias, 9, &device);
+    let features = random([11, 5], 10, &device).require_grad();
+    check_against_dense(
+        "rgcn, symmetric norm",
+        features,
+        |h| layer.forward(h, &batch),
+        |h| dense_rgcn(&layer, &counts, h, layer.weight.val()),
+        &[
+            ("weight", (&layer.weight).into()),
+            ("loop_weight", layer.loop_weight.as_ref().unwrap().into()),
+            ("bias", layer.bias.as_ref().unwrap().into()),
+        ],
+    );
+}
+
+/// DGL's `GraphConv(norm="both")` per relation on a graph small enough to work out by hand.
+#[test]
+fn symmetric_norm_matches_hand_computed_example() {
+    let device = device::cpu();
+    // Relation 0: 0 → 1, 0 → 2, 1 → 2, 2 → 2; relation 1: 2 → 0; node 3 is isolated.
+    let mut graph = HeteroGraph::new(1, 2);
+    let nodes: Vec<NodeIndex> = (0..4).map(|_| graph.add_node(0).unwrap()).collect();
+    for (src, dst, relation) in [(0, 1, 0), (0, 2, 0), (1, 2, 0), (2, 2, 0), (2, 0, 1)] {
+        graph.add_edge(nodes[src], nodes[dst], relation).unwrap();
+    }
+    let batch = GraphBatch::new([&graph], &device).unwrap();
+    // Out-degrees within relation 0: node 0 → 2, nodes 1 and 2 → 1; in-degrees: node 1 → 1,
+    // node 2 → 3. Node 2's edge of relation 1 does not count in relation 0.
+    assert_eq!(batch.out_degree(0, 0), 2);
+    assert_eq!(batch.out_degree(2, 0), 1);
+    assert_eq!(batch.out_degree(2, 1), 1);
+    let features =
+        Tensor::<2>::from_floats([[1.0, 0.0], [2.0, 1.0], [4.0, -1.0], [5.0, 5.0]], &device);
+    // W_0 = I, W_1 = 2I; no self-loop weight, no bias.
+    let weights = Tensor::<3>::from_floats(
+        [[[1.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [0.0, 2.0]]],
+        &device,
+    );
+    let layer = |norm| {
+        let mut layer = RgcnConfig::new(2, 2, 2)
+            .with_self_loop(false)
+            .with_bias(false)
+            .with_norm(norm)
+            .init(&device);
+        layer.weight = Param::from_tensor(weights.clone());
+        layer
+    };
+    let (s2, s3, s6) = (2f32.sqrt(), 3f32.sqrt(), 6f32.sqrt());
+    let both = values(layer(GcnNorm::Both).forward(features.clone(), &batch));
+    let expected_both = [
+        // Node 0: relation 1 from node 2 (degrees 1 and 1), times 2.
+        8.0,
+        -2.0,
+        // Node 1: h0 / (√2 · √1).
+        1.0 / s2,
+        0.0,
+        // Node 2: h0 / (√2 · √3) + h1 / (√1 · √3) + h2 / (√1 · √3).
+        1.0 / s6 + 2.0 / s3 + 4.0 / s3,
+        1.0 / s3 - 1.0 / s3,
+        // Node 3: no in-edges.
+        0.0,
+        0.0,
+    ];
+    assert_close("norm=both", both, expected_both.to_vec());
+    let right = values(layer(GcnNorm::Right).forward(features, &batch));
+    let expected_right = [8.0, -2.0, 1.0, 0.0, 7.0 / 3.0, 0.0, 0.0, 0.0];
+    assert_close("norm=right", right, expected_right.to_vec());
+    // Right normalisation stays the default.
+    assert_eq!(RgcnConfig::new(2, 2, 2).norm, GcnNorm::Right);
 }
 
 #[test]

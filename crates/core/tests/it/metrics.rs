@@ -27,9 +27,9 @@ use serde_json::Value;
 /// Absolute tolerance for values that go through `ln`/`exp` (BLEU, whose last bits depend on the
 /// platform's libm) or have no canonical reference (calibration). On Linux/glibc the BLEU values
 /// agree bit for bit with sacreBLEU.
-const TOL: f64 = 1e-12;
+pub(crate) const TOL: f64 = 1e-12;
 
-fn golden(name: &str) -> Value {
+pub(crate) fn golden(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden/metrics")
         .join(name);
@@ -40,7 +40,7 @@ fn golden(name: &str) -> Value {
 
 /// A golden number: floats are stored as Python `repr` strings (parsed exactly here), integers
 /// as JSON numbers.
-fn f(v: &Value) -> f64 {
+pub(crate) fn f(v: &Value) -> f64 {
     match v {
         Value::String(text) => text
             .parse()
@@ -49,15 +49,15 @@ fn f(v: &Value) -> f64 {
     }
 }
 
-fn u(v: &Value) -> usize {
+pub(crate) fn u(v: &Value) -> usize {
     v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}")) as usize
 }
 
-fn s(v: &Value) -> &str {
+pub(crate) fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
-fn strings(v: &Value) -> Vec<String> {
+pub(crate) fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .expect("array")
         .iter()
@@ -65,14 +65,14 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
-fn nested_strings(v: &Value) -> Vec<Vec<String>> {
+pub(crate) fn nested_strings(v: &Value) -> Vec<Vec<String>> {
     v.as_array().expect("array").iter().map(strings).collect()
 }
 
 /// Bit-for-bit equality, for metrics computed with correctly rounded arithmetic only (the Rust
 /// code follows the reference's operation order, including NumPy's pairwise summation).
 #[track_caller]
-fn assert_exact(actual: f64, expected: f64, ctx: &str) {
+pub(crate) fn assert_exact(actual: f64, expected: f64, ctx: &str) {
     assert!(
         actual.to_bits() == expected.to_bits(),
         "{ctx}: got {actual:?}, expected {expected:?} (diff {:e})",
@@ -81,7 +81,7 @@ fn assert_exact(actual: f64, expected: f64, ctx: &str) {
 }
 
 #[track_caller]
-fn assert_close(actual: f64, expected: f64, ctx: &str) {
+pub(crate) fn assert_close(actual: f64, expected: f64, ctx: &str) {
     assert!(
         (actual - expected).abs() <= TOL,
         "{ctx}: got {actual}, expected {expected} (diff {:e})",
@@ -112,7 +112,7 @@ fn bleu_from_config(c: &Value) -> Bleu {
 }
 
 #[track_caller]
-fn check_bleu(actual: &BleuScore, expected: &Value, smoothing: Smoothing, ctx: &str) {
+pub(crate) fn check_bleu(actual: &BleuScore, expected: &Value, smoothing: Smoothing, ctx: &str) {
     assert_close(actual.score, f(&expected["score"]), &format!("{ctx} score"));
     assert_close(actual.bp, f(&expected["bp"]), &format!("{ctx} bp"));
     assert_eq!(actual.sys_len, u(&expected["sys_len"]), "{ctx} sys_len");

@@ -1,13 +1,14 @@
 //! The encoder-decoder Transformer: incremental decoding equals teacher forcing, beam search
-//! bookkeeping, padding invariance, pre-/post-LN, embedding sharing, and learning to reverse.
+//! bookkeeping, padding invariance, pre-/post-LN, embedding sharing, causal (default) and
+//! bidirectional decoder self-attention, and learning to reverse.
 
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::activation::log_softmax;
 use burnlp_core::burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use burnlp_core::device;
 use burnlp_core::nn::seq2seq::{
-    FfnActivation, Hypothesis, NormPosition, PositionKind, SearchConfig, Seq2SeqBatch, Transformer,
-    TransformerConfig, label_smoothed_cross_entropy,
+    Causality, FfnActivation, Hypothesis, NormPosition, PositionKind, SearchConfig, Seq2SeqBatch,
+    Transformer, TransformerConfig, label_smoothed_cross_entropy,
 };
 use burnlp_core::train::{AdamWConfig, GradStore};
 use rand::rngs::StdRng;
@@ -328,4 +329,64 @@ fn tiny_model_learns_to_reverse_sequences() {
             "beam output after {STEPS} steps"
         );
     }
+}
+
+/// Logits of `prev` with position `t` of every row replaced by another word.
+fn with_token_changed(model: &Transformer, prev: &[Vec<i64>], t: usize) -> Tensor<3> {
+    let device = model.devices()[0].clone();
+    let changed: Vec<Vec<i64>> = prev
+        .iter()
+        .map(|row| {
+            let mut row = row.clone();
+            row[t] = if row[t] == 14 { 15 } else { 14 };
+            row
+        })
+        .collect();
+    let (src, padding, _) = inputs(&device);
+    model.forward(src, padding, ints(&changed, &device))
+}
+
+#[test]
+fn decoder_is_causal_by_default_and_bidirectional_on_request() {
+    let device = device::cpu();
+    let (src, padding, prev) = inputs(&device);
+    let rows: Vec<Vec<i64>> = vec![vec![2, 4, 12, 5, 9, 13], vec![2, 7, 7, 10, 15, 6]];
+    let [batch, _] = prev.dims();
+    let first = |logits: Tensor<3>| logits.slice([0..batch, 0..1]);
+
+    let config = TransformerConfig::tiny(VOCAB, VOCAB);
+    assert_eq!(config.decoder_causality, Causality::Causal);
+    device.seed(40);
+    let causal = config.init(&device);
+    assert_eq!(causal.causality(), Causality::Causal);
+    let base = causal.forward(src.clone(), padding.clone(), prev.clone());
+    // A later token never reaches position 0 of a causal decoder.
+    let changed = with_token_changed(&causal, &rows, 3);
+    assert_eq!(max_abs_diff(first(base.clone()), first(changed)), 0.0);
+
+    device.seed(40);
+    let bidirectional = TransformerConfig::tiny(VOCAB, VOCAB)
+        .with_decoder_causality(Causality::Bidirectional)
+        .init(&device);
+    assert_eq!(bidirectional.causality(), Causality::Bidirectional);
+    let base = bidirectional.forward(src.clone(), padding.clone(), prev.clone());
+    // Position 0 sees every later position.
+    for t in 1..rows[0].len() {
+        let changed = with_token_changed(&bidirectional, &rows, t);
+        let diff = max_abs_diff(first(base.clone()), first(changed));
+        assert!(diff > 1e-4, "position 0 does not see position {t} ({diff})");
+    }
+
+    // Target padding stays invisible: a padded row gives the logits of the shorter row.
+    let padded = ints(&[vec![2, 4, 12, PAD as i64, PAD as i64]], &device);
+    let short = ints(&[vec![2, 4, 12]], &device);
+    let (src, padding) = (src.slice(0..1), padding.slice(0..1));
+    let padded = bidirectional.forward(src.clone(), padding.clone(), padded);
+    let short = bidirectional.forward(src.clone(), padding.clone(), short);
+    assert!(max_abs_diff(padded.slice([0..1, 0..3]), short.clone()) < 1e-5);
+
+    // One decode_step over all positions from a fresh state equals teacher forcing.
+    let mut state = bidirectional.start_decoding(&bidirectional.encode(src, padding));
+    let all = bidirectional.decode_step(ints(&[vec![2, 4, 12]], &device), &mut state);
+    assert!(max_abs_diff(all, short) < 1e-5);
 }

@@ -1,6 +1,7 @@
 //! Span and sequence layers: the CRF against brute-force enumeration of every tag sequence
 //! (log partition, path scores, Viterbi, marginals as gradients), CRF training, and gradients of
-//! the span pipeline and pointer head on batches with fully padded rows.
+//! the span pipeline and pointer head on batches with fully padded rows; batched Viterbi equals
+//! per-sequence Viterbi.
 
 use burnlp_core::burn;
 use burnlp_core::burn::module::Module;
@@ -397,6 +398,66 @@ fn pointer_loss_ignores_fully_masked_rows() {
                 .sum()
                 .into_scalar::<f32>(),
             0.0
+        );
+    }
+}
+
+/// Emissions `[batch, len, tags]` and prefix masks for sequences of the given lengths.
+fn ragged_batch(
+    rng: &mut StdRng,
+    lengths: &[usize],
+    tags: usize,
+    device: &Device,
+) -> (Tensor<3>, Tensor<2, Bool>) {
+    let len = lengths.iter().copied().max().unwrap().max(1);
+    let emissions: Vec<f32> = (0..lengths.len() * len * tags)
+        .map(|_| rng.random_range(-3.0..3.0))
+        .collect();
+    let mask: Vec<bool> = lengths
+        .iter()
+        .flat_map(|&n| (0..len).map(move |t| t < n))
+        .collect();
+    (
+        Tensor::from_data(
+            TensorData::new(emissions, [lengths.len(), len, tags]),
+            device,
+        ),
+        Tensor::from_data(TensorData::new(mask, [lengths.len(), len]), device),
+    )
+}
+
+#[test]
+fn batched_viterbi_equals_per_sequence_viterbi() {
+    let device = device::cpu();
+    let mut rng = StdRng::seed_from_u64(17);
+    let tags = 9;
+    device.seed(5);
+    let crf = CrfConfig::new(tags)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: 1.0,
+        })
+        .init(&device);
+    let lengths: Vec<usize> = (0..24)
+        .map(|i| if i == 3 { 0 } else { rng.random_range(1..=30) })
+        .collect();
+    let (emissions, mask) = ragged_batch(&mut rng, &lengths, tags, &device);
+    let batched = crf.decode(emissions.clone(), mask.clone());
+    assert_eq!(batched.len(), lengths.len());
+    for (b, &n) in lengths.iter().enumerate() {
+        assert_eq!(batched[b].tags.len(), n, "row {b}");
+        // The row alone, cut to its own length (one masked position for the empty row).
+        let width = n.max(1);
+        let alone = crf.decode(
+            emissions.clone().slice([b..b + 1, 0..width]),
+            mask.clone().slice([b..b + 1, 0..width]),
+        );
+        assert_eq!(alone[0].tags, batched[b].tags, "row {b}");
+        assert!(
+            (alone[0].score - batched[b].score).abs() <= 1e-5 * batched[b].score.abs().max(1.0),
+            "row {b}: {} vs {}",
+            alone[0].score,
+            batched[b].score
         );
     }
 }

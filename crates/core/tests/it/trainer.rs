@@ -9,29 +9,29 @@ use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::device;
 use burnlp_core::train::params::parameter_values;
 use burnlp_core::train::{
-    AdamWConfig, LrSchedule, Metrics, ParamGroup, StopReason, TrainError, TrainTask, Trainer,
-    TrainerConfig,
+    AdamWConfig, BitMask, LrSchedule, Metrics, ParamGroup, StopReason, TrainError, TrainTask,
+    Trainer, TrainerConfig,
 };
 
 /// burn's CPU random generator is process-wide: tests that compare seeded runs must not
 /// interleave with other tests drawing from it.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(Module, Debug)]
-struct Mlp {
-    hidden: Linear,
-    out: Linear,
-    dropout: Dropout,
+pub(crate) struct Mlp {
+    pub(crate) hidden: Linear,
+    pub(crate) out: Linear,
+    pub(crate) dropout: Dropout,
 }
 
 impl Mlp {
-    fn new(device: &Device) -> Self {
+    pub(crate) fn new(device: &Device) -> Self {
         device.seed(7);
         Self {
             hidden: LinearConfig::new(4, 16).init(device),
@@ -47,15 +47,15 @@ impl Mlp {
 }
 
 /// Three Gaussian-ish clusters in 4-d, generated deterministically.
-struct Blobs {
+pub(crate) struct Blobs {
     features: Vec<[f32; 4]>,
     labels: Vec<i64>,
-    batch_size: usize,
+    pub(crate) batch_size: usize,
     nan_at_batch: Option<usize>,
 }
 
 impl Blobs {
-    fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize) -> Self {
         let mut state = 12345u64;
         let mut next = || {
             state = state
@@ -134,7 +134,7 @@ impl TrainTask<Mlp> for Blobs {
     }
 }
 
-fn config() -> TrainerConfig {
+pub(crate) fn config() -> TrainerConfig {
     TrainerConfig {
         epochs: 6,
         metric: "accuracy".into(),
@@ -150,7 +150,7 @@ fn config() -> TrainerConfig {
     }
 }
 
-fn values(model: &Mlp) -> Vec<f32> {
+pub(crate) fn values(model: &Mlp) -> Vec<f32> {
     parameter_values(model)
         .into_iter()
         .flat_map(|(_, _, v)| v)
@@ -277,7 +277,7 @@ fn accumulation_equals_larger_batches() {
 }
 
 #[test]
-fn masks_and_freezing_restrict_updates() {
+fn freeze_masks_and_freezing_restrict_updates() {
     let _serial = serial();
     let device = device::cpu().autodiff();
     let task = Blobs::new(24);
@@ -288,12 +288,7 @@ fn masks_and_freezing_restrict_updates() {
         .init();
     optimizer.freeze("hidden.bias");
     // Only the first row of the hidden weight ([4, 16], burn's [in, out]) may change.
-    let mut mask = vec![0f32; 4 * 16];
-    mask[..16].fill(1.0);
-    optimizer.set_mask(
-        "hidden.weight",
-        Tensor::<2>::from_data(TensorData::new(mask, [4, 16]), &device),
-    );
+    optimizer.set_freeze_mask("hidden.weight", BitMask::from_fn(4 * 16, |i| i < 16));
     let mut cfg = config();
     cfg.epochs = 1;
     let outcome = Trainer::new(cfg, tempfile::tempdir().unwrap().path())

@@ -13,14 +13,16 @@ use super::{GraphError, HeteroGraph};
 ///
 /// Holds, as tensors on one device, everything the layers need: the source, destination and
 /// relation of every edge, the index `dst · R + relation` that sorts messages into
-/// (node, relation) slots, and the right normalisation `1 / max(in-degree, 1)` of every slot;
-/// plus the node types and the graph of every node for embeddings and readouts.
+/// (node, relation) slots, the right normalisation `1 / max(in-degree, 1)` of every slot and the
+/// symmetric normalisation of every edge (degrees counted per relation); plus the node types and
+/// the graph of every node for embeddings and readouts.
 #[derive(Debug, Clone)]
 pub struct GraphBatch {
     num_node_types: usize,
     num_relations: usize,
     node_offsets: Vec<usize>,
     in_degree: Vec<usize>,
+    out_degree: Vec<usize>,
     node_types: Tensor<1, Int>,
     node_graph: Tensor<1, Int>,
     graph_norm: Tensor<2>,
@@ -29,6 +31,7 @@ pub struct GraphBatch {
     relation: Tensor<1, Int>,
     dst_relation: Tensor<1, Int>,
     relation_norm: Tensor<2>,
+    symmetric_norm: Tensor<2>,
 }
 
 impl GraphBatch {
@@ -67,6 +70,7 @@ impl GraphBatch {
         }
         let num_nodes = node_types.len();
         let mut in_degree = vec![0; num_nodes * num_relations];
+        let mut out_degree = vec![0; num_nodes * num_relations];
         let dst_relation: Vec<i64> = dst
             .iter()
             .zip(&relation)
@@ -75,7 +79,23 @@ impl GraphBatch {
         for &slot in &dst_relation {
             in_degree[slot as usize] += 1;
         }
+        let src_relation: Vec<usize> = src
+            .iter()
+            .zip(&relation)
+            .map(|(&s, &r)| s as usize * num_relations + r as usize)
+            .collect();
+        for &slot in &src_relation {
+            out_degree[slot] += 1;
+        }
         let relation_norm: Vec<f32> = in_degree.iter().map(|&d| 1.0 / d.max(1) as f32).collect();
+        // DGL's `norm="both"`: `max(d, 1)^(-1/2)` of the source's out-degree and of the
+        // destination's in-degree, both in f32, multiplied per edge.
+        let inv_sqrt = |d: usize| (d.max(1) as f32).powf(-0.5);
+        let symmetric_norm: Vec<f32> = src_relation
+            .iter()
+            .zip(&dst_relation)
+            .map(|(&s, &d)| inv_sqrt(out_degree[s]) * inv_sqrt(in_degree[d as usize]))
+            .collect();
         let graph_norm: Vec<f32> = node_offsets
             .windows(2)
             .map(|w| 1.0 / (w[1] - w[0]).max(1) as f32)
@@ -93,6 +113,7 @@ impl GraphBatch {
             num_relations,
             node_offsets,
             in_degree,
+            out_degree,
             node_types: ints(node_types),
             node_graph: ints(node_graph),
             graph_norm: column(graph_norm),
@@ -101,6 +122,7 @@ impl GraphBatch {
             relation: ints(relation),
             dst_relation: ints(dst_relation),
             relation_norm: column(relation_norm),
+            symmetric_norm: column(symmetric_norm),
         })
     }
 
@@ -149,6 +171,15 @@ impl GraphBatch {
         self.in_degree[node * self.num_relations + relation]
     }
 
+    /// Number of out-edges of `node` (a batch row) with relation `relation`.
+    pub fn out_degree(&self, node: usize, relation: usize) -> usize {
+        assert!(
+            relation < self.num_relations,
+            "relation {relation} out of range"
+        );
+        self.out_degree[node * self.num_relations + relation]
+    }
+
     /// Type of every node, `[num_nodes]`.
     pub fn node_types(&self) -> Tensor<1, Int> {
         self.node_types.clone()
@@ -183,6 +214,13 @@ impl GraphBatch {
     /// `node · R + relation`): DGL's right normalisation, 0-safe for nodes without in-edges.
     pub fn relation_norm(&self) -> Tensor<2> {
         self.relation_norm.clone()
+    }
+
+    /// `max(out-degree(src), 1)^(-1/2) · max(in-degree(dst), 1)^(-1/2)` of every edge
+    /// `src → dst`, degrees counted within the edge's relation, `[num_edges, 1]`: DGL's
+    /// symmetric normalisation (`GraphConv(norm="both")`, `D_out^(-1/2) A D_in^(-1/2)`).
+    pub fn symmetric_norm(&self) -> Tensor<2> {
+        self.symmetric_norm.clone()
     }
 
     /// The rows of `nodes` of each graph, in batch order.
@@ -270,6 +308,18 @@ mod tests {
             .unwrap();
         assert_eq!(norm[3], 0.5);
         assert_eq!(norm[2], 1.0);
+        // Edges 0 → 1 (twice, relation 1), 4 → 2 (relation 0), 3 → 3 (relation 1).
+        assert_eq!(batch.out_degree(0, 1), 2);
+        assert_eq!(batch.out_degree(0, 0), 0);
+        assert_eq!(batch.out_degree(3, 1), 1);
+        let symmetric: Vec<f32> = batch
+            .symmetric_norm()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        // 1/√2 · 1/√2 for the repeated edge, 1 for the others.
+        assert!((symmetric[0] - 0.5).abs() < 1e-7, "{symmetric:?}");
+        assert_eq!(&symmetric[2..], &[1.0, 1.0]);
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //! - [`GraphSchema`] and [`HeteroGraph`]: node types and relations (edge types) as small integer
 //!   ids, optionally named, on a `petgraph` directed graph;
 //! - [`GraphBatch`]: a batch of graphs turned into tensors once (block-diagonal: the nodes of
-//!   all graphs are numbered consecutively), with the edge index lists, per-relation in-degree
-//!   normalisation and per-graph readouts that every layer reuses;
+//!   all graphs are numbered consecutively), with the edge index lists, per-relation degree
+//!   normalisations and per-graph readouts that every layer reuses;
 //! - [`Rgcn`] and [`RgcnStack`]: the relational GCN of Schlichtkrull et al. (2018) as DGL's
-//!   `RelGraphConv` computes it;
+//!   `RelGraphConv` computes it, with right (`D_in^{-1}`) or symmetric
+//!   (`D_out^{-1/2} A D_in^{-1/2}`, Kipf & Welling's GCN) normalisation ([`GcnNorm`]);
 //! - [`Gat`]: the multi-head graph attention layer of Veličković et al. (2018), with optional
 //!   edge-type logits;
 //! - [`scatter`]: segment sum, max and softmax over index tensors.
@@ -29,7 +30,7 @@ pub mod scatter;
 pub use batch::GraphBatch;
 pub use gat::{Gat, GatConfig, HeadMerge};
 pub use hetero::{GraphSchema, HeteroGraph};
-pub use rgcn::{Rgcn, RgcnConfig, RgcnStack, RgcnStackConfig};
+pub use rgcn::{GcnNorm, Rgcn, RgcnConfig, RgcnStack, RgcnStackConfig};
 
 /// Invalid graphs, schemas and batches.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,13 @@
 //!
 //! where `N_r(i)` are the in-neighbours of `i` through relation `r` (a repeated edge counts each
 //! time), `W_0` is the self-loop weight, and a relation without in-edges at `i` contributes 0.
+//! That is the right normalisation `D_in^{-1}` ([`GcnNorm::Right`], the default). With
+//! [`GcnNorm::Both`] every message is instead weighted by `1/√(d_out,r(j) · d_in,r(i))` (degrees
+//! within relation `r`, at least 1): the symmetric normalisation `D_out^{-1/2} A D_in^{-1/2}` of
+//! Kipf & Welling, "Semi-Supervised Classification with Graph Convolutional Networks", ICLR 2017
+//! (<https://arxiv.org/abs/1609.02907>), as DGL's `GraphConv(norm="both")` computes it. With one
+//! relation and no self-loop weight the layer is DGL's `GraphConv` (weight and bias); Kipf &
+//! Welling's self-connections are self-edges in the graph.
 //! With basis decomposition, `W_r = Σ_b a_rb V_b` (DGL's `WeightBasis`), used when
 //! `num_bases < num_relations`, as in DGL. Every node is transformed by the same weights
 //! whatever its type; node types enter through the input features.
@@ -21,6 +28,16 @@ use burn::tensor::{Device, Tensor};
 
 use super::GraphBatch;
 use super::scatter::scatter_sum;
+
+/// How messages into a node are normalised (DGL's `GraphConv` `norm` argument).
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum GcnNorm {
+    /// `D_in^{-1}`: the mean of the messages of each relation (`norm="right"`; GAIN, GIT).
+    Right,
+    /// `D_out^{-1/2} A D_in^{-1/2}`: each message scaled by `1/√(d_out(src) · d_in(dst))`
+    /// (`norm="both"`; Kipf & Welling's GCN).
+    Both,
+}
 
 /// Configuration of one [`Rgcn`] layer.
 #[derive(Config, Debug)]
@@ -46,6 +63,9 @@ pub struct RgcnConfig {
     /// Dropout on the output.
     #[config(default = 0.0)]
     pub dropout: f64,
+    /// Normalisation of the messages of each relation.
+    #[config(default = "GcnNorm::Right")]
+    pub norm: GcnNorm,
 }
 
 impl RgcnConfig {
@@ -78,6 +98,7 @@ impl RgcnConfig {
             activation: self.activation.init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
             num_relations: r,
+            norm: self.norm,
         }
     }
 }
@@ -100,6 +121,9 @@ pub struct Rgcn {
     pub dropout: Dropout,
     /// Number of relations `R`.
     pub num_relations: usize,
+    /// Normalisation of the messages.
+    #[module(skip)]
+    pub norm: GcnNorm,
 }
 
 impl Rgcn {
@@ -124,8 +148,8 @@ impl Rgcn {
     /// Applies the layer to the node features of `batch`.
     ///
     /// Messages are gathered once for all edges, summed into (node, relation) slots by one
-    /// scatter-add, normalised per slot, and transformed by one matrix product with the stacked
-    /// `W_r`.
+    /// scatter-add, normalised per slot ([`GcnNorm::Right`]) or per edge before the sum
+    /// ([`GcnNorm::Both`]), and transformed by one matrix product with the stacked `W_r`.
     ///
     /// # Shapes
     /// - `nodes`: `[num_nodes, d_input]`
@@ -148,10 +172,19 @@ impl Rgcn {
         };
         if batch.num_edges() > 0 {
             let messages = nodes.select(0, batch.src()); // [edges, d_in]
-            // [n · R, d_in]: the mean message of every (node, relation) slot.
-            let mean = scatter_sum(messages, batch.dst_relation(), n * r) * batch.relation_norm();
+            // [n · R, d_in]: the normalised message sum of every (node, relation) slot.
+            let aggregated = match self.norm {
+                GcnNorm::Right => {
+                    scatter_sum(messages, batch.dst_relation(), n * r) * batch.relation_norm()
+                }
+                GcnNorm::Both => scatter_sum(
+                    messages * batch.symmetric_norm(),
+                    batch.dst_relation(),
+                    n * r,
+                ),
+            };
             out = out
-                + mean
+                + aggregated
                     .reshape([n, r * d_in])
                     .matmul(self.relation_weights().reshape([r * d_in, d_out]));
         }

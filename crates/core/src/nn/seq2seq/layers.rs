@@ -23,6 +23,21 @@ pub enum NormPosition {
     Pre,
 }
 
+/// Which target positions the decoder's self-attention lets each position see.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum Causality {
+    /// Position `t` sees positions `0..=t` (autoregressive decoding; the default).
+    Causal,
+    /// Every position sees every (unpadded) target position: for decoders that produce all
+    /// outputs at once from a fixed set of input slots, such as IPGPF's parallel event
+    /// generation. Such a decoder runs teacher-forced ([`Transformer::decode`]) or in a single
+    /// [`Transformer::decode_step`]; it cannot be extended step by step.
+    ///
+    /// [`Transformer::decode`]: super::Transformer::decode
+    /// [`Transformer::decode_step`]: super::Transformer::decode_step
+    Bidirectional,
+}
+
 /// The activation of the feed-forward block.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
 pub enum FfnActivation {
@@ -117,10 +132,11 @@ impl EncoderLayer {
     }
 }
 
-/// One decoder layer: causal self-attention, encoder-decoder attention and feed-forward.
+/// One decoder layer: (causal or bidirectional) self-attention, encoder-decoder attention and
+/// feed-forward.
 #[derive(Module, Debug)]
 pub struct DecoderLayer {
-    /// Causal self-attention.
+    /// Self-attention over the target positions.
     pub self_attn: MultiheadAttention,
     /// Layer norm of the self-attention sub-layer.
     pub self_attn_layer_norm: LayerNorm,
@@ -137,6 +153,9 @@ pub struct DecoderLayer {
     /// Post-LN or pre-LN.
     #[module(skip)]
     pub norm_position: NormPosition,
+    /// Causal or bidirectional self-attention.
+    #[module(skip)]
+    pub causality: Causality,
 }
 
 impl DecoderLayer {
@@ -173,7 +192,8 @@ impl DecoderLayer {
                     None => new,
                 };
                 cache = Some(keys.clone());
-                self.self_attn.attend(h, keys, self_padding, true)
+                let causal = self.causality == Causality::Causal;
+                self.self_attn.attend(h, keys, self_padding, causal)
             },
         );
         let x = residual(

@@ -8,7 +8,8 @@
 //!   `transformer_base`) and [`Transformer`]: teacher-forced [`Transformer::forward`] and
 //!   incremental decoding with cached keys and values ([`Transformer::start_decoding`],
 //!   [`Transformer::decode_step`], [`DecoderState::reorder`]);
-//! - [`layers`]: post-LN/pre-LN encoder and decoder layers, ReLU/GELU feed-forward;
+//! - [`layers`]: post-LN/pre-LN encoder and decoder layers, ReLU/GELU feed-forward, causal or
+//!   bidirectional decoder self-attention ([`Causality`]);
 //! - [`attention`]: multi-head attention whose keys and values can be cached;
 //! - [`positions`]: padding-aware sinusoidal or learned position embeddings;
 //! - [`search`]: greedy decoding and batched beam search over any [`IncrementalDecoder`];
@@ -29,6 +30,6 @@ pub mod search;
 pub use batch::{
     Seq2SeqBatch, label_smoothed_cross_entropy, weighted_label_smoothed_cross_entropy,
 };
-pub use layers::{FfnActivation, NormPosition};
+pub use layers::{Causality, FfnActivation, NormPosition};
 pub use model::{DecoderState, EncoderOutput, PositionKind, Transformer, TransformerConfig};
 pub use search::{Hypothesis, IncrementalDecoder, SearchConfig, beam_search, greedy_search};

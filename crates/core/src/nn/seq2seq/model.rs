@@ -20,7 +20,9 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 
 use super::attention::{KeyValue, MultiheadAttentionConfig};
 use super::init::{padded_embedding, xavier_linear};
-use super::layers::{DecoderLayer, EncoderLayer, FeedForward, FfnActivation, NormPosition};
+use super::layers::{
+    Causality, DecoderLayer, EncoderLayer, FeedForward, FfnActivation, NormPosition,
+};
 use super::positions::PositionalEmbedding;
 use super::search::{self, Hypothesis, IncrementalDecoder, SearchConfig};
 
@@ -95,6 +97,10 @@ pub struct TransformerConfig {
     /// Layer norm epsilon.
     #[config(default = 1e-5)]
     pub layer_norm_eps: f64,
+    /// Decoder self-attention: causal (the default) or bidirectional, for decoders that
+    /// generate all positions in parallel (see [`Causality::Bidirectional`]).
+    #[config(default = "Causality::Causal")]
+    pub decoder_causality: Causality,
 }
 
 impl TransformerConfig {
@@ -220,6 +226,7 @@ impl TransformerConfig {
                     final_layer_norm: norm(),
                     dropout: dropout(),
                     norm_position: self.norm_position,
+                    causality: self.decoder_causality,
                 })
                 .collect(),
             layer_norm: final_norm(),
@@ -349,6 +356,14 @@ impl Transformer {
             .unwrap_or(&self.encoder.embed_tokens)
     }
 
+    /// Whether the decoder's self-attention is causal or bidirectional.
+    pub fn causality(&self) -> Causality {
+        self.decoder
+            .layers
+            .first()
+            .map_or(Causality::Causal, |layer| layer.causality)
+    }
+
     /// Target vocabulary size.
     pub fn tgt_vocab_size(&self) -> usize {
         self.target_embedding().weight.lazy_shape().dims::<2>()[0]
@@ -384,7 +399,9 @@ impl Transformer {
 
     /// Teacher-forced decoding: next-token logits for every prefix of `prev_output_tokens`
     /// (the target shifted right, starting with EOS), with causal masking and masking of the
-    /// target padding (`prev_output_tokens == padding_idx`).
+    /// target padding (`prev_output_tokens == padding_idx`). A bidirectional decoder
+    /// ([`Causality::Bidirectional`]) masks only the padding: every position's output depends
+    /// on all target positions.
     ///
     /// # Shapes
     /// - `prev_output_tokens`: `[batch, tgt_len]`
@@ -450,6 +467,11 @@ impl Transformer {
     /// extending the caches; only the new positions are computed. Rows must not contain
     /// padding.
     ///
+    /// # Panics
+    /// A bidirectional decoder ([`Causality::Bidirectional`]) can only decode all positions in
+    /// one call from a fresh state (earlier positions would have to see the new ones); extending
+    /// a non-empty state panics, so greedy and beam search need a causal decoder.
+    ///
     /// # Shapes
     /// - `tokens`: `[rows, len]`
     /// - output: `[rows, len, tgt_vocab]`
@@ -460,6 +482,12 @@ impl Transformer {
             state.rows(),
             "decode_step got {rows} rows for a state of {} rows",
             state.rows()
+        );
+        assert!(
+            state.is_empty() || self.causality() == Causality::Causal,
+            "a bidirectional decoder cannot extend a decoding state of {} positions: feed all \
+             positions in one decode_step or use decode",
+            state.len()
         );
         let positions =
             self.decoder
