@@ -92,6 +92,29 @@ impl From<&str> for EncoderArgs {
     }
 }
 
+/// `--out` and `--resume` of every `train` subcommand.
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct RunArgs {
+    /// Run directory: `config.json`, `metrics.jsonl`, `checkpoints/`, `best/`, `last/` and the
+    /// task's own files (model description, tokenizer or vocabulary).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// Continue the newest checkpoint of the run directory (its `config.json` must match).
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// `--model` and `--device` of every subcommand that applies a trained model.
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct ModelArgs {
+    /// Run directory of a trained model (written by `train`).
+    #[arg(long)]
+    pub model: std::path::PathBuf,
+    /// Where the model runs.
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
 /// `--json` and `--out` of every `demo` subcommand.
 #[derive(clap::Args, Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemoArgs {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use burnlp_core::cli::{self, DemoArgs, DeviceArgs};
+use burnlp_core::cli::{self, DemoArgs, DeviceArgs, ModelArgs, RunArgs};
 use burnlp_core::report::print_rows;
 use burnlp_core::train::RunDir;
 use clap::{Args, Parser, Subcommand};
@@ -61,21 +61,16 @@ struct TrainArgs {
     /// training labels).
     #[arg(long)]
     rel2id: Option<PathBuf>,
-    /// Run directory (model.json, tokenizer or vocabulary, checkpoints, metrics, best model).
-    #[arg(long)]
-    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
     #[command(flatten)]
     config: TrainConfig,
-    /// Continue the newest checkpoint in the run directory.
-    #[arg(long)]
-    resume: bool,
 }
 
 #[derive(Args)]
 struct PredictArgs {
-    /// Run directory of a trained model.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Documents (DocRED JSON; labels are ignored).
     #[arg(long)]
     input: PathBuf,
@@ -91,8 +86,6 @@ struct PredictArgs {
     /// Documents per forward pass.
     #[arg(long, default_value_t = 4, value_parser = cli::positive)]
     batch_size: usize,
-    #[command(flatten)]
-    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -339,24 +332,24 @@ fn train(args: &TrainArgs) -> Result<()> {
         &train_docs,
         &dev_docs,
         relations,
-        &args.out,
+        &args.run.out,
         &origin,
-        args.resume,
+        args.run.resume,
     )
-    .with_context(|| format!("training in {}", args.out.display()))?;
+    .with_context(|| format!("training in {}", args.run.out.display()))?;
     eprintln!(
         "best dev {} {:.4} (θ {:.4}) at step {} (model in {})",
         config.selection_metric(),
         best.value,
         best.metrics.get("theta").copied().unwrap_or(f64::NAN),
         best.step,
-        RunDir::new(&args.out).best().display()
+        RunDir::new(&args.run.out).best().display()
     );
     Ok(())
 }
 
 fn predict(args: &PredictArgs) -> Result<()> {
-    let run = TrainedRun::load(&args.model, &args.device.inference()?)?;
+    let run = TrainedRun::load(&args.model.model, &args.model.device.inference()?)?;
     let docs = load(&args.input, None)?.0;
     let threshold = match (args.all, args.theta) {
         (true, _) => Threshold::All,

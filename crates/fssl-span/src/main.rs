@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use burnlp_core::cli::{DemoArgs, DeviceArgs};
+use burnlp_core::cli::{DemoArgs, ModelArgs, RunArgs};
 use burnlp_core::report::print_rows;
 use burnlp_core::train::RunDir;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -87,21 +87,16 @@ struct TrainArgs {
     /// Dev episodes.
     #[arg(long)]
     dev: PathBuf,
-    /// Run directory.
-    #[arg(long)]
-    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
     #[command(flatten)]
     config: TrainConfig,
-    /// Continue the newest checkpoint of the run directory.
-    #[arg(long)]
-    resume: bool,
 }
 
 #[derive(Args)]
 struct EvalArgs {
-    /// Run directory of a trained model.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Episodes (Few-NERD `.jsonl` or SNIPS few-shot `.json`).
     #[arg(long)]
     episodes: PathBuf,
@@ -111,23 +106,18 @@ struct EvalArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-    #[command(flatten)]
-    device: DeviceArgs,
 }
 
 #[derive(Args)]
 struct PredictArgs {
-    /// Run directory of a trained model.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Episodes whose query sentences are labelled.
     #[arg(long)]
     episodes: PathBuf,
     /// Output JSON lines: one object per query sentence.
     #[arg(long)]
     out: PathBuf,
-    #[command(flatten)]
-    device: DeviceArgs,
 }
 
 #[derive(Args)]
@@ -191,19 +181,26 @@ fn train(args: &TrainArgs) -> Result<()> {
     let train = load_episodes(&args.train)?;
     let dev = load_episodes(&args.dev)?;
     let origin = serde_json::json!({"train": args.train, "dev": args.dev});
-    let best = fssl_span::train(&args.config, &train, &dev, &args.out, &origin, args.resume)
-        .with_context(|| format!("training in {}", args.out.display()))?;
+    let best = fssl_span::train(
+        &args.config,
+        &train,
+        &dev,
+        &args.run.out,
+        &origin,
+        args.run.resume,
+    )
+    .with_context(|| format!("training in {}", args.run.out.display()))?;
     eprintln!(
         "best dev f1 {:.4} at step {} (model in {})",
         best.value,
         best.step,
-        RunDir::new(&args.out).best().display()
+        RunDir::new(&args.run.out).best().display()
     );
     Ok(())
 }
 
 fn eval(args: &EvalArgs) -> Result<()> {
-    let run = Run::load(&args.model, &args.device.inference()?)?;
+    let run = Run::load(&args.model.model, &args.model.device.inference()?)?;
     let episodes = load_episodes(&args.episodes)?;
     let what = args.episodes.display().to_string();
     let metrics = run.evaluate(&episodes, args.f1, &what)?;
@@ -218,7 +215,7 @@ fn eval(args: &EvalArgs) -> Result<()> {
 }
 
 fn predict(args: &PredictArgs) -> Result<()> {
-    let run = Run::load(&args.model, &args.device.inference()?)?;
+    let run = Run::load(&args.model.model, &args.model.device.inference()?)?;
     let episodes = load_episodes(&args.episodes)?;
     let records = run.predict(&episodes, &args.episodes.display().to_string())?;
     burnlp_core::data::write_jsonl(&args.out, &records)?;

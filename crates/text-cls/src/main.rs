@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use burnlp_core::cli::{DemoArgs, DeviceArgs};
+use burnlp_core::cli::{DemoArgs, ModelArgs, RunArgs};
 use burnlp_core::report::print_rows;
 use clap::{Args, Parser, Subcommand};
 use text_cls::{Columns, Example, Run, TrainConfig, read_tsv, read_unlabelled, synthetic};
@@ -64,21 +64,16 @@ struct TrainArgs {
     synthetic: Option<usize>,
     #[command(flatten)]
     columns: ColumnArgs,
-    /// Run directory (checkpoints, metrics, best model).
-    #[arg(long)]
-    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
     #[command(flatten)]
     config: TrainConfig,
-    /// Continue the newest checkpoint in the run directory.
-    #[arg(long)]
-    resume: bool,
 }
 
 #[derive(Args)]
 struct EvalArgs {
-    /// Run directory of a trained model.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Labelled data (TSV with a header).
     #[arg(long)]
     data: PathBuf,
@@ -87,15 +82,12 @@ struct EvalArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    #[command(flatten)]
-    device: DeviceArgs,
 }
 
 #[derive(Args)]
 struct PredictArgs {
-    /// Run directory of a trained model.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Input TSV with a header (the label column, if any, is ignored).
     #[arg(long)]
     input: PathBuf,
@@ -104,8 +96,6 @@ struct PredictArgs {
     /// Output JSON lines file.
     #[arg(long)]
     out: PathBuf,
-    #[command(flatten)]
-    device: DeviceArgs,
 }
 
 fn main() {
@@ -149,19 +139,28 @@ fn train(args: &TrainArgs) -> Result<()> {
     let origin = serde_json::json!({
         "train": args.train, "dev": args.dev, "synthetic": args.synthetic, "columns": columns,
     });
-    let best = text_cls::train(&args.config, &train, &dev, &args.out, &origin, args.resume)
-        .with_context(|| format!("training in {}", args.out.display()))?;
+    let best = text_cls::train(
+        &args.config,
+        &train,
+        &dev,
+        &args.run.out,
+        &origin,
+        args.run.resume,
+    )
+    .with_context(|| format!("training in {}", args.run.out.display()))?;
     eprintln!(
         "best dev accuracy {:.4} at step {} (model in {})",
         best.value,
         best.step,
-        burnlp_core::train::RunDir::new(&args.out).best().display()
+        burnlp_core::train::RunDir::new(&args.run.out)
+            .best()
+            .display()
     );
     Ok(())
 }
 
 fn eval(args: &EvalArgs) -> Result<()> {
-    let run = Run::load(&args.model, &args.device.inference()?)?;
+    let run = Run::load(&args.model.model, &args.model.device.inference()?)?;
     let examples = load_examples(&args.data, &args.columns.columns())?;
     let metrics = run.evaluate(&examples, &args.data.display().to_string())?;
     if args.json {
@@ -175,7 +174,7 @@ fn eval(args: &EvalArgs) -> Result<()> {
 }
 
 fn predict(args: &PredictArgs) -> Result<()> {
-    let run = Run::load(&args.model, &args.device.inference()?)?;
+    let run = Run::load(&args.model.model, &args.model.device.inference()?)?;
     let examples = read_unlabelled(&args.input, &args.columns.columns())
         .with_context(|| format!("reading {}", args.input.display()))?;
     let predictions = run.predict(&examples, &args.input.display().to_string())?;
