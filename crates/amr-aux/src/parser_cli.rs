@@ -144,20 +144,15 @@ pub struct TrainArgs {
     aux_steps: usize,
     #[command(flatten)]
     model: ModelArgs,
-    /// Run directory (model.json, vocabularies, best/ weights, metrics.jsonl).
-    #[arg(long)]
-    out: PathBuf,
-    /// Continue the run in `--out` from its newest checkpoints (same data and settings).
-    #[arg(long)]
-    resume: bool,
+    #[command(flatten)]
+    run: burnlp_core::cli::RunArgs,
 }
 
 /// `amr-aux parse`.
 #[derive(Args)]
 pub struct ParseArgs {
-    /// Run directory written by `amr-aux train`.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    trained: burnlp_core::cli::ModelArgs,
     /// Sentences, one per line, or an AMR file whose graphs' `# ::snt` are parsed.
     #[arg(long)]
     input: PathBuf,
@@ -176,8 +171,6 @@ pub struct ParseArgs {
     /// Print the Smatch report as one JSON object.
     #[arg(long, requires = "gold")]
     json: bool,
-    #[command(flatten)]
-    device: DeviceArgs,
 }
 
 /// `amr-aux experiment`.
@@ -230,14 +223,14 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     let dev = load_examples(&args.dev, Task::Amr).context("loading the dev data")?;
     let aux = load_aux(&args.aux, 0).context("loading the auxiliary data")?;
     let options = TrainOptions {
-        resume: args.resume,
+        resume: args.run.resume,
         ..args
             .model
             .options(args.schedule.into(), args.steps, args.aux_steps)
     };
     let device = training_device(&args.model.device)?;
-    let summary = parser::train(&train, &dev, &aux, &options, &args.out, &device)
-        .with_context(|| format!("training into {}", args.out.display()))?;
+    let summary = parser::train(&train, &dev, &aux, &options, &args.run.out, &device)
+        .with_context(|| format!("training into {}", args.run.out.display()))?;
     for stage in &summary.stages {
         let tasks: Vec<String> = stage.tasks.iter().map(Task::token).collect();
         println!(
@@ -256,7 +249,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", "),
         started.elapsed().as_secs_f64(),
-        args.out.display()
+        args.run.out.display()
     );
     Ok(())
 }
@@ -264,9 +257,9 @@ pub fn train(args: &TrainArgs) -> Result<()> {
 /// Parses sentences with a trained parser.
 pub fn parse(args: &ParseArgs) -> Result<()> {
     let started = Instant::now();
-    let device = parse_device(&args.device)?;
-    let model = Parser::load(&args.model, &device)
-        .with_context(|| format!("loading the parser in {}", args.model.display()))?;
+    let device = parse_device(&args.trained.device)?;
+    let model = Parser::load(&args.trained.model, &device)
+        .with_context(|| format!("loading the parser in {}", args.trained.model.display()))?;
     let input = ParseInput::read(&args.input)?;
     let gold = args
         .gold

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use amr_aux::amrize::Amrized;
+use amr_aux::amrize::{Amrized, PseudoSize, RecordError};
 use amr_aux::fine::fine_grained;
 use amr_aux::linearize::{delinearize, delinearize_lenient, linearize, remove_wiki};
 use amr_aux::penman::{parse_amrs, read_amr_file, write_amrs};
@@ -30,10 +30,15 @@ pub struct AmrizeArgs {
     /// Input format.
     #[arg(long, value_enum)]
     from: AmrizeFrom,
-    /// Output Penman file, one graph per sentence with `# ::id` and `# ::snt` (written
-    /// atomically).
+    /// Output file (written atomically), one record per sentence with `# ::id` and `# ::snt`:
+    /// for conllu ATP's bracketed tree on one line, `( ROOT :root ( head :rel dependent … ) )`,
+    /// no variables (a Penman graph with `--penman`); for srl a Penman graph.
     #[arg(long)]
     out: PathBuf,
+    /// conllu: write Penman graphs with one variable per word (ATP's pointer style) instead of
+    /// bracketed trees.
+    #[arg(long)]
+    penman: bool,
     /// Conversion variant. conllu: plain | lemma | pruned (default pruned: lemmas, no det and
     /// punct, as ATP's DP data); srl: plain | reduced | reentrant | reduced-reentrant (default
     /// reentrant, as the released ATP-SRL model).
@@ -98,7 +103,9 @@ pub enum PenmanCommand {
 pub enum FlavorArg {
     /// PyPI smatch 1.0.4: `TOP` constant, `:mod` as inverse `:domain`, a few `-of` roles kept.
     Smatch104,
-    /// ATP's amr-evaluation copy: `TOP` with the root concept, every `-of` role inverted.
+    /// ATP's amr-evaluation copy: `TOP` with the root concept, `:mod` as written, every `-of`
+    /// role to a new node inverted (`:consist-of` too), one to a variable or constant only when
+    /// it ends its node.
     Atp,
 }
 
@@ -156,10 +163,12 @@ impl SmatchOptions {
 }
 
 pub fn amrize(args: &AmrizeArgs) -> Result<()> {
-    use amr_aux::amrize::{DepVariant, SrlRoot, SrlVariant, amrize_conllu, amrize_srl};
+    use amr_aux::amrize::{
+        DepVariant, SrlRoot, SrlVariant, amrize_conllu, amrize_srl, write_dep_sequences,
+    };
     let text = amr_aux::amrize::read_input(&args.input)?;
     let names = |all: &[&str]| all.join(", ");
-    let result = match args.from {
+    let (output, counts) = match args.from {
         AmrizeFrom::Conllu => {
             if args.multi_sentence || args.frames {
                 bail!("--multi-sentence and --frames apply to --from srl");
@@ -171,11 +180,21 @@ pub fn amrize(args: &AmrizeArgs) -> Result<()> {
             })?;
             let mut options = variant.options();
             options.strip_subtypes = args.strip_subtypes;
-            amrize_conllu(&text, &args.input, &options, args.skip_invalid)?
+            let result = amrize_conllu(&text, &args.input, &options, args.skip_invalid)?;
+            let output = if args.penman {
+                let graphs: Vec<_> = result.graphs.iter().map(|s| s.to_amr()).collect();
+                write_amrs(&graphs)
+            } else {
+                write_dep_sequences(&result.graphs)
+            };
+            (
+                output,
+                Counts::of(&result, if args.penman { "graphs" } else { "trees" }),
+            )
         }
         AmrizeFrom::Srl | AmrizeFrom::SrlLines => {
-            if args.strip_subtypes {
-                bail!("--strip-subtypes applies to --from conllu");
+            if args.strip_subtypes || args.penman {
+                bail!("--strip-subtypes and --penman apply to --from conllu");
             }
             let name = args.variant.as_deref().unwrap_or("reentrant");
             let all: Vec<&str> = SrlVariant::ALL.iter().map(|(_, n)| *n).collect();
@@ -188,28 +207,54 @@ pub fn amrize(args: &AmrizeArgs) -> Result<()> {
                 options.root = SrlRoot::MultiSentence;
             }
             let lines = matches!(args.from, AmrizeFrom::SrlLines);
-            amrize_srl(&text, &args.input, &options, lines, args.skip_invalid)?
+            let result = amrize_srl(&text, &args.input, &options, lines, args.skip_invalid)?;
+            (write_amrs(&result.graphs), Counts::of(&result, "graphs"))
         }
     };
-    for skipped in &result.skipped {
+    for skipped in &counts.skipped {
         eprintln!("warning: skipped {skipped}");
     }
-    burnlp_core::data::write_atomic(&args.out, write_amrs(&result.graphs).as_bytes())
+    burnlp_core::data::write_atomic(&args.out, output.as_bytes())
         .with_context(|| format!("writing {}", args.out.display()))?;
-    print_counts(args, &result);
-    if !result.skipped.is_empty() {
+    print_counts(args, &counts);
+    if !counts.skipped.is_empty() {
         eprintln!(
             "warning: {} invalid sentences skipped",
-            result.skipped.len()
+            counts.skipped.len()
         );
     }
     Ok(())
 }
 
+/// What `amrize` converted, whatever the output type.
+struct Counts {
+    /// What the outputs are called: `trees` or `graphs`.
+    noun: &'static str,
+    graphs: usize,
+    nodes: usize,
+    edges: usize,
+    skipped: Vec<RecordError>,
+    multiword_tokens: usize,
+    empty_nodes: usize,
+}
+
+impl Counts {
+    fn of<G: PseudoSize>(result: &Amrized<G>, noun: &'static str) -> Self {
+        Self {
+            noun,
+            graphs: result.graphs.len(),
+            nodes: result.nodes(),
+            edges: result.edges(),
+            skipped: result.skipped.clone(),
+            multiword_tokens: result.multiword_tokens,
+            empty_nodes: result.empty_nodes,
+        }
+    }
+}
+
 /// Prints what `amrize` converted: one JSON object, or a sentence or two.
-fn print_counts(args: &AmrizeArgs, result: &Amrized) {
-    let graphs = result.graphs.len();
-    let (nodes, edges) = (result.nodes(), result.edges());
+fn print_counts(args: &AmrizeArgs, result: &Counts) {
+    let (graphs, nodes, edges, noun) = (result.graphs, result.nodes, result.edges, result.noun);
     let avg = |n: usize| n as f64 / graphs.max(1) as f64;
     if args.json {
         let row = serde_json::json!({
@@ -222,12 +267,13 @@ fn print_counts(args: &AmrizeArgs, result: &Amrized) {
         return;
     }
     println!(
-        "{}: {} sentences -> {graphs} graphs, {nodes} nodes, {edges} edges \
-         ({:.2} nodes, {:.2} edges per graph) in {}",
+        "{}: {} sentences -> {graphs} {noun}, {nodes} nodes, {edges} edges \
+         ({:.2} nodes, {:.2} edges per {}) in {}",
         args.input.display(),
         graphs + result.skipped.len(),
         avg(nodes),
         avg(edges),
+        noun.trim_end_matches('s'),
         args.out.display()
     );
     if result.multiword_tokens + result.empty_nodes > 0 {

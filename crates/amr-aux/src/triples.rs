@@ -26,8 +26,13 @@ pub enum Flavor {
     /// `:polarity-of -`) is dropped, as the reference drops it.
     #[default]
     Smatch104,
-    /// The copy in ATP's `amr-evaluation` as its specification describes it:
-    /// `(TOP, root, root concept)`, every `-of` role inverted, `:mod` kept as written.
+    /// The copy in ATP's `amr-evaluation` (`amr-evaluation/smatch/amr.py`):
+    /// `(TOP, root, root concept)`, `:mod` kept as written, and every role ending in `-of`
+    /// inverted, `:consist-of`, `:prep-out-of` and `:prep-on-behalf-of` included, with one
+    /// quirk of its reader: a `-of` role whose target is a variable or a constant (not a new
+    /// node) is inverted only when it is its node's last role (the value ends at `)`); followed
+    /// by another role (the value ends at `:`) it is stored as written, `(ARG1-of, p, v)`. An
+    /// inverted role with a constant target is dropped (`:polarity-of -` at a node's end).
     Atp,
 }
 
@@ -75,6 +80,15 @@ impl Triples {
         // values decided at the end (`dict2`), both keyed by the source name.
         let mut seen: FxHashMap<&str, Vec<(String, String)>> = FxHashMap::default();
         let mut later: FxHashMap<String, Vec<(String, String)>> = FxHashMap::default();
+        // Whether another role of the same node follows the edge (ATP's reader then sees the
+        // value end at a `:`, not at the node's `)`).
+        let mut followed = vec![false; amr.edges.len()];
+        let mut last_seen: FxHashMap<&str, usize> = FxHashMap::default();
+        for (e, edge) in amr.edges.iter().enumerate() {
+            if let Some(previous) = last_seen.insert(edge.source.as_str(), e) {
+                followed[previous] = true;
+            }
+        }
         for (e, edge) in amr.edges.iter().enumerate() {
             let (value, to_seen) = match &edge.target {
                 Target::Node(v) => (v.clone(), true),
@@ -92,7 +106,11 @@ impl Triples {
                     (value, to_seen)
                 }
             };
-            let (key, entry) = oriented(flavor, &edge.source, &edge.role, value);
+            // ATP's reader inverts a `-of` role to a variable or constant only at the node's `)`.
+            let invertible = flavor == Flavor::Smatch104
+                || matches!(edge.target, Target::Node(_))
+                || !followed[e];
+            let (key, entry) = oriented(flavor, &edge.source, &edge.role, value, invertible);
             if to_seen {
                 let key = index.get_key_value(key.as_str()).map(|(k, _)| *k);
                 // `dict1` keys are always variables: the source or a variable target.
@@ -148,14 +166,17 @@ impl Triples {
 }
 
 /// The reference's `update_triple`: the key the entry is stored under and `(role, other end)`.
+/// `invertible` is false where ATP's reader stores a `-of` role as written.
 fn oriented(
     flavor: Flavor,
     source: &str,
     role: &str,
     target: String,
+    invertible: bool,
 ) -> (String, (String, String)) {
     const KEPT: [&str; 3] = ["prep-on-behalf-of", "prep-out-of", "consist-of"];
-    let inverted = role.ends_with("-of") && (flavor == Flavor::Atp || !KEPT.contains(&role));
+    let inverted =
+        invertible && role.ends_with("-of") && (flavor == Flavor::Atp || !KEPT.contains(&role));
     if inverted {
         (
             target,

@@ -10,11 +10,26 @@
 //! are counted ([`super::Amrized`]). HEAD must be a word of the sentence or 0, and the heads
 //! must form a tree. Any violation is a [`RecordError`] naming the file, line and sentence.
 //!
-//! # Output
+//! # Output: ATP's bracketed trees
 //!
-//! ATP's bracketed dependency tree under a dummy root,
-//! `( ROOT :root ( introduced :nsubj ( members :amod Influential … ) ) )`, with variables so that
-//! it is a valid AMR:
+//! ATP's DP targets (§4 "DP → PseudoAMR", the `tokenize_dp` comment of its code) are not
+//! Penman graphs but bracketed token sequences without variables or pointers, under a dummy
+//! `ROOT`:
+//!
+//! ```text
+//! ( ROOT :root ( introduced :nsubj ( members :amod Influential :prep ( of :pobj ( Ways … ) ) ) :dobj ( … ) :punct . ) )
+//! ```
+//!
+//! A word with dependents is `( word :rel dependent … )`, a word without dependents is the bare
+//! word; dependents are in sentence order. [`dep_to_tree`] builds this [`DepTree`],
+//! [`DepTree::tokens`] gives the token sequence and [`write_dep_sequences`] /
+//! [`parse_dep_sequences`] write and read files of them (`# ::id`, `# ::snt`, then the sequence
+//! on one line). A word is one token: whitespace becomes `_` and `(`, `)` become `-LRB-`,
+//! `-RRB-` ([`dep_token`]); relation subtypes are written with `_` (`nsubj:pass` →
+//! `:nsubj_pass`) or dropped with [`DepOptions::strip_subtypes`].
+//!
+//! The same tree as a Penman graph with variables ([`DepTree::to_amr`], [`dep_to_amr`]) is the
+//! pointer style of ATP's `dp_pretrain_with_pointer` config:
 //!
 //! ```text
 //! (r / ROOT
@@ -23,15 +38,261 @@
 //!             :nsubj (s / story :det (t2 / this))
 //!             :punct (x / -COLON-)))
 //! ```
-//!
-//! Each word's dependents are in sentence order; relation subtypes are written with `_`
-//! (`nsubj:pass` → `:nsubj_pass`, since `:` cannot appear inside a Penman role for most
-//! tools), or dropped with [`DepOptions::strip_subtypes`].
 
+use std::fmt;
 use std::path::Path;
 
-use super::{Problem, PseudoGraph, RecordError, concept_symbol};
+use super::{Problem, PseudoGraph, RecordError, concept_symbol, metadata_value};
 use crate::penman::Amr;
+
+/// A dependency tree in ATP's bracketed form: a word and its dependents in sentence order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepTree {
+    /// The word as one token ([`dep_token`]); `ROOT` for the dummy root.
+    pub word: String,
+    /// `(relation, dependent)` in sentence order, the relation without its `:` (`nsubj`).
+    pub dependents: Vec<(String, DepTree)>,
+}
+
+impl DepTree {
+    /// A word without dependents.
+    pub fn leaf(word: impl Into<String>) -> Self {
+        Self {
+            word: word.into(),
+            dependents: Vec::new(),
+        }
+    }
+
+    /// ATP's token sequence: `(`, the word, `:rel` and dependent for each dependent, `)` for a
+    /// word with dependents; the bare word otherwise.
+    pub fn tokens(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.push_tokens(&mut out);
+        out
+    }
+
+    fn push_tokens(&self, out: &mut Vec<String>) {
+        if self.dependents.is_empty() {
+            out.push(self.word.clone());
+            return;
+        }
+        out.push("(".into());
+        out.push(self.word.clone());
+        for (relation, dependent) in &self.dependents {
+            out.push(format!(":{relation}"));
+            dependent.push_tokens(out);
+        }
+        out.push(")".into());
+    }
+
+    /// Reads a token sequence as [`Self::tokens`] writes it.
+    ///
+    /// # Errors
+    /// What is wrong, e.g. `expected a relation, found `x``, when the tokens are not one tree.
+    pub fn from_tokens<S: AsRef<str>>(tokens: &[S]) -> Result<Self, String> {
+        let tokens: Vec<&str> = tokens.iter().map(AsRef::as_ref).collect();
+        let mut at = 0;
+        let tree = read_tree(&tokens, &mut at)?;
+        if at != tokens.len() {
+            return Err(format!("unexpected `{}` after the tree", tokens[at]));
+        }
+        Ok(tree)
+    }
+
+    /// Words in the tree (the dummy root included).
+    pub fn words(&self) -> usize {
+        1 + self
+            .dependents
+            .iter()
+            .map(|(_, d)| d.words())
+            .sum::<usize>()
+    }
+
+    /// Relations in the tree (one per word but the root).
+    pub fn relations(&self) -> usize {
+        self.words() - 1
+    }
+
+    /// The tree as a Penman graph with one variable per word (the pointer style), with
+    /// `# ::id` and `# ::snt` metadata; words and relations become Penman symbols
+    /// ([`concept_symbol`]).
+    pub fn to_amr(&self, id: &str, sentence: &str) -> Amr {
+        let mut graph = PseudoGraph::default();
+        let root = self.add_to(&mut graph);
+        graph.into_amr(root, id, sentence)
+    }
+
+    fn add_to(&self, graph: &mut PseudoGraph) -> usize {
+        let node = graph.add_node(concept_symbol(&self.word));
+        for (relation, dependent) in &self.dependents {
+            let child = dependent.add_to(graph);
+            graph.add_edge(node, concept_symbol(relation), child);
+        }
+        node
+    }
+}
+
+/// The token sequence joined by single spaces.
+impl fmt::Display for DepTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.tokens().join(" "))
+    }
+}
+
+/// Reads one tree at `tokens[*at]`. Only `(` and `)` are reserved: a token is read as a word
+/// or a relation by its position, so a word may start with `:` (`:)`).
+fn read_tree(tokens: &[&str], at: &mut usize) -> Result<DepTree, String> {
+    let token = |at: usize| tokens.get(at).copied();
+    match token(*at) {
+        None => Err("unexpected end of the sequence".into()),
+        Some(")") => Err("unexpected `)`".into()),
+        Some("(") => {
+            *at += 1;
+            let word = match token(*at) {
+                Some(w) if w != "(" && w != ")" => w.to_string(),
+                other => return Err(format!("expected a word after `(`, found {other:?}")),
+            };
+            *at += 1;
+            let mut dependents = Vec::new();
+            loop {
+                match token(*at) {
+                    Some(")") => {
+                        *at += 1;
+                        break;
+                    }
+                    Some(r) if r.starts_with(':') && r.len() > 1 => {
+                        *at += 1;
+                        let dependent = read_tree(tokens, at)?;
+                        dependents.push((r[1..].to_string(), dependent));
+                    }
+                    Some(t) => return Err(format!("expected a relation or `)`, found `{t}`")),
+                    None => return Err("unclosed `(`".into()),
+                }
+            }
+            if dependents.is_empty() {
+                return Err(format!("`( {word} )` has no dependents"));
+            }
+            Ok(DepTree { word, dependents })
+        }
+        Some(word) => {
+            *at += 1;
+            Ok(DepTree::leaf(word))
+        }
+    }
+}
+
+/// A word as one token of a bracketed tree: whitespace becomes `_`, `(` and `)` become `-LRB-`
+/// and `-RRB-` (Penn Treebank style), an empty word `-EMPTY-`; other characters are kept (a
+/// word may start with `:`, the reader tells words from relations by their position).
+pub fn dep_token(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        match c {
+            c if c.is_whitespace() => out.push('_'),
+            '(' => out.push_str("-LRB-"),
+            ')' => out.push_str("-RRB-"),
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        out.push_str("-EMPTY-");
+    }
+    out
+}
+
+/// The bracketed tree of one sentence, with its id and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepSequence {
+    /// The sentence id (`# sent_id`, or `<file stem>.<n>`).
+    pub id: String,
+    /// The sentence text.
+    pub sentence: String,
+    /// The tree under the dummy `ROOT`.
+    pub tree: DepTree,
+}
+
+impl DepSequence {
+    /// The tree as a Penman graph with variables ([`DepTree::to_amr`]).
+    pub fn to_amr(&self) -> Amr {
+        self.tree.to_amr(&self.id, &self.sentence)
+    }
+}
+
+/// A file of bracketed trees: for each, `# ::id ID`, `# ::snt TEXT`, the token sequence on one
+/// line and a blank line.
+pub fn write_dep_sequences(sequences: &[DepSequence]) -> String {
+    let mut out = String::new();
+    for s in sequences {
+        out.push_str(&format!(
+            "# ::id {}\n# ::snt {}\n{}\n\n",
+            metadata_value(&s.id),
+            metadata_value(&s.sentence),
+            s.tree
+        ));
+    }
+    out
+}
+
+/// Whether `text` is a file of bracketed trees (its first line that is neither blank nor a
+/// comment starts with `( ROOT `), not a Penman file.
+pub fn is_dep_sequence_text(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.starts_with("( ROOT "))
+}
+
+/// Reads a file written by [`write_dep_sequences`] (`path` names it in errors): blocks of
+/// `# ::id`, `# ::snt` and one token line, separated by blank lines.
+///
+/// # Errors
+/// The first malformed block: [`Problem::BadTree`] at its sequence line (or at its first line
+/// when it has no sequence or more than one).
+pub fn parse_dep_sequences(text: &str, path: &Path) -> Result<Vec<DepSequence>, RecordError> {
+    let mut out = Vec::new();
+    let mut block: Vec<(usize, &str)> = Vec::new();
+    let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
+    for (n, line) in lines.chain(std::iter::once((0, ""))) {
+        if !line.is_empty() {
+            block.push((n, line));
+            continue;
+        }
+        if block.is_empty() {
+            continue;
+        }
+        let mut id = None;
+        let mut sentence = String::new();
+        let mut body = Vec::new();
+        for &(n, l) in &block {
+            if let Some(v) = l.strip_prefix("# ::id") {
+                id = Some(v.trim().to_string());
+            } else if let Some(v) = l.strip_prefix("# ::snt") {
+                sentence = v.trim().to_string();
+            } else if !l.starts_with('#') {
+                body.push((n, l));
+            }
+        }
+        let id = id.unwrap_or_else(|| format!("#{}", out.len() + 1));
+        let error = |line: usize, problem: String| RecordError {
+            path: path.to_path_buf(),
+            line,
+            sentence: Some(id.clone()),
+            problem: Problem::BadTree(problem),
+        };
+        let [(line, sequence)] = body[..] else {
+            let found = body.len();
+            return Err(error(
+                block[0].0,
+                format!("{found} sequence lines (expected 1)"),
+            ));
+        };
+        let tokens: Vec<&str> = sequence.split_whitespace().collect();
+        let tree = DepTree::from_tokens(&tokens).map_err(|p| error(line, p))?;
+        out.push(DepSequence { id, sentence, tree });
+        block.clear();
+    }
+    Ok(out)
+}
 
 /// One sentence of a CoNLL-U file (its basic dependency tree).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,12 +462,13 @@ fn validate_tree(words: &[DepWord]) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The PseudoAMR graph of a dependency tree (see the module documentation).
+/// ATP's bracketed tree of a dependency tree under the dummy `ROOT` (see the module
+/// documentation), with the words and relations that `options` ask for.
 ///
 /// # Errors
 /// [`Problem::HeadOutOfRange`] or [`Problem::Cycle`] if the heads do not form a tree (never for
 /// a sentence from [`parse_conllu`]), [`Problem::NoWords`] for an empty sentence.
-pub fn dep_to_amr(sentence: &DepSentence, options: &DepOptions) -> Result<Amr, Problem> {
+pub fn dep_to_tree(sentence: &DepSentence, options: &DepOptions) -> Result<DepTree, Problem> {
     let words = &sentence.words;
     if words.is_empty() {
         return Err(Problem::NoWords);
@@ -216,43 +478,86 @@ pub fn dep_to_amr(sentence: &DepSentence, options: &DepOptions) -> Result<Amr, P
         .iter()
         .map(|w| w.head != 0 && options.drop.iter().any(|d| d == universal(&w.deprel)))
         .collect();
-    let mut graph = PseudoGraph::default();
-    let root = graph.add_node("ROOT".into());
-    // Node of word i + 1 (None when dropped).
-    let nodes: Vec<Option<usize>> = words
-        .iter()
-        .zip(&dropped)
-        .map(|(w, &d)| {
-            (!d).then(|| {
-                let word = if options.lemma && w.lemma != "_" && !w.lemma.is_empty() {
-                    &w.lemma
-                } else {
-                    &w.form
-                };
-                graph.add_node(concept_symbol(word))
-            })
-        })
-        .collect();
+    // The kept dependents of each word (index 0: ROOT, i: word i), in sentence order.
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); words.len() + 1];
     for (i, w) in words.iter().enumerate() {
-        let Some(node) = nodes[i] else { continue };
+        if dropped[i] {
+            continue;
+        }
         let mut head = w.head;
         while head != 0 && dropped[head - 1] {
             head = words[head - 1].head;
         }
-        let parent = if head == 0 {
-            root
+        dependents[head].push(i + 1);
+    }
+    let token = |w: &DepWord| {
+        let word = if options.lemma && w.lemma != "_" && !w.lemma.is_empty() {
+            &w.lemma
         } else {
-            nodes[head - 1].expect("kept ancestor")
+            &w.form
         };
-        let role = if options.strip_subtypes {
+        dep_token(word)
+    };
+    let relation = |w: &DepWord| {
+        if options.strip_subtypes {
             universal(&w.deprel).to_string()
         } else {
             w.deprel.replace(':', "_")
-        };
-        graph.add_edge(parent, concept_symbol(&role), node);
+        }
+    };
+    fn build(
+        node: usize,
+        word: String,
+        dependents: &[Vec<usize>],
+        words: &[DepWord],
+        token: &dyn Fn(&DepWord) -> String,
+        relation: &dyn Fn(&DepWord) -> String,
+    ) -> DepTree {
+        let children = dependents[node]
+            .iter()
+            .map(|&d| {
+                let w = &words[d - 1];
+                let child = build(d, token(w), dependents, words, token, relation);
+                (relation(w), child)
+            })
+            .collect();
+        DepTree {
+            word,
+            dependents: children,
+        }
     }
-    let id = sentence.id.clone().unwrap_or_default();
-    Ok(graph.into_amr(root, &id, &sentence.sentence_text()))
+    Ok(build(
+        0,
+        "ROOT".into(),
+        &dependents,
+        words,
+        &token,
+        &relation,
+    ))
+}
+
+/// The sentence's [`DepSequence`]: its id, text and [`dep_to_tree`].
+///
+/// # Errors
+/// As [`dep_to_tree`].
+pub fn dep_to_sequence(
+    sentence: &DepSentence,
+    options: &DepOptions,
+) -> Result<DepSequence, Problem> {
+    Ok(DepSequence {
+        id: sentence.id.clone().unwrap_or_default(),
+        sentence: sentence.sentence_text(),
+        tree: dep_to_tree(sentence, options)?,
+    })
+}
+
+/// The tree of [`dep_to_tree`] as a Penman graph with variables (ATP's pointer style, see
+/// [`DepTree::to_amr`]).
+///
+/// # Errors
+/// As [`dep_to_tree`].
+pub fn dep_to_amr(sentence: &DepSentence, options: &DepOptions) -> Result<Amr, Problem> {
+    Ok(dep_to_sequence(sentence, options)?.to_amr())
 }
 
 /// Parses CoNLL-U text into one result per sentence, in file order; `path` names the input in

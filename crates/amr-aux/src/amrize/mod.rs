@@ -3,10 +3,13 @@
 //!
 //! Two sources, each with the variants of ATP's data and configs:
 //!
-//! - dependency trees in CoNLL-U ([`dep`]): one node per word (concept = form or lemma), one
-//!   edge per dependency (role = the relation), under a dummy `ROOT` node reached by `:root`.
-//!   Variants ([`DepVariant`]): `plain`, `lemma`, `pruned` (lemmas, `det` and `punct` removed:
-//!   ATP's `conll15_no_pointer_without_det_punct/*.lemmatized.rr` data);
+//! - dependency trees in CoNLL-U ([`dep`]): not graphs but ATP's bracketed token sequences
+//!   ([`DepTree`], [`DepSequence`]) under a dummy `ROOT` reached by `:root`,
+//!   `( ROOT :root ( eat :nsubj cat … ) )`: a word with dependents is `( word :rel dependent … )`,
+//!   a word without is the bare word, and there are no variables. Variants ([`DepVariant`]):
+//!   `plain`, `lemma`, `pruned` (lemmas, `det` and `punct` removed: ATP's
+//!   `conll15_no_pointer_without_det_punct/*.lemmatized.rr` data). [`DepTree::to_amr`] gives
+//!   the same tree as a Penman graph with variables (ATP's pointer style);
 //! - semantic role labelling in a CoNLL-style column format ([`srl`]): the predicates hang from
 //!   an `and` root by `:opN` (or `multi-sentence` by `:sntN`), each with its arguments by their
 //!   role labels, sorted by label (ATP's `generate_amrized_srl.py`). Variants
@@ -14,7 +17,8 @@
 //!   arguments reduced to their head word), `reentrant` (`srl_reen_and_plain`: identical spans
 //!   share one node, the released ATP-SRL setting) and `reduced-reentrant`.
 //!
-//! Every graph is a valid [`Amr`]: words become Penman symbols (see [`concept_symbol`]),
+//! Every SRL graph (and every dependency tree turned into Penman) is a valid [`Amr`]: words
+//! become Penman symbols (see [`concept_symbol`]),
 //! variables are named as in the AMR releases (first letter of the concept, then a counter),
 //! and nodes and edges are in the order in which [`crate::penman::parse_amrs`] reads back the
 //! written graph, so parse(write(graph)) == graph.
@@ -27,7 +31,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use dep::{
-    DepOptions, DepSentence, DepVariant, DepWord, MultiwordToken, dep_to_amr, parse_conllu,
+    DepOptions, DepSentence, DepSequence, DepTree, DepVariant, DepWord, MultiwordToken, dep_to_amr,
+    dep_to_sequence, dep_to_tree, dep_token, is_dep_sequence_text, parse_conllu,
+    parse_dep_sequences, write_dep_sequences,
 };
 pub use srl::{
     SrlArgument, SrlFrame, SrlOptions, SrlRoot, SrlSentence, SrlVariant, argument_head, parse_srl,
@@ -139,6 +145,9 @@ pub enum Problem {
     /// A line of ATP's SRL line format without `|||`.
     #[error("expected `words ||| tags`")]
     NoSeparator,
+    /// A line of a bracketed-tree file that is not one tree.
+    #[error("malformed bracketed tree: {0}")]
+    BadTree(String),
     /// A predicate whose column does not have exactly one `V` span.
     #[error("argument column {column} has {found} `V` spans (expected 1)")]
     VerbSpans {
@@ -166,11 +175,12 @@ pub enum AmrizeError {
     Record(#[from] RecordError),
 }
 
-/// PseudoAMR graphs of a file, and what the conversion left out.
-#[derive(Debug, Clone, Default)]
-pub struct Amrized {
-    /// One graph per valid sentence, in file order.
-    pub graphs: Vec<Amr>,
+/// PseudoAMR outputs of a file (Penman graphs for SRL, [`DepSequence`]s for dependency
+/// trees), and what the conversion left out.
+#[derive(Debug, Clone)]
+pub struct Amrized<G = Amr> {
+    /// One output per valid sentence, in file order.
+    pub graphs: Vec<G>,
     /// The malformed sentences that were skipped (only when skipping was asked for).
     pub skipped: Vec<RecordError>,
     /// CoNLL-U multiword-token lines (`3-4`): not nodes, their words are.
@@ -179,15 +189,54 @@ pub struct Amrized {
     pub empty_nodes: usize,
 }
 
-impl Amrized {
-    /// Nodes of all graphs.
-    pub fn nodes(&self) -> usize {
-        self.graphs.iter().map(|g| g.instances.len()).sum()
+impl<G> Default for Amrized<G> {
+    fn default() -> Self {
+        Self {
+            graphs: Vec::new(),
+            skipped: Vec::new(),
+            multiword_tokens: 0,
+            empty_nodes: 0,
+        }
+    }
+}
+
+/// The size of a PseudoAMR output.
+pub trait PseudoSize {
+    /// Nodes (words of a tree, the dummy root included).
+    fn node_count(&self) -> usize;
+    /// Edges (relations).
+    fn edge_count(&self) -> usize;
+}
+
+impl PseudoSize for Amr {
+    fn node_count(&self) -> usize {
+        self.instances.len()
     }
 
-    /// Edges of all graphs.
+    fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+}
+
+impl PseudoSize for DepSequence {
+    fn node_count(&self) -> usize {
+        self.tree.words()
+    }
+
+    fn edge_count(&self) -> usize {
+        self.tree.relations()
+    }
+}
+
+impl<G: PseudoSize> Amrized<G> {
+    /// Nodes of all outputs.
+    pub fn nodes(&self) -> usize {
+        self.graphs.iter().map(PseudoSize::node_count).sum()
+    }
+
+    /// Edges of all outputs.
     pub fn edges(&self) -> usize {
-        self.graphs.iter().map(|g| g.edges.len()).sum()
+        self.graphs.iter().map(PseudoSize::edge_count).sum()
     }
 }
 
@@ -208,7 +257,8 @@ fn split_records<T>(
     Ok((ok, skipped))
 }
 
-/// Converts CoNLL-U text (`path` names it in errors and default ids) to PseudoAMR graphs.
+/// Converts CoNLL-U text (`path` names it in errors and default ids) to ATP's bracketed
+/// dependency trees ([`DepSequence`]; [`DepSequence::to_amr`] gives Penman graphs).
 ///
 /// # Errors
 /// The first malformed sentence, unless `skip_invalid`, which lists them in
@@ -218,7 +268,7 @@ pub fn amrize_conllu(
     path: &Path,
     options: &DepOptions,
     skip_invalid: bool,
-) -> Result<Amrized, RecordError> {
+) -> Result<Amrized<DepSequence>, RecordError> {
     let (sentences, skipped) = split_records(parse_conllu(text, path), skip_invalid)?;
     let mut out = Amrized {
         skipped,
@@ -227,7 +277,7 @@ pub fn amrize_conllu(
     for sentence in &sentences {
         out.multiword_tokens += sentence.multiword.len();
         out.empty_nodes += sentence.empty_nodes;
-        let graph = dep_to_amr(sentence, options).map_err(|problem| RecordError {
+        let graph = dep_to_sequence(sentence, options).map_err(|problem| RecordError {
             path: path.to_path_buf(),
             line: sentence.line,
             sentence: sentence.id.clone(),
@@ -331,8 +381,19 @@ impl PseudoGraph {
     }
 
     /// The graph as an [`Amr`] rooted at `top`, nodes and edges in depth-first pre-order (the
-    /// order the Penman reader produces), with `# ::id` and `# ::snt` metadata.
+    /// order the Penman reader produces), with `# ::id` and `# ::snt` metadata; variables are
+    /// named by the concept's first letter (`w`, `w2`, …; `x` when not a letter).
     fn into_amr(self, top: usize, id: &str, sentence: &str) -> Amr {
+        self.build_amr(top, id, sentence, false)
+    }
+
+    /// As [`Self::into_amr`], with ATP's variables `a0`, `a1`, … in depth-first pre-order
+    /// (the order in which `generate_amrized_srl.py` creates its nodes).
+    fn into_amr_numbered(self, top: usize, id: &str, sentence: &str) -> Amr {
+        self.build_amr(top, id, sentence, true)
+    }
+
+    fn build_amr(self, top: usize, id: &str, sentence: &str, numbered: bool) -> Amr {
         let mut amr = Amr {
             metadata: vec![
                 ("id".to_string(), metadata_value(id)),
@@ -344,7 +405,7 @@ impl PseudoGraph {
         };
         let mut names: Vec<Option<String>> = vec![None; self.concepts.len()];
         let mut counts: HashMap<char, usize> = HashMap::new();
-        self.visit(top, &mut names, &mut counts, &mut amr);
+        self.visit(top, &mut names, &mut counts, numbered, &mut amr);
         amr.top = names[top].clone().expect("the top is visited first");
         amr
     }
@@ -354,20 +415,25 @@ impl PseudoGraph {
         node: usize,
         names: &mut [Option<String>],
         counts: &mut HashMap<char, usize>,
+        numbered: bool,
         amr: &mut Amr,
     ) {
         let concept = &self.concepts[node];
-        let letter = concept
-            .chars()
-            .next()
-            .filter(char::is_ascii_alphabetic)
-            .map_or('x', |c| c.to_ascii_lowercase());
-        let count = counts.entry(letter).or_insert(0);
-        *count += 1;
-        let name = if *count == 1 {
-            letter.to_string()
+        let name = if numbered {
+            format!("a{}", amr.instances.len())
         } else {
-            format!("{letter}{count}")
+            let letter = concept
+                .chars()
+                .next()
+                .filter(char::is_ascii_alphabetic)
+                .map_or('x', |c| c.to_ascii_lowercase());
+            let count = counts.entry(letter).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                letter.to_string()
+            } else {
+                format!("{letter}{count}")
+            }
         };
         amr.instances.push(Instance {
             variable: name.clone(),
@@ -388,7 +454,7 @@ impl PseudoGraph {
                     role: role.clone(),
                     target: Target::Reference(String::new()),
                 });
-                self.visit(*child, names, counts, amr);
+                self.visit(*child, names, counts, numbered, amr);
                 let child_name = names[*child].clone().expect("just visited");
                 amr.edges[at].target = Target::Node(child_name);
             }

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Example, ParserError, Result, Task, examples_from_amrs, load_examples};
+use super::{Example, ParserError, Result, Task, examples_from_amrs};
+use crate::amrize::{is_dep_sequence_text, parse_dep_sequences};
 use crate::penman::{Amr, parse_amrs};
 
 /// Reads and parses an AMR file; a Penman error names the file ([`ParserError::Malformed`]).
@@ -17,12 +18,35 @@ pub fn read_corpus(path: &Path) -> Result<Vec<Amr>> {
 
 /// The auxiliary corpora of `paths`, the i-th tagged `Aux(i + 1)`, each cut to its first
 /// `limit` examples (0: all).
+///
+/// A corpus is an AMR (Penman) file, whose targets are SPRING linearisations with pointers, or
+/// a file of ATP's bracketed dependency trees (`amr-aux amrize --from conllu`, see
+/// [`crate::amrize::is_dep_sequence_text`]), whose targets are the trees' token sequences
+/// without variables or pointers, as ATP trains on them.
 pub fn load_aux(paths: &[PathBuf], limit: usize) -> Result<Vec<Vec<Example>>> {
     paths
         .iter()
         .enumerate()
         .map(|(i, path)| {
-            let mut corpus = load_examples(path, Task::Aux(i + 1))?;
+            let task = Task::Aux(i + 1);
+            let text = read_text(path)?;
+            let mut corpus = if is_dep_sequence_text(&text) {
+                parse_dep_sequences(&text, path)?
+                    .into_iter()
+                    .map(|s| Example {
+                        target: s.tree.tokens(),
+                        graph: s.to_amr(),
+                        sentence: s.sentence,
+                        task,
+                    })
+                    .collect()
+            } else {
+                let amrs = parse_amrs(&text).map_err(|source| ParserError::Malformed {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                examples_from_amrs(&amrs, task, path)?
+            };
             if limit > 0 {
                 corpus.truncate(limit);
             }

@@ -107,6 +107,9 @@ pub enum ParserError {
         /// Graphs the splits need.
         needed: usize,
     },
+    /// A file of bracketed dependency trees is malformed.
+    #[error(transparent)]
+    Trees(#[from] crate::amrize::RecordError),
     /// A graph has no `# ::snt` sentence to parse from.
     #[error("{}: graph {graph} has no `# ::snt` sentence", path.display())]
     MissingSentence {
@@ -247,9 +250,10 @@ pub const MAX_TARGET_POSITIONS: usize = 1024;
 pub struct Example {
     /// The sentence.
     pub sentence: String,
-    /// The graph without `:wiki` roles.
+    /// The graph without `:wiki` roles (for a bracketed dependency tree, the tree as a Penman
+    /// graph).
     pub graph: Amr,
-    /// Its linearisation.
+    /// Its linearisation (for a bracketed dependency tree, the tree's tokens).
     pub target: Vec<String>,
     /// Its corpus.
     pub task: Task,

@@ -1,12 +1,13 @@
-//! PseudoAMR: exact graphs for hand-written CoNLL-U and SRL inputs in every variant, the whole
-//! UD English EWT dev file, located errors, and the `amrize` command.
+//! PseudoAMR: exact bracketed trees and graphs for hand-written CoNLL-U and SRL inputs in every
+//! variant, the whole UD English EWT dev file, located errors, and the `amrize` command.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use amr_aux::amrize::{
-    Amrized, DepOptions, DepVariant, Problem, SrlOptions, SrlRoot, SrlVariant, amrize_conllu,
-    amrize_srl, parse_conllu, parse_srl, parse_srl_lines, read_input,
+    Amrized, DepOptions, DepSequence, DepTree, DepVariant, Problem, SrlOptions, SrlRoot,
+    SrlVariant, amrize_conllu, amrize_srl, is_dep_sequence_text, parse_conllu, parse_dep_sequences,
+    parse_srl, parse_srl_lines, read_input, write_dep_sequences,
 };
 use amr_aux::linearize::{delinearize, linearize};
 use amr_aux::penman::{parse_amrs, write_amrs};
@@ -23,9 +24,30 @@ fn ewt() -> PathBuf {
         .join("../../../shared/datasets/ud_ewt/en_ewt-ud-dev.conllu")
 }
 
-fn conllu(options: &DepOptions) -> Amrized {
+fn conllu(options: &DepOptions) -> Amrized<DepSequence> {
     let path = golden("small.conllu");
     amrize_conllu(&read_input(&path).unwrap(), &path, options, false).unwrap()
+}
+
+/// The trees' token sequences, after checking that writing and reading them back gives the
+/// same trees (ids and sentences included) and that each sequence reads back as its tree.
+fn trees(amrized: &Amrized<DepSequence>) -> Vec<String> {
+    let text = write_dep_sequences(&amrized.graphs);
+    assert!(is_dep_sequence_text(&text));
+    let back = parse_dep_sequences(&text, Path::new("trees.txt")).unwrap();
+    assert_eq!(back, amrized.graphs);
+    for s in &amrized.graphs {
+        assert_eq!(DepTree::from_tokens(&s.tree.tokens()).unwrap(), s.tree);
+    }
+    amrized.graphs.iter().map(|s| s.tree.to_string()).collect()
+}
+
+/// The trees as Penman graphs (the pointer style), checked as [`compact`] does.
+fn penman(amrized: &Amrized<DepSequence>) -> Vec<String> {
+    let graphs: Vec<Amr> = amrized.graphs.iter().map(DepSequence::to_amr).collect();
+    let back = parse_amrs(&write_amrs(&graphs)).unwrap();
+    assert_eq!(back, graphs);
+    graphs.iter().map(|g| g.to_penman(None)).collect()
 }
 
 fn srl(options: &SrlOptions) -> Amrized {
@@ -45,7 +67,15 @@ fn compact(amrized: &Amrized) -> Vec<String> {
 fn conllu_plain_lemma_pruned() {
     let plain = conllu(&DepVariant::Plain.options());
     assert_eq!(
-        compact(&plain),
+        trees(&plain),
+        [
+            "( ROOT :root ( eat :nsubj ( cat :det The ) :aux did :advmod n't :punct . ) )",
+            "( ROOT :root ( eaten :nsubj_pass Fish :aux_pass were \
+             :obl ( cats :punct -LRB- :case by :punct -RRB- ) :punct : :parataxis good/bad ) )",
+        ]
+    );
+    assert_eq!(
+        penman(&plain),
         [
             "(r / ROOT :root (e / eat :nsubj (c / cat :det (t / The)) :aux (d / did) \
              :advmod (n / n't) :punct (x / .)))",
@@ -54,42 +84,132 @@ fn conllu_plain_lemma_pruned() {
              :punct (x3 / -COLON-) :parataxis (g / good-SLASH-bad)))",
         ]
     );
-    let meta: Vec<_> = plain.graphs.iter().map(|g| g.metadata.clone()).collect();
-    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let meta: Vec<_> = plain
+        .graphs
+        .iter()
+        .map(|s| (s.id.as_str(), s.sentence.as_str()))
+        .collect();
     assert_eq!(
         meta,
         [
-            vec![pair("id", "s1"), pair("snt", "The cat didn't eat.")],
-            vec![
-                pair("id", "small.2"),
-                pair("snt", "Fish were eaten (by cats) : good/bad")
-            ],
+            ("s1", "The cat didn't eat."),
+            ("small.2", "Fish were eaten (by cats) : good/bad")
         ]
     );
     assert_eq!((plain.multiword_tokens, plain.empty_nodes), (1, 1));
     assert_eq!((plain.nodes(), plain.edges()), (17, 15));
 
     assert_eq!(
-        compact(&conllu(&DepVariant::Lemma.options()))[0],
-        "(r / ROOT :root (e / eat :nsubj (c / cat :det (t / the)) :aux (d / do) \
-         :advmod (n / not) :punct (x / .)))"
+        trees(&conllu(&DepVariant::Lemma.options()))[0],
+        "( ROOT :root ( eat :nsubj ( cat :det the ) :aux do :advmod not :punct . ) )"
     );
     let pruned = conllu(&DepVariant::Pruned.options());
     assert_eq!(
-        compact(&pruned),
+        trees(&pruned),
         [
-            "(r / ROOT :root (e / eat :nsubj (c / cat) :aux (d / do) :advmod (n / not)))",
-            "(r / ROOT :root (e / eat :nsubj_pass (f / fish) :aux_pass (b / be) \
-             :obl (c / cat :case (b2 / by)) :parataxis (g / good-SLASH-bad)))",
+            "( ROOT :root ( eat :nsubj cat :aux do :advmod not ) )",
+            "( ROOT :root ( eat :nsubj_pass fish :aux_pass be :obl ( cat :case by ) \
+             :parataxis good/bad ) )",
         ]
+    );
+    assert_eq!(
+        penman(&pruned)[1],
+        "(r / ROOT :root (e / eat :nsubj_pass (f / fish) :aux_pass (b / be) \
+         :obl (c / cat :case (b2 / by)) :parataxis (g / good-SLASH-bad)))"
     );
     let mut stripped = DepVariant::Pruned.options();
     stripped.strip_subtypes = true;
     assert_eq!(
-        compact(&conllu(&stripped))[1],
-        "(r / ROOT :root (e / eat :nsubj (f / fish) :aux (b / be) \
-         :obl (c / cat :case (b2 / by)) :parataxis (g / good-SLASH-bad)))"
+        trees(&conllu(&stripped))[1],
+        "( ROOT :root ( eat :nsubj fish :aux be :obl ( cat :case by ) :parataxis good/bad ) )"
     );
+}
+
+/// The spec's example shape (§4 "DP → PseudoAMR"): heads with dependents bracketed, leaves bare,
+/// no variables, under `( ROOT :root … )`; the multitask data drops `det` and `punct` and
+/// lemmatises (LEMMA column; `_` keeps the form).
+#[test]
+fn dependency_trees_are_atp_bracketed_sequences() {
+    let rows = [
+        "1 Influential influential ADJ JJ _ 2 amod _ _",
+        "2 members member NOUN NNS _ 5 nsubj _ _",
+        "3 of of ADP IN _ 2 prep _ _",
+        "4 Ways way NOUN NNS _ 3 pobj _ _",
+        "5 introduced introduce VERB VBD _ 0 root _ _",
+        "6 the the DET DT _ 7 det _ _",
+        "7 legislation _ NOUN NN _ 5 dobj _ _",
+        "8 . . PUNCT . _ 5 punct _ _",
+    ];
+    let text: String = rows
+        .iter()
+        .map(|r| r.split(' ').collect::<Vec<_>>().join("\t") + "\n")
+        .collect();
+    let path = Path::new("spec.conllu");
+    let tree = |variant: DepVariant| {
+        let amrized = amrize_conllu(&text, path, &variant.options(), false).unwrap();
+        trees(&amrized).remove(0)
+    };
+    assert_eq!(
+        tree(DepVariant::Plain),
+        "( ROOT :root ( introduced :nsubj ( members :amod Influential :prep ( of :pobj Ways ) ) \
+         :dobj ( legislation :det the ) :punct . ) )"
+    );
+    assert_eq!(
+        tree(DepVariant::Pruned),
+        "( ROOT :root ( introduce :nsubj ( member :amod influential :prep ( of :pobj way ) ) \
+         :dobj legislation ) )"
+    );
+    // A one-word sentence: the root word is a leaf.
+    let one = "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n";
+    let amrized = amrize_conllu(one, path, &DepVariant::Plain.options(), false).unwrap();
+    assert_eq!(trees(&amrized), ["( ROOT :root Hi )"]);
+    assert_eq!(
+        amrized.graphs[0].tree.tokens(),
+        ["(", "ROOT", ":root", "Hi", ")"]
+    );
+
+    // Only brackets are reserved: a word may start with `:`.
+    let smile = ["(", "ROOT", ":root", "(", "smile", ":punct", ":)", ")", ")"];
+    let tree = DepTree::from_tokens(&smile).unwrap();
+    assert_eq!(
+        tree.dependents[0].1.dependents[0],
+        ("punct".into(), DepTree::leaf(":)"))
+    );
+    assert_eq!(tree.tokens(), smile);
+
+    // The parser reads a file of trees as an auxiliary corpus whose targets are the tokens.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dp.txt");
+    let amrized = amrize_conllu(&text, path, &DepVariant::Pruned.options(), false).unwrap();
+    std::fs::write(&file, write_dep_sequences(&amrized.graphs)).unwrap();
+    let aux = amr_aux::parser::load_aux(std::slice::from_ref(&file), 0).unwrap();
+    assert_eq!(aux[0].len(), 1);
+    let example = &aux[0][0];
+    assert_eq!(example.target, amrized.graphs[0].tree.tokens());
+    assert_eq!(example.target[..4], ["(", "ROOT", ":root", "("]);
+    assert_eq!(
+        example.sentence,
+        "Influential members of Ways introduced the legislation ."
+    );
+    assert_eq!(example.graph, amrized.graphs[0].to_amr());
+
+    // Malformed sequences are located errors.
+    for (bad, problem) in [
+        ("( ROOT :root ( eat ) )", "`( eat )` has no dependents"),
+        ("( ROOT :root ( eat :nsubj cat )", "unclosed `(`"),
+        (
+            "( ROOT :root eat cat )",
+            "expected a relation or `)`, found `cat`",
+        ),
+        ("( ROOT :root eat ) x", "unexpected `x` after the tree"),
+    ] {
+        let text = format!("# ::id t1\n# ::snt eat\n{bad}\n");
+        let e = parse_dep_sequences(&text, Path::new("t.txt")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("t.txt:3: sentence `t1`: malformed bracketed tree: {problem}")
+        );
+    }
 }
 
 #[test]
@@ -98,37 +218,37 @@ fn srl_variants() {
         (
             SrlVariant::Plain,
             [
-                "(a / and :op1 (w / wants :ARG0 (t / The_cat) :ARG1 (t2 / to_eat_fish)) \
-                 :op2 (e / eat :ARG0 (t3 / The_cat) :ARG1 (f / fish)))",
-                "(a / and :op1 (s / said :ARG0 (j / John) :ARG1 (h / he_left_on_Monday)) \
-                 :op2 (l / left :ARG0 (h2 / he) :ARGM-TMP (o / on_Monday)))",
+                "(a0 / and :op1 (a1 / wants :ARG0 (a2 / The_cat) :ARG1 (a3 / to_eat_fish)) \
+                 :op2 (a4 / eat :ARG0 (a5 / The_cat) :ARG1 (a6 / fish)))",
+                "(a0 / and :op1 (a1 / said :ARG0 (a2 / John) :ARG1 (a3 / he_left_on_Monday)) \
+                 :op2 (a4 / left :ARG0 (a5 / he) :ARGM-TMP (a6 / on_Monday)))",
             ],
         ),
         (
             SrlVariant::Reentrant,
             [
-                "(a / and :op1 (w / wants :ARG0 (t / The_cat) :ARG1 (t2 / to_eat_fish)) \
-                 :op2 (e / eat :ARG0 t :ARG1 (f / fish)))",
-                "(a / and :op1 (s / said :ARG0 (j / John) :ARG1 (h / he_left_on_Monday)) \
-                 :op2 (l / left :ARG0 (h2 / he) :ARGM-TMP (o / on_Monday)))",
+                "(a0 / and :op1 (a1 / wants :ARG0 (a2 / The_cat) :ARG1 (a3 / to_eat_fish)) \
+                 :op2 (a4 / eat :ARG0 a2 :ARG1 (a5 / fish)))",
+                "(a0 / and :op1 (a1 / said :ARG0 (a2 / John) :ARG1 (a3 / he_left_on_Monday)) \
+                 :op2 (a4 / left :ARG0 (a5 / he) :ARGM-TMP (a6 / on_Monday)))",
             ],
         ),
         (
             SrlVariant::Reduced,
             [
-                "(a / and :op1 (w / wants :ARG0 (c / cat) :ARG1 (e / eat)) \
-                 :op2 (e2 / eat :ARG0 (c2 / cat) :ARG1 (f / fish)))",
-                "(a / and :op1 (s / said :ARG0 (j / John) :ARG1 (l / left)) \
-                 :op2 (l2 / left :ARG0 (h / he) :ARGM-TMP (m / Monday)))",
+                "(a0 / and :op1 (a1 / wants :ARG0 (a2 / cat) :ARG1 (a3 / eat)) \
+                 :op2 (a4 / eat :ARG0 (a5 / cat) :ARG1 (a6 / fish)))",
+                "(a0 / and :op1 (a1 / said :ARG0 (a2 / John) :ARG1 (a3 / left)) \
+                 :op2 (a4 / left :ARG0 (a5 / he) :ARGM-TMP (a6 / Monday)))",
             ],
         ),
         (
             SrlVariant::ReducedReentrant,
             [
-                "(a / and :op1 (w / wants :ARG0 (c / cat) \
-                 :ARG1 (e / eat :ARG0 c :ARG1 (f / fish))) :op2 e)",
-                "(a / and :op1 (s / said :ARG0 (j / John) \
-                 :ARG1 (l / left :ARG0 (h / he) :ARGM-TMP (m / Monday))) :op2 l)",
+                "(a0 / and :op1 (a1 / wants :ARG0 (a2 / cat) \
+                 :ARG1 (a3 / eat :ARG0 a2 :ARG1 (a4 / fish))) :op2 a3)",
+                "(a0 / and :op1 (a1 / said :ARG0 (a2 / John) \
+                 :ARG1 (a3 / left :ARG0 (a4 / he) :ARGM-TMP (a5 / Monday))) :op2 a3)",
             ],
         ),
     ];
@@ -141,8 +261,8 @@ fn srl_variants() {
     let amrized = srl(&options);
     assert_eq!(
         compact(&amrized)[0],
-        "(m / multi-sentence :snt1 (w / want-01 :ARG0 (t / The_cat) :ARG1 (t2 / to_eat_fish)) \
-         :snt2 (e / eat-01 :ARG0 t :ARG1 (f / fish)))"
+        "(a0 / multi-sentence :snt1 (a1 / want-01 :ARG0 (a2 / The_cat) \
+         :ARG1 (a3 / to_eat_fish)) :snt2 (a4 / eat-01 :ARG0 a2 :ARG1 (a5 / fish)))"
     );
     assert_eq!(amrized.graphs[0].id(), Some("cat-1"));
     assert_eq!(amrized.graphs[1].id(), Some("small.2"));
@@ -161,8 +281,10 @@ fn whole_ud_ewt_dev_converts_and_round_trips() {
         assert_eq!(amrized.graphs.len(), 2001);
         assert!(amrized.skipped.is_empty());
         assert_eq!((amrized.multiword_tokens, amrized.empty_nodes), (359, 4));
-        let back = parse_amrs(&write_amrs(&amrized.graphs)).unwrap();
-        assert_eq!(back, amrized.graphs, "{variant:?}");
+        assert_eq!(trees(&amrized).len(), 2001);
+        let graphs: Vec<Amr> = amrized.graphs.iter().map(DepSequence::to_amr).collect();
+        let back = parse_amrs(&write_amrs(&graphs)).unwrap();
+        assert_eq!(back, graphs, "{variant:?}");
         // A tree: one edge per node except the root.
         assert_eq!(amrized.edges() + 2001, amrized.nodes());
         // Counted independently (awk over the file): 25,147 words, of which 4,902 are non-root
@@ -172,11 +294,10 @@ fn whole_ud_ewt_dev_converts_and_round_trips() {
             _ => 25147 - 4902,
         };
         assert_eq!(amrized.edges(), expected, "{variant:?}");
-        let ids: std::collections::HashSet<_> =
-            amrized.graphs.iter().map(|g| g.id().unwrap()).collect();
+        let ids: std::collections::HashSet<_> = amrized.graphs.iter().map(|g| &g.id).collect();
         assert_eq!(ids.len(), 2001);
-        // The graphs survive SPRING's linearisation (the parser's target format).
-        let sample = &amrized.graphs;
+        // The Penman graphs survive SPRING's linearisation (the parser's target format).
+        let sample = &graphs;
         let restored: Vec<_> = sample
             .iter()
             .map(|g| delinearize(&linearize(g)).unwrap())
@@ -286,7 +407,7 @@ fn conllu_errors_name_file_line_and_sentence() {
     let amrized = amrize_conllu(&mixed, path, &options, true).unwrap();
     assert_eq!(amrized.graphs.len(), 2);
     assert_eq!(amrized.skipped.len(), 1);
-    assert_eq!(amrized.graphs[1].id(), Some("mixed.3"));
+    assert_eq!(amrized.graphs[1].id, "mixed.3");
 }
 
 fn srl_error(text: &str) -> amr_aux::amrize::RecordError {
@@ -358,7 +479,7 @@ fn atp_line_format_gives_the_same_graphs() {
         );
         assert_eq!(
             lines.graphs[1].to_penman(None),
-            "(a / and :op1 (r / run :ARG0 (i / I)))"
+            "(a0 / and :op1 (a1 / run :ARG0 (a2 / I)))"
         );
     }
     let frames = SrlOptions {
@@ -370,8 +491,8 @@ fn atp_line_format_gives_the_same_graphs() {
     assert_eq!(lines.graphs[1].meta("snt"), Some("I run"));
     assert_eq!(
         lines.graphs[0].to_penman(None),
-        "(a / and :op1 (w / wants :ARG0 (t / The_cat) :ARG1 (t2 / to_eat_fish)) \
-         :op2 (e / eat :ARG0 t :ARG1 (f / fish)))"
+        "(a0 / and :op1 (a1 / wants :ARG0 (a2 / The_cat) :ARG1 (a3 / to_eat_fish)) \
+         :op2 (a4 / eat :ARG0 a2 :ARG1 (a5 / fish)))"
     );
 
     let bad = "I run ||| B-ARG0 B-V\nI run ||| B-ARG0\nYou run ||| B-ARG0 B-V\nno separator\n";
@@ -389,37 +510,97 @@ fn atp_line_format_gives_the_same_graphs() {
     assert_eq!((skipped.graphs.len(), skipped.skipped.len()), (1, 2));
 }
 
+/// ATP's `generate_amrized_srl.py` on CoNLL-2012-style lines (`tokens ||| BIO tags`, one per
+/// predicate, consecutive lines with the same tokens one sentence): `and` with `:opN` to one
+/// node per predicate (its `V` words), roles sorted by name, argument nodes with the span's
+/// words, ATP's variables `a0`, `a1`, … The re-entrancy variant shares an argument span of
+/// several predicates (`he`), and only argument spans: an argument equal to another
+/// predicate's `V` words (`smoking`) is its own node, and equal words at other positions
+/// (`dogs`) are different nodes.
+#[test]
+fn srl_lines_follow_atps_script() {
+    let text = "Yesterday he stopped smoking . ||| B-ARGM-TMP B-ARG0 B-V B-ARG1 O\n\
+                Yesterday he stopped smoking . ||| O B-ARG0 O B-V O\n\
+                dogs saw dogs ||| B-ARG0 B-V B-ARG1\n\
+                dogs saw dogs ||| B-ARG0 B-ARG1 B-V\n";
+    let path = Path::new("conll2012.txt");
+    let graphs = |variant: SrlVariant| -> Vec<String> {
+        let amrized = amrize_srl(text, path, &variant.options(), true, false).unwrap();
+        compact(&amrized)
+    };
+    assert_eq!(
+        graphs(SrlVariant::Plain),
+        [
+            "(a0 / and :op1 (a1 / stopped :ARG0 (a2 / he) :ARG1 (a3 / smoking) \
+             :ARGM-TMP (a4 / Yesterday)) :op2 (a5 / smoking :ARG0 (a6 / he)))",
+            "(a0 / and :op1 (a1 / saw :ARG0 (a2 / dogs) :ARG1 (a3 / dogs)) \
+             :op2 (a4 / dogs :ARG0 (a5 / dogs) :ARG1 (a6 / saw)))",
+        ]
+    );
+    assert_eq!(
+        graphs(SrlVariant::Reentrant),
+        [
+            "(a0 / and :op1 (a1 / stopped :ARG0 (a2 / he) :ARG1 (a3 / smoking) \
+             :ARGM-TMP (a4 / Yesterday)) :op2 (a5 / smoking :ARG0 a2))",
+            "(a0 / and :op1 (a1 / saw :ARG0 (a2 / dogs) :ARG1 (a3 / dogs)) \
+             :op2 (a4 / dogs :ARG0 a2 :ARG1 (a5 / saw)))",
+        ]
+    );
+    let mut options = SrlVariant::Reentrant.options();
+    options.root = SrlRoot::MultiSentence;
+    let amrized = amrize_srl(text, path, &options, true, false).unwrap();
+    assert_eq!(
+        compact(&amrized)[0],
+        "(a0 / multi-sentence :snt1 (a1 / stopped :ARG0 (a2 / he) :ARG1 (a3 / smoking) \
+         :ARGM-TMP (a4 / Yesterday)) :snt2 (a5 / smoking :ARG0 a2))"
+    );
+    assert_eq!(
+        amrized.graphs[0].meta("snt"),
+        Some("Yesterday he stopped smoking .")
+    );
+}
+
 fn amr_aux() -> Command {
     Command::new(env!("CARGO_BIN_EXE_amr-aux"))
 }
 
 #[test]
-fn cli_writes_penman_and_counts() {
+fn cli_writes_bracketed_trees_or_penman_and_counts() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ewt.txt");
-    let output = amr_aux()
-        .args(["amrize", "--from", "conllu", "--variant", "plain", "--json"])
-        .arg(ewt())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let row: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(row["graphs"], 2001);
-    assert_eq!(row["nodes"], 27148);
-    assert_eq!(row["edges"], 25147);
-    assert_eq!(row["skipped"], 0);
-    let graphs = parse_amrs(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let run = |extra: &[&str]| {
+        let output = amr_aux()
+            .args(["amrize", "--from", "conllu", "--variant", "plain", "--json"])
+            .arg(ewt())
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let row: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(row["graphs"], 2001);
+        assert_eq!(row["nodes"], 27148);
+        assert_eq!(row["edges"], 25147);
+        assert_eq!(row["skipped"], 0);
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let written = run(&[]);
+    let trees = parse_dep_sequences(&written, &out).unwrap();
+    assert_eq!(trees.len(), 2001);
+    assert_eq!(trees[0].sentence, "From the AP comes this story :");
+    assert!(written.contains(
+        "# ::snt From the AP comes this story :\n\
+         ( ROOT :root ( comes :obl ( AP :case From :det the ) :nsubj ( story :det this ) \
+         :punct : ) )\n"
+    ));
+    let graphs = parse_amrs(&run(&["--penman"])).unwrap();
     assert_eq!(graphs.len(), 2001);
-    assert_eq!(
-        graphs[0].meta("snt"),
-        Some("From the AP comes this story :")
-    );
+    assert_eq!(graphs[0], trees[0].to_amr());
 }
 
 #[test]
@@ -440,7 +621,7 @@ fn cli_converts_srl_columns() {
         "{stdout}"
     );
     let written = std::fs::read_to_string(&out).unwrap();
-    assert!(written.starts_with("# ::id cat-1\n# ::snt The cat wants to eat fish.\n(a / and\n"));
+    assert!(written.starts_with("# ::id cat-1\n# ::snt The cat wants to eat fish.\n(a0 / and\n"));
 }
 
 #[test]
@@ -484,7 +665,7 @@ fn cli_stops_at_or_skips_invalid_sentences() {
         "{stderr}"
     );
     assert_eq!(
-        parse_amrs(&std::fs::read_to_string(&out).unwrap())
+        parse_dep_sequences(&std::fs::read_to_string(&out).unwrap(), &out)
             .unwrap()
             .len(),
         2

@@ -155,3 +155,89 @@ fn little_prince_corpus_f1_matches_and_no_pair_is_worse() {
     let again = smatch_corpus(&pred, &gold, &SmatchConfig::default()).unwrap();
     assert_eq!(again, score);
 }
+
+/// ATP's triple rules (`Flavor::Atp`) against `tests/golden/atp_smatch_golden.json`
+/// (`datasets/scripts/amr/make_atp_smatch_golden.py`): small pairs with inverse roles,
+/// re-entrancies and `:consist-of`. Pins the triples (every `-of` role to a new node inverted,
+/// `:consist-of` included; a `-of` role to a variable or constant inverted only when it is its
+/// node's last role; `:mod` kept; TOP = the root concept), the reference's hill-climbing match
+/// with and without our branch and bound, and the exhaustive optimum.
+#[test]
+fn atp_flavour_matches_the_reference_on_inverse_roles() {
+    use amr_aux::{Triples, parse_amrs, smatch_pair};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/atp_smatch_golden.json");
+    let golden: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let listing = |t: &Triples| {
+        serde_json::json!({
+            "instances": t.instances,
+            "attributes": t.attributes.iter().map(|(r, s, v)| serde_json::json!([r, s, v])).collect::<Vec<_>>(),
+            "relations": t.relations.iter().map(|(r, s, d)| serde_json::json!([r, s, d])).collect::<Vec<_>>(),
+        })
+    };
+    let (mut matched, mut test_total, mut gold_total) = (0, 0, 0);
+    let pairs = golden["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 10);
+    for (index, pair) in pairs.iter().enumerate() {
+        let name = pair["name"].as_str().unwrap();
+        let test = &parse_amrs(pair["test"].as_str().unwrap()).unwrap()[0];
+        let gold = &parse_amrs(pair["gold"].as_str().unwrap()).unwrap()[0];
+        let t = Triples::from_amr(test, Flavor::Atp);
+        let g = Triples::from_amr(gold, Flavor::Atp);
+        assert_eq!(listing(&t), pair["test_triples"], "{name}: test triples");
+        assert_eq!(listing(&g), pair["gold_triples"], "{name}: gold triples");
+        assert_eq!(t.len(), count(&pair["test_count"]), "{name}");
+        assert_eq!(g.len(), count(&pair["gold_count"]), "{name}");
+        let climb = SmatchConfig {
+            flavor: Flavor::Atp,
+            exact_budget: 0,
+            ..SmatchConfig::default()
+        };
+        let score = smatch_pair(&t, &g, &climb, index as u64);
+        assert_eq!(
+            score.matched,
+            count(&pair["match"]),
+            "{name}: hill climbing"
+        );
+        let exact = SmatchConfig {
+            exact_budget: 1_000_000,
+            ..climb
+        };
+        let score = smatch_pair(&t, &g, &exact, index as u64);
+        assert!(score.proven_optimal, "{name}");
+        assert_eq!(score.matched, count(&pair["best"]), "{name}: exact search");
+        let (p, r, f) = compute_f(score.matched, score.test, score.gold);
+        for (ours, key) in [(p, "precision"), (r, "recall"), (f, "f1")] {
+            assert!(
+                (ours - pair[key].as_f64().unwrap()).abs() < 1e-12,
+                "{name}: {key}"
+            );
+        }
+        matched += score.matched;
+        test_total += score.test;
+        gold_total += score.gold;
+    }
+    let corpus = &golden["corpus"];
+    assert_eq!(
+        (matched, test_total, gold_total),
+        (
+            count(&corpus["match"]),
+            count(&corpus["test"]),
+            count(&corpus["gold"])
+        )
+    );
+    // The same pairs as files, through the corpus scorer.
+    let tests: Vec<Amr> = pairs
+        .iter()
+        .map(|p| parse_amrs(p["test"].as_str().unwrap()).unwrap().remove(0))
+        .collect();
+    let golds: Vec<Amr> = pairs
+        .iter()
+        .map(|p| parse_amrs(p["gold"].as_str().unwrap()).unwrap().remove(0))
+        .collect();
+    let config = SmatchConfig {
+        flavor: Flavor::Atp,
+        ..SmatchConfig::default()
+    };
+    let score = smatch_corpus(&tests, &golds, &config).unwrap();
+    assert!((score.f1() - corpus["f1"].as_f64().unwrap()).abs() < 1e-12);
+}

@@ -42,21 +42,23 @@
 //!
 //! # Output
 //!
-//! A root `and` with `:op1 … :opN` to the predicates (or `multi-sentence` with `:snt1 …`,
-//! [`SrlRoot`]); a predicate's concept is its `V` span (or its sense with
-//! [`SrlOptions::frames`]); its arguments follow sorted by label (stably), each a node whose
-//! concept is the argument's words joined by `_` (a Penman concept is one symbol; ATP writes
-//! the words separated by spaces, which Penman readers do not accept). With
-//! [`SrlVariant::Reentrant`] a span (start, end) is one node however many predicates take it
-//! as an argument (or have it as their `V`), so shared arguments become re-entrancies:
+//! As ATP's `generate_amrized_srl.py`: a root `and` with `:op1 … :opN` to the predicates, one
+//! node per frame (or `multi-sentence` with `:snt1 …`, [`SrlRoot`]); a predicate's concept is
+//! its `V` span (or its sense with [`SrlOptions::frames`]); its arguments follow sorted by
+//! label (stably), each a node whose concept is the argument's words. Variables are ATP's `a0`,
+//! `a1`, … in the order the graph is written. Concepts join words with `_` (a Penman concept is
+//! one symbol; ATP writes the words separated by spaces, which Penman readers do not accept).
+//! With [`SrlVariant::Reentrant`] an argument span (start, end) is one node however many
+//! predicates take it as an argument, so shared arguments become re-entrancies:
 //!
 //! ```text
-//! (a / and
-//!       :op1 (w / wants
-//!             :ARG0 (t / The_cat)
-//!             :ARG1 (t2 / to_eat_fish))
-//!       :op2 (e / eat
-//!             :ARG1 (f / fish)))
+//! (a0 / and
+//!       :op1 (a1 / wants
+//!             :ARG0 (a2 / The_cat)
+//!             :ARG1 (a3 / to_eat_fish))
+//!       :op2 (a4 / eat
+//!             :ARG0 a2
+//!             :ARG1 (a5 / fish)))
 //! ```
 
 mod read;
@@ -135,10 +137,10 @@ pub enum SrlVariant {
     /// Arguments reduced to their head word (the predicate they contain, else
     /// [`argument_head`]; `srl_arg_reduction`).
     Reduced,
-    /// Full spans, identical spans shared as re-entrancies (`srl_reen_and_plain`, the
-    /// released ATP-SRL model).
+    /// Full spans, identical argument spans of different predicates shared as one re-entrant
+    /// node (`srl_reen_and_plain`, the released ATP-SRL model).
     Reentrant,
-    /// Head words, shared as re-entrancies: an argument whose head is another predicate's
+    /// Head words, shared as re-entrancies; an argument whose head is another predicate's
     /// verb points to that predicate's node.
     ReducedReentrant,
 }
@@ -173,7 +175,9 @@ impl SrlVariant {
 pub struct SrlOptions {
     /// Arguments are their head word instead of the whole span (see [`argument_head`]).
     pub reduce_arguments: bool,
-    /// One node per distinct span (re-entrancies) instead of one per argument.
+    /// One node per distinct argument span (re-entrancies: an argument span shared by several
+    /// predicates is one node) instead of one per argument. With `reduce_arguments`, an
+    /// argument reduced to another predicate's `V` span is that predicate's node.
     pub reentrancy: bool,
     /// The root concept and its roles.
     pub root: SrlRoot,
@@ -247,23 +251,25 @@ pub fn srl_to_amr(sentence: &SrlSentence, options: &SrlOptions) -> Amr {
         .map(|v| (v.start, v.end))
         .collect();
     verbs.sort_unstable();
-    let mut shared: HashMap<(usize, usize), usize> = HashMap::new();
+    // One node per frame, as ATP's script; the first predicate node of each `V` span is the
+    // target of arguments reduced to that span.
+    let mut predicate_of_span: HashMap<(usize, usize), usize> = HashMap::new();
     let mut predicates = Vec::new();
     for frame in &sentence.frames {
         let Some(verb) = frame.verb() else { continue };
-        let key = (verb.start, verb.end);
         let concept = if options.frames {
             concept_symbol(&frame.sense.replace('.', "-"))
         } else {
             span_concept(verb.start, verb.end)
         };
-        let node = match shared.get(&key) {
-            Some(&node) if options.reentrancy => node,
-            _ => graph.add_node(concept),
-        };
-        shared.entry(key).or_insert(node);
+        let node = graph.add_node(concept);
+        predicate_of_span
+            .entry((verb.start, verb.end))
+            .or_insert(node);
         predicates.push((frame, node));
     }
+    // Argument nodes by span, shared across predicates with `reentrancy`.
+    let mut argument_of_span: HashMap<(usize, usize), usize> = HashMap::new();
     for (i, (frame, node)) in predicates.iter().enumerate() {
         graph.add_edge(root, format!("{op}{}", i + 1), *node);
         let mut arguments: Vec<&SrlArgument> =
@@ -282,18 +288,23 @@ pub fn srl_to_amr(sentence: &SrlSentence, options: &SrlOptions) -> Amr {
             } else {
                 (argument.start, argument.end)
             };
-            let target = match shared.get(&(start, end)) {
-                Some(&n) if options.reentrancy => n,
+            let linked = if options.reentrancy && options.reduce_arguments {
+                predicate_of_span.get(&(start, end)).copied()
+            } else {
+                None
+            };
+            let target = match linked.or_else(|| argument_of_span.get(&(start, end)).copied()) {
+                Some(n) if options.reentrancy => n,
                 _ => {
                     let n = graph.add_node(span_concept(start, end));
-                    shared.entry((start, end)).or_insert(n);
+                    argument_of_span.entry((start, end)).or_insert(n);
                     n
                 }
             };
             graph.add_edge(*node, concept_symbol(&argument.role), target);
         }
     }
-    graph.into_amr(root, &sentence.id, &sentence.sentence_text())
+    graph.into_amr_numbered(root, &sentence.id, &sentence.sentence_text())
 }
 
 /// CoNLL-2005 labels as CoNLL-2012 ones (`A0` → `ARG0`, `AM-LOC` → `ARGM-LOC`, `R-A0` →
