@@ -323,9 +323,9 @@ fn run_tests(cargo: &str) -> Result<(usize, usize)> {
         eprintln!("ci: cargo-nextest not found; running `cargo test` (tests share processes)");
         return run_counted(cargo, &["test", "--workspace"], false, "test result: ");
     }
-    // The end-to-end tests (`tests/cli/`) run every binary, including those of crates without
-    // integration tests, which `nextest` alone would not build.
-    run(cargo, &["build", "--workspace", "--bins"])?;
+    // The end-to-end tests (`tests/cli/`) run every workspace binary: each binary's package has
+    // an integration test, so `nextest` builds them all (with the test build's feature set; a
+    // separate `cargo build --bins` would compile the workspace a second time).
     let (passed, failed) = run_counted(
         cargo,
         &["nextest", "run", "--workspace", "--no-fail-fast"],

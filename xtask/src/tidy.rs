@@ -189,7 +189,7 @@ mod tests {
             .into_iter()
             .filter(|(path, _)| !path.ends_with("crates/core/src/report.rs"))
             .filter(|(path, _)| !path.components().any(|c| c.as_os_str() == "tests"))
-            .filter(|(_, text)| text.contains("\"wall_s\":") || text.contains("\"target\": "))
+            .filter(|(_, text)| text.contains("\"task\":") && text.contains("\"score\":"))
             .map(|(path, _)| path)
             .collect();
         assert!(
@@ -257,5 +257,33 @@ mod tests {
             dependency_names(manifest),
             ["serde", "burnlp-core", "tempfile"]
         );
+    }
+
+    #[test]
+    fn every_binary_package_has_one_integration_test_binary() {
+        // One `tests/it/main.rs` per crate links burn once; and because every package with a
+        // binary has one, `cargo nextest run --workspace` builds every binary the end-to-end
+        // tests in `tests/cli/` run.
+        let files = tracked_files();
+        let missing: Vec<&PathBuf> = files
+            .iter()
+            .filter(|p| p.starts_with("crates") && p.ends_with("src/main.rs"))
+            .filter(|main| {
+                let krate = main.parent().and_then(Path::parent).unwrap();
+                !files.contains(&krate.join("tests/it/main.rs"))
+            })
+            .collect();
+        assert!(missing.is_empty(), "binaries without tests/it/main.rs: {missing:?}");
+        let extra: Vec<&PathBuf> = files
+            .iter()
+            .filter(|p| {
+                let parts: Vec<_> = p.components().map(|c| c.as_os_str()).collect();
+                parts.len() == 4
+                    && parts[0] == "crates"
+                    && parts[2] == "tests"
+                    && p.extension().is_some_and(|e| e == "rs")
+            })
+            .collect();
+        assert!(extra.is_empty(), "test binaries outside tests/it/: {extra:?}");
     }
 }
