@@ -273,7 +273,10 @@ mod tests {
                 !files.contains(&krate.join("tests/it/main.rs"))
             })
             .collect();
-        assert!(missing.is_empty(), "binaries without tests/it/main.rs: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "binaries without tests/it/main.rs: {missing:?}"
+        );
         let extra: Vec<&PathBuf> = files
             .iter()
             .filter(|p| {
@@ -284,6 +287,9 @@ mod tests {
                     && p.extension().is_some_and(|e| e == "rs")
             })
             .collect();
-        assert!(extra.is_empty(), "test binaries outside tests/it/: {extra:?}");
+        assert!(
+            extra.is_empty(),
+            "test binaries outside tests/it/: {extra:?}"
+        );
     }
 }
