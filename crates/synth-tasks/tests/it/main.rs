@@ -35,6 +35,6 @@ fn classifier_scores_every_graph_of_a_batch() {
     let batch = GraphBatch::new(examples.iter().map(|e| &e.graph), &device).unwrap();
     let logits = GraphClassifier::new(16, 2, &device).forward(&batch);
     assert_eq!(logits.dims(), [6, 2]);
-    let values = logits.into_data().to_vec::<f32>().unwrap();
+    let values = logits.into_data().try_to_vec::<f32>().unwrap();
     assert!(values.iter().all(|v| v.is_finite()));
 }
