@@ -349,6 +349,35 @@ pub fn concept_symbol(word: &str) -> String {
     out
 }
 
+/// The sentences of a column format (CoNLL-U, SRL columns): blocks of non-blank lines separated
+/// by blank lines, each line with its 1-based line number. Comments separated from their words
+/// by a blank line still belong to them; comment lines followed by no word line are dropped.
+pub(crate) fn sentence_blocks(text: &str) -> Vec<Vec<(usize, &str)>> {
+    let mut out = Vec::new();
+    let mut block: Vec<(usize, &str)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            if block.iter().any(|(_, l)| !l.starts_with('#')) {
+                out.push(std::mem::take(&mut block));
+            }
+        } else {
+            block.push((i + 1, line));
+        }
+    }
+    if block.iter().any(|(_, l)| !l.starts_with('#')) {
+        out.push(block);
+    }
+    out
+}
+
+/// The name a sentence without `# sent_id` is given: `<file stem>.<n>`.
+pub(crate) fn file_stem(path: &std::path::Path) -> String {
+    path.file_stem().map_or_else(
+        || "sentence".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
+}
+
 /// A metadata value the Penman reader reads back unchanged: one line, no `::` (which separates
 /// metadata fields), no surrounding whitespace.
 fn metadata_value(value: &str) -> String {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::super::{Problem, RecordError};
+use super::super::{Problem, RecordError, file_stem, sentence_blocks};
 use super::{DepSentence, DepWord, MultiwordToken, validate_tree};
 
 /// Parses CoNLL-U text into one result per sentence, in file order; `path` names the input in
@@ -12,27 +12,12 @@ use super::{DepSentence, DepWord, MultiwordToken, validate_tree};
 /// are still read. Comment lines not followed by any word line (at the end of the file) are
 /// ignored.
 pub fn parse_conllu(text: &str, path: &Path) -> Vec<Result<DepSentence, RecordError>> {
-    let stem = path.file_stem().map_or_else(
-        || "sentence".to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    let mut out = Vec::new();
-    let mut block: Vec<(usize, &str)> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            // Comments separated from their words by a blank line still belong to them.
-            if block.iter().any(|(_, l)| !l.starts_with('#')) {
-                out.push(parse_sentence(&block, path, &stem, out.len() + 1));
-                block.clear();
-            }
-        } else {
-            block.push((i + 1, line));
-        }
-    }
-    if block.iter().any(|(_, l)| !l.starts_with('#')) {
-        out.push(parse_sentence(&block, path, &stem, out.len() + 1));
-    }
-    out
+    let stem = file_stem(path);
+    sentence_blocks(text)
+        .iter()
+        .enumerate()
+        .map(|(n, block)| parse_sentence(block, path, &stem, n + 1))
+        .collect()
 }
 
 /// Reads one sentence block (comment and word lines with their line numbers).

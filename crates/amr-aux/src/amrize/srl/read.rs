@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{SrlArgument, SrlFrame, SrlSentence, normalize_label};
-use crate::amrize::{Problem, RecordError};
+use crate::amrize::{Problem, RecordError, file_stem, sentence_blocks};
 
 /// Parses SRL column text into one result per sentence, in file order; `path` names the input
 /// in errors, and a sentence without `# sent_id` gets the id `<file stem>.<n>` (n from 1).
@@ -12,22 +12,11 @@ use crate::amrize::{Problem, RecordError};
 /// are still read. Comment lines not followed by any word line are ignored.
 pub fn parse_srl(text: &str, path: &Path) -> Vec<Result<SrlSentence, RecordError>> {
     let stem = file_stem(path);
-    let mut out = Vec::new();
-    let mut block: Vec<(usize, &str)> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            if block.iter().any(|(_, l)| !l.starts_with('#')) {
-                out.push(parse_sentence(&block, path, &stem, out.len() + 1));
-                block.clear();
-            }
-        } else {
-            block.push((i + 1, line));
-        }
-    }
-    if block.iter().any(|(_, l)| !l.starts_with('#')) {
-        out.push(parse_sentence(&block, path, &stem, out.len() + 1));
-    }
-    out
+    sentence_blocks(text)
+        .iter()
+        .enumerate()
+        .map(|(n, block)| parse_sentence(block, path, &stem, n + 1))
+        .collect()
 }
 
 /// Parses ATP's line format (`[index] words ||| tags`, see the module documentation) into one
@@ -72,14 +61,6 @@ pub fn parse_srl_lines(text: &str, path: &Path) -> Vec<Result<SrlSentence, Recor
         i = j;
     }
     out
-}
-
-/// A file's stem, the prefix of generated sentence ids.
-fn file_stem(path: &Path) -> String {
-    path.file_stem().map_or_else(
-        || "sentence".to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    )
 }
 
 /// One non-blank line of ATP's line format.
