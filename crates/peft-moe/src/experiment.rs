@@ -513,7 +513,10 @@ pub fn demo_rows(report: &Report, started: std::time::Instant) -> Vec<DemoRow> {
         let task = format!("peft-moe-{}", m.method);
         let mut row = DemoRow::new(
             &task,
-            format!("synthetic {target} (after specialising)"),
+            format!(
+                "synthetic {target} after specialising ({} train / {} test per task, seed {})",
+                report.settings.train_per_task, report.settings.test_per_task, report.settings.seed
+            ),
             "exact_match",
             m.task_score,
             started,
@@ -522,7 +525,10 @@ pub fn demo_rows(report: &Report, started: std::time::Instant) -> Vec<DemoRow> {
         rows.push(row);
         let mut row = DemoRow::new(
             task,
-            "synthetic other tasks (forgetting)",
+            format!(
+                "synthetic other tasks, forgetting ({} test per task, seed {})",
+                report.settings.test_per_task, report.settings.seed
+            ),
             "retention",
             retention,
             started,
