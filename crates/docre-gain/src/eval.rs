@@ -349,14 +349,26 @@ impl<'a> Gold<'a> {
         if !self.facts.contains_key(&(title, r, h, t)) {
             return (false, false);
         }
-        let in_train = train_facts.is_some_and(|facts| {
-            let vertex_set = self.entities.get(title);
-            match vertex_set.map(|v| (v.get(h), v.get(t))) {
-                Some((Some(heads), Some(tails))) => facts.any(heads, tails, r),
-                _ => false,
-            }
-        });
-        (true, in_train)
+        (true, self.in_train(title, h, t, r, train_facts))
+    }
+
+    /// Whether any (head mention name, tail mention name, r) of the fact's gold entities is a
+    /// training fact (the script's `fact_in_train`).
+    fn in_train(
+        &self,
+        title: &str,
+        h: usize,
+        t: usize,
+        r: &str,
+        train_facts: Option<&TrainFacts>,
+    ) -> bool {
+        let Some((facts, vertex_set)) = train_facts.zip(self.entities.get(title)) else {
+            return false;
+        };
+        match (vertex_set.get(h), vertex_set.get(t)) {
+            (Some(heads), Some(tails)) => facts.any(heads, tails, r),
+            _ => false,
+        }
     }
 }
 
@@ -497,11 +509,11 @@ fn judge<'a>(
             counts.unknown_relations += 1;
         }
         has_evidence |= p.evidence.is_some();
-        let Some(vertex_set) = gold.entities.get(p.title.as_str()) else {
+        if !gold.entities.contains_key(p.title.as_str()) {
             counts.unknown_titles += 1;
             outcomes.push((false, false));
             continue;
-        };
+        }
         let evidence: BTreeSet<usize> = p.evidence.iter().flatten().copied().collect();
         counts.predicted_evidence += evidence.len();
         let key = (p.title.as_str(), p.r.as_str(), p.h_idx, p.t_idx);
@@ -512,12 +524,7 @@ fn judge<'a>(
         counts.correct += 1;
         per_relation.entry(&p.r).or_default().correct += 1;
         counts.correct_evidence += gold_evidence.intersection(&evidence).count();
-        let in_train = options.train_facts.is_some_and(|facts| {
-            match (vertex_set.get(p.h_idx), vertex_set.get(p.t_idx)) {
-                (Some(heads), Some(tails)) => facts.any(heads, tails, &p.r),
-                _ => false,
-            }
-        });
+        let in_train = gold.in_train(&p.title, p.h_idx, p.t_idx, &p.r, options.train_facts);
         counts.correct_in_train += usize::from(in_train);
         outcomes.push((true, in_train));
     }

@@ -189,26 +189,38 @@ impl ScoredCandidates {
     }
 
     /// Writes the candidates with score ≥ `theta` (all with `None`) as a JSON array in the
-    /// submission format, streaming (no [`Prediction`] list is built), atomically.
+    /// submission format, serialised straight from the compact list (no [`Prediction`] is
+    /// built), and the file replaced atomically once complete. Returns how many were written.
     pub fn write_json(&self, path: &Path, theta: Option<f64>) -> Result<usize, std::io::Error> {
-        use std::io::Write;
-        let mut out = Vec::new();
-        out.push(b'[');
+        /// One submission line, borrowed from the compact list.
+        #[derive(serde::Serialize)]
+        struct Row<'a> {
+            title: &'a str,
+            h_idx: usize,
+            t_idx: usize,
+            r: &'a str,
+            score: f64,
+        }
+        let mut out = vec![b'['];
         let mut written = 0;
-        for (title, h, t, r, score) in self.iter() {
+        for (title, h_idx, t_idx, r, score) in self.iter() {
             if theta.is_some_and(|theta| score < theta) {
                 break;
             }
             if written > 0 {
                 out.push(b',');
             }
-            serde_json::to_writer(
-                &mut out,
-                &serde_json::json!({"title": title, "h_idx": h, "t_idx": t, "r": r, "score": score}),
-            )?;
+            let row = Row {
+                title,
+                h_idx,
+                t_idx,
+                r,
+                score,
+            };
+            serde_json::to_writer(&mut out, &row)?;
             written += 1;
         }
-        out.write_all(b"]\n")?;
+        out.extend_from_slice(b"]\n");
         burnlp_core::data::write_atomic(path, &out).map_err(std::io::Error::other)?;
         Ok(written)
     }

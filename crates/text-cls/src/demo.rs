@@ -38,12 +38,6 @@ pub fn demo(out: &Path) -> Result<DemoRow, TextClsError> {
         seed: SEED,
         ..TrainConfig::default()
     };
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(|e| TextClsError::Run {
-            path: out.to_path_buf(),
-            message: format!("cannot clear the demo directory: {e}"),
-        })?;
-    }
     let origin = serde_json::json!({"synthetic": {"train": n_train, "dev": n_dev, "test": n_test, "seed": SEED}});
     let best = train(&config, &splits.train, &splits.dev, out, &origin, false)?;
     let run = Run::load(out, &config.device.inference()?)?;
