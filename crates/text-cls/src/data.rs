@@ -12,8 +12,30 @@ pub struct Example {
     pub text: String,
     /// The second sentence of a pair.
     pub pair: Option<String>,
-    /// The label as written in the data.
+    /// The label as written in the data (a number for a regression head).
     pub label: String,
+    /// The example's group, e.g. its language: batches never mix groups, and a sub-network
+    /// strategy may mask each group's gradient differently (S4-Tuning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+impl Example {
+    /// An ungrouped text (`pair: None`) or text pair with its label.
+    pub fn new(text: impl Into<String>, pair: Option<String>, label: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            pair,
+            label: label.into(),
+            group: None,
+        }
+    }
+
+    /// The example in group `group`.
+    pub fn with_group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
 }
 
 /// Errors of reading data.
@@ -43,6 +65,16 @@ pub enum DataError {
         label: String,
         /// The known labels.
         known: String,
+    },
+    /// A regression target that is not a finite number.
+    #[error("{path}: record {record} has score `{label}`, which is not a finite number")]
+    BadScore {
+        /// The file.
+        path: String,
+        /// 1-based record number.
+        record: usize,
+        /// The label as written.
+        label: String,
     },
 }
 
@@ -84,10 +116,12 @@ pub fn read_tsv(path: &Path, columns: &Columns) -> Result<Vec<Example>, DataErro
     }
     Ok(rows
         .into_iter()
-        .map(|mut row| Example {
-            text: row.remove(&columns.text).unwrap_or_default(),
-            pair: columns.pair.as_ref().and_then(|c| row.remove(c)),
-            label: row.remove(&columns.label).unwrap_or_default(),
+        .map(|mut row| {
+            Example::new(
+                row.remove(&columns.text).unwrap_or_default(),
+                columns.pair.as_ref().and_then(|c| row.remove(c)),
+                row.remove(&columns.label).unwrap_or_default(),
+            )
         })
         .collect())
 }

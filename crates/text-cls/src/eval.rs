@@ -4,19 +4,21 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use burnlp_core::burn::tensor::Device;
-use burnlp_core::metrics::classification;
+use burnlp_core::metrics::{classification, correlation};
 use burnlp_core::tokenize::Tokenizer;
 use burnlp_core::train::{Metrics, RunDir, load_parameters};
 use serde::Serialize;
 
 use crate::data::Example;
 use crate::error::TextClsError;
-use crate::model::{Classifier, ClassifierSpec, encode, probabilities};
+use crate::model::{Classifier, ClassifierSpec, Head, encode, probabilities};
 
 /// Examples per forward pass at inference.
 const BATCH_SIZE: usize = 64;
 
-/// Accuracy, macro F1 and mean loss of predictions against gold label indices.
+/// Accuracy, macro F1, Matthews correlation (`mcc`), the F1 of label 1 (`f1`, the positive
+/// class of a binary GLUE task: MRPC's paraphrase) and mean loss of predictions against gold
+/// label indices.
 pub fn score(probs: &[Vec<f32>], gold: &[usize]) -> Metrics {
     let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
     let loss = probs
@@ -36,8 +38,44 @@ pub fn score(probs: &[Vec<f32>], gold: &[usize]) -> Metrics {
             .map(|p| p.f1)
             .unwrap_or(0.0),
     );
+    metrics.insert(
+        "mcc".to_string(),
+        classification::matthews_corrcoef(gold, &predicted).unwrap_or(0.0),
+    );
+    metrics.insert(
+        "f1".to_string(),
+        classification::precision_recall_f1_for_labels(
+            gold,
+            &predicted,
+            &[1],
+            classification::Average::Micro,
+        )
+        .map(|p| p.f1)
+        .unwrap_or(0.0),
+    );
     metrics.insert("loss".to_string(), loss);
     metrics
+}
+
+/// Pearson and Spearman correlation, their mean (`corr`, the GLUE score of STS-B) and the mean
+/// squared error of predicted scores (`outputs[i][0]`) against gold scores.
+pub fn score_regression(outputs: &[Vec<f32>], gold: &[f32]) -> Metrics {
+    let predicted: Vec<f64> = outputs.iter().map(|o| o[0] as f64).collect();
+    let gold: Vec<f64> = gold.iter().map(|&g| g as f64).collect();
+    let pearson = correlation::pearson(&gold, &predicted).unwrap_or(0.0);
+    let spearman = correlation::spearman(&gold, &predicted).unwrap_or(0.0);
+    let mse = predicted
+        .iter()
+        .zip(&gold)
+        .map(|(p, g)| (p - g).powi(2))
+        .sum::<f64>()
+        / gold.len().max(1) as f64;
+    BTreeMap::from([
+        ("pearson".to_string(), pearson),
+        ("spearman".to_string(), spearman),
+        ("corr".to_string(), (pearson + spearman) / 2.0),
+        ("mse".to_string(), mse),
+    ])
 }
 
 /// One labelled input.
@@ -47,9 +85,9 @@ pub struct Prediction {
     pub text: String,
     /// The second text of a pair.
     pub pair: Option<String>,
-    /// The most probable label.
+    /// The most probable label (the predicted score, for a regression head).
     pub label: String,
-    /// Every label's probability.
+    /// Every label's probability (empty for a regression head).
     pub probabilities: BTreeMap<String, f32>,
 }
 
@@ -89,11 +127,15 @@ impl Run {
         self.tokenizer.special_tokens().pad.unwrap_or(0)
     }
 
-    /// Accuracy, macro F1 and loss on labelled examples (`origin` names them in errors).
+    /// The metrics of [`score`] (or [`score_regression`]) on labelled examples (`origin`
+    /// names them in errors).
     pub fn evaluate(&self, examples: &[Example], origin: &str) -> Result<Metrics, TextClsError> {
         let set = encode(&self.tokenizer, &self.spec, examples, origin)?;
         let probs = probabilities(&self.model, &set, BATCH_SIZE, self.pad_id());
-        Ok(score(&probs, &set.labels))
+        Ok(match self.spec.head {
+            Head::Classification => score(&probs, &set.labels),
+            Head::Regression => score_regression(&probs, &set.targets),
+        })
     }
 
     /// The most probable label and all probabilities of each example (labels are ignored).
@@ -105,7 +147,7 @@ impl Run {
         let relabelled: Vec<Example> = examples
             .iter()
             .map(|e| Example {
-                label: self.spec.labels[0].clone(),
+                label: self.spec.labels.first().cloned().unwrap_or("0".into()),
                 ..e.clone()
             })
             .collect();
@@ -117,7 +159,10 @@ impl Run {
             .map(|(example, p)| Prediction {
                 text: example.text.clone(),
                 pair: example.pair.clone(),
-                label: self.spec.labels[argmax(&p)].clone(),
+                label: match self.spec.head {
+                    Head::Classification => self.spec.labels[argmax(&p)].clone(),
+                    Head::Regression => p[0].to_string(),
+                },
                 probabilities: self.spec.labels.iter().cloned().zip(p).collect(),
             })
             .collect())

@@ -9,7 +9,8 @@
 //!
 //! - [`data`]: examples and the TSV reader;
 //! - [`model`]: [`ClassifierSpec`] (`RUN/model.json`) and [`Classifier`];
-//! - [`train`]: [`TrainConfig`] and [`train()`];
+//! - [`train`]: [`TrainConfig`], [`train()`] and [`train_with`] (a sub-network strategy's
+//!   gradient masks: the library that `subnet-tune` builds on);
 //! - [`eval`]: [`score`] and [`Run`] (a trained run directory: `evaluate`, `predict`);
 //! - [`demo`]: the `cargo xtask demo` row;
 //! - [`synthetic`]: the negation task with disjoint splits.
@@ -24,6 +25,10 @@ pub mod train;
 
 pub use data::{Columns, DataError, Example, read_tsv, read_unlabelled};
 pub use error::TextClsError;
-pub use eval::{Prediction, Run, score};
-pub use model::{Classifier, ClassifierSpec, EncodedSet, Pooling, encode, probabilities};
-pub use train::{ClassificationTask, TrainConfig, train};
+pub use eval::{Prediction, Run, score, score_regression};
+pub use model::{
+    Classifier, ClassifierSpec, EncodedSet, Head, Pooling, encode, parse_score, probabilities,
+};
+pub use train::{
+    ClassificationTask, METRICS, MaskBuilder, Subnetwork, TrainConfig, train, train_with,
+};

@@ -21,13 +21,27 @@ pub enum Pooling {
     Mean,
 }
 
+/// What the output layer predicts.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Head {
+    /// One logit per label, cross-entropy loss.
+    #[default]
+    Classification,
+    /// One real-valued score (STS-B), mean squared error loss; labels are numbers.
+    Regression,
+}
+
 /// Everything needed to rebuild a trained classifier (`RUN/model.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClassifierSpec {
     /// Encoder configuration.
     pub encoder: BertConfig,
-    /// Label names in output order.
+    /// Label names in output order (empty for a regression head).
     pub labels: Vec<String>,
+    /// Classification or regression.
+    #[serde(default)]
+    pub head: Head,
     /// Pooling.
     pub pooling: Pooling,
     /// Dropout before the output layer.
@@ -48,6 +62,9 @@ pub struct Classifier {
     /// Pooling.
     #[module(skip)]
     pub pooling: Pooling,
+    /// Whether the head is a regression head (its output is not a distribution).
+    #[module(skip)]
+    pub regression: bool,
 }
 
 impl ClassifierSpec {
@@ -57,14 +74,23 @@ impl ClassifierSpec {
         Classifier {
             encoder,
             dropout: DropoutConfig::new(self.dropout).init(),
-            head: LinearConfig::new(hidden, self.labels.len()).init(device),
+            head: LinearConfig::new(hidden, self.outputs()).init(device),
             pooling: self.pooling,
+            regression: self.head == Head::Regression,
         }
     }
 
     /// A classifier with a randomly initialised encoder.
     pub fn init(&self, device: &Device) -> Classifier {
         self.init_with(self.encoder.init(device), device)
+    }
+
+    /// Width of the output layer: the number of labels, or 1 for regression.
+    pub fn outputs(&self) -> usize {
+        match self.head {
+            Head::Classification => self.labels.len(),
+            Head::Regression => 1,
+        }
     }
 
     /// Index of a label name.
@@ -74,11 +100,11 @@ impl ClassifierSpec {
 }
 
 impl Classifier {
-    /// Class logits.
+    /// Class logits (or the regression score).
     ///
     /// # Shapes
     /// - input ids and mask: `[batch, seq]`
-    /// - output: `[batch, labels]`
+    /// - output: `[batch, outputs]` (labels, or 1 for regression)
     pub fn forward(&self, input: BertInput) -> Tensor<2> {
         let mask = input.attention_mask.clone();
         let output = self.encoder.forward(input);
@@ -104,11 +130,16 @@ pub struct EncodedSet {
     pub ids: Vec<Vec<u32>>,
     /// Segment ids of each example.
     pub type_ids: Vec<Vec<u32>>,
-    /// Label index of each example.
+    /// Label index of each example (0 for a regression head).
     pub labels: Vec<usize>,
+    /// Regression target of each example (empty for a classification head).
+    pub targets: Vec<f32>,
+    /// Group of each example ([`Example::group`]).
+    pub groups: Vec<Option<String>>,
 }
 
-/// Tokenizes examples and maps their labels, truncating to the tokenizer's maximum length.
+/// Tokenizes examples and maps their labels (or parses their scores, for a regression head),
+/// truncating to the tokenizer's maximum length.
 pub fn encode(
     tokenizer: &Tokenizer,
     spec: &ClassifierSpec,
@@ -119,25 +150,46 @@ pub fn encode(
         ids: Vec::new(),
         type_ids: Vec::new(),
         labels: Vec::new(),
+        targets: Vec::new(),
+        groups: Vec::new(),
     };
     for (index, example) in examples.iter().enumerate() {
         let encoded: Encoded = match &example.pair {
             Some(pair) => tokenizer.encode_pair(&example.text, pair, true)?,
             None => tokenizer.encode(&example.text, true)?,
         };
-        let label = spec
-            .label_index(&example.label)
-            .ok_or_else(|| DataError::UnknownLabel {
-                path: origin.to_string(),
-                record: index + 1,
-                label: example.label.clone(),
-                known: spec.labels.join(", "),
-            })?;
+        match spec.head {
+            Head::Classification => {
+                let label =
+                    spec.label_index(&example.label)
+                        .ok_or_else(|| DataError::UnknownLabel {
+                            path: origin.to_string(),
+                            record: index + 1,
+                            label: example.label.clone(),
+                            known: spec.labels.join(", "),
+                        })?;
+                set.labels.push(label);
+            }
+            Head::Regression => {
+                let score = parse_score(&example.label).ok_or_else(|| DataError::BadScore {
+                    path: origin.to_string(),
+                    record: index + 1,
+                    label: example.label.clone(),
+                })?;
+                set.labels.push(0);
+                set.targets.push(score);
+            }
+        }
         set.ids.push(encoded.ids);
         set.type_ids.push(encoded.type_ids);
-        set.labels.push(label);
+        set.groups.push(example.group.clone());
     }
     Ok(set)
+}
+
+/// A regression target: a finite number.
+pub fn parse_score(label: &str) -> Option<f32> {
+    label.trim().parse::<f32>().ok().filter(|v| v.is_finite())
 }
 
 /// Builds a padded encoder batch from examples of a set.
@@ -158,7 +210,8 @@ pub fn batch_input(set: &EncodedSet, indices: &[usize], pad_id: u32, device: &De
     input
 }
 
-/// Class probabilities of every example, in batches.
+/// Class probabilities of every example, in batches (for a regression head: the score, one
+/// value per example).
 pub fn probabilities(
     model: &Classifier,
     set: &EncodedSet,
@@ -171,7 +224,12 @@ pub fn probabilities(
     for chunk in indices.chunks(batch_size.max(1)) {
         let logits = model.forward(batch_input(set, chunk, pad_id, &device));
         let [rows, labels] = logits.dims();
-        let probs = softmax(logits, 1)
+        let outputs = if labels == 1 && model.regression {
+            logits
+        } else {
+            softmax(logits, 1)
+        };
+        let probs = outputs
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()

@@ -55,11 +55,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<Example> {
                 ENDINGS.choose(&mut rng).expect("non-empty"),
             );
             let label = LABELS[usize::from(positive_word != negated)];
-            Example {
-                text,
-                pair: None,
-                label: label.to_string(),
-            }
+            Example::new(text, None, label)
         })
         .collect()
 }

@@ -87,6 +87,11 @@ impl CheckpointDir {
         }
     }
 
+    /// The directory holding the checkpoints (`RUN/checkpoints`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Directory name of the checkpoint after `step` optimizer steps.
     pub fn name(step: usize) -> String {
         format!("step-{step:08}")

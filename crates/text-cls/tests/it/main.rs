@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use burnlp_core::burn::tensor::Device;
-use text_cls::{Columns, Run, TextClsError, TrainConfig, read_tsv, synthetic, train};
+use text_cls::{
+    Columns, Example, Head, Run, TextClsError, TrainConfig, read_tsv, synthetic, train,
+};
 
 fn quick_config() -> TrainConfig {
     TrainConfig {
@@ -138,6 +140,52 @@ fn loading_a_directory_that_is_no_run_says_so() {
         .to_string();
     assert!(
         error.contains("model.json") && error.contains("not a text-cls run"),
+        "{error}"
+    );
+}
+
+#[test]
+fn regression_head_learns_scores_and_rejects_non_numbers() {
+    // STS-B-style: the score is the sentiment as a number (positive 4.0, negative 1.0), so a
+    // model that learned negation correlates with gold on unseen sentences.
+    let splits = synthetic::splits(1200, 150, 300, 4);
+    let scored = |set: &[Example]| -> Vec<Example> {
+        set.iter()
+            .map(|e| Example {
+                label: if e.label == "positive" { "4.0" } else { "1.0" }.into(),
+                ..e.clone()
+            })
+            .collect()
+    };
+    let config = TrainConfig {
+        head: Head::Regression,
+        ..quick_config()
+    };
+    assert_eq!(config.selection_metric(), "corr");
+    let dir = tempfile::tempdir().unwrap();
+    let best = train(
+        &config,
+        &scored(&splits.train),
+        &scored(&splits.dev),
+        dir.path(),
+        &serde_json::Value::Null,
+        false,
+    )
+    .unwrap();
+    assert!(best.value > 0.3, "dev corr {}", best.value);
+    let run = Run::load(dir.path(), &Device::default()).unwrap();
+    assert_eq!(run.spec.head, Head::Regression);
+    let test = run.evaluate(&scored(&splits.test), "test").unwrap();
+    assert!(test["pearson"] > 0.5, "{test:?}");
+    let predictions = run.predict(&scored(&splits.test[..3]), "test").unwrap();
+    assert!(predictions[0].label.parse::<f32>().is_ok());
+    assert!(predictions[0].probabilities.is_empty());
+
+    let mut bad = scored(&splits.dev);
+    bad[2].label = "high".into();
+    let error = run.evaluate(&bad, "dev.tsv").unwrap_err().to_string();
+    assert!(
+        error.contains("record 3") && error.contains("`high`"),
         "{error}"
     );
 }

@@ -63,6 +63,21 @@ pub trait MaskProvider {
     ) -> Result<Cow<'_, ParamMasks>, TrainError>;
 }
 
+impl<P: MaskProvider + ?Sized> MaskProvider for Box<P> {
+    fn passes(&self) -> usize {
+        (**self).passes()
+    }
+
+    fn masks(
+        &self,
+        step: usize,
+        group: Option<&str>,
+        passes: &[GradStore],
+    ) -> Result<Cow<'_, ParamMasks>, TrainError> {
+        (**self).masks(step, group, passes)
+    }
+}
+
 /// Masks fixed for the whole run: one set for every batch (Child-Tuning_D), or one per batch
 /// group (S4-Tuning: one per language), with an optional default for other groups.
 #[derive(Debug, Clone, Default, PartialEq)]
