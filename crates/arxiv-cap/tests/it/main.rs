@@ -1,0 +1,30 @@
+//! Integration tests of `arxiv-cap`, gathered into one test binary; one module per topic.
+
+mod data;
+mod extraction;
+mod output;
+mod parser;
+
+use std::path::PathBuf;
+
+/// `../shared/<relative>` seen from the workspace root, if present; otherwise prints why the
+/// caller skips.
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        println!("skipped: {} is absent", path.display());
+        None
+    }
+}
+
+/// A source tree from `(path, text)` pairs.
+pub fn tree(files: &[(&str, &str)]) -> arxiv_cap::SourceTree {
+    arxiv_cap::SourceTree::from_files(
+        "test",
+        files.iter().map(|(p, t)| (*p, t.as_bytes().to_vec())),
+    )
+}
