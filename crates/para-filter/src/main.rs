@@ -1,0 +1,409 @@
+//! `para-filter`: align, mine, score, select and evaluate WMT20-style parallel corpora.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use burnlp_core::cli::{DemoArgs, DeviceArgs, EncoderArgs};
+use burnlp_core::report::print_rows;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use para_filter::corpus::{CorpusWriter, TextWriter, format_score, read_corpus, read_line_aligned};
+use para_filter::noise::{NoiseConfig, NoiseKind, read_labels, write_labels};
+use para_filter::score::{BatchScorer, Constant, Rerank};
+use para_filter::{
+    Ibm1Config, Ibm1Model, MarginConfig, MarginScorer, MineConfig, Pair, RuleConfig, RuleSet,
+    check_scores, english_words, read_documents,
+};
+
+/// Parallel corpus filtering and alignment (WMT20 shared task reconstruction).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Align the document pairs once with Model 1 tables trained on clean data.
+    Align(MineArgs),
+    /// Iterative mining: align, add confident pairs to the lexical data, retrain, re-align.
+    Mine(MineArgs),
+    /// Score every line of a corpus (one score per line, same order).
+    Score(ScoreArgs),
+    /// Keep the best pairs up to a budget of English words (the organisers' rule).
+    Select(SelectArgs),
+    /// Inject labelled WMT-style noise into a clean corpus.
+    Noise(NoiseArgs),
+    /// ROC-AUC of a score file against noise labels, overall and per noise type.
+    EvalNoise(EvalNoiseArgs),
+    /// Measure noise detection (Multi30k) and mining (Tatoeba); writes a Markdown report.
+    Experiment(ExperimentArgs),
+    /// Noise detection and mining on a generated toy bitext.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct MineArgs {
+    /// Clean parallel data for the lexical model (`en<TAB>xx`, plain, .gz or .xz).
+    #[arg(long)]
+    clean: PathBuf,
+    /// Document pairs (JSON Lines: {"id", "en", "xx"}, sides as sentence lists or texts).
+    #[arg(long)]
+    docs: PathBuf,
+    /// Mined pairs (`en<TAB>xx`).
+    #[arg(long)]
+    out: PathBuf,
+    /// Their scores, one per line (the submission of re-aligned pairs).
+    #[arg(long)]
+    scores: PathBuf,
+    #[command(flatten)]
+    config: MineConfig,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScorerKind {
+    /// IBM Model 1 (needs --clean).
+    Ibm1,
+    /// LASER-style ratio margin with a multilingual encoder (needs --encoder).
+    Margin,
+    /// Minus the number of broken rerank rules.
+    Rules,
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    /// The corpus to score.
+    #[arg(long)]
+    input: PathBuf,
+    /// Score file to write (one score per line).
+    #[arg(long)]
+    out: PathBuf,
+    /// The scorer.
+    #[arg(long, value_enum, default_value = "ibm1")]
+    scorer: ScorerKind,
+    /// Clean parallel data for the IBM1 scorer.
+    #[arg(long)]
+    clean: Option<PathBuf>,
+    /// Apply the rerank rules on top of the scorer, subtracting this per broken rule.
+    #[arg(long, value_parser = burnlp_core::cli::positive_f64)]
+    rerank_penalty: Option<f64>,
+    /// Lines per batch.
+    #[arg(long, default_value_t = 1024, value_parser = burnlp_core::cli::positive)]
+    batch: usize,
+    #[command(flatten)]
+    ibm1: Ibm1Config,
+    #[command(flatten)]
+    rules: RuleConfig,
+    #[command(flatten)]
+    margin: MarginConfig,
+    #[command(flatten)]
+    encoder: EncoderArgs,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args)]
+struct SelectArgs {
+    /// The corpus.
+    #[arg(long)]
+    input: PathBuf,
+    /// Its scores (one per line).
+    #[arg(long)]
+    scores: PathBuf,
+    /// Budget of English words.
+    #[arg(long, value_parser = burnlp_core::cli::positive)]
+    budget: usize,
+    /// Selected pairs, in corpus order.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct NoiseArgs {
+    /// A clean corpus (`en<TAB>xx`).
+    #[arg(long, required_unless_present = "en", conflicts_with_all = ["en", "xx"])]
+    input: Option<PathBuf>,
+    /// English side as a line-aligned file (with --xx).
+    #[arg(long, requires = "xx")]
+    en: Option<PathBuf>,
+    /// Other-language side as a line-aligned file (with --en).
+    #[arg(long, requires = "en")]
+    xx: Option<PathBuf>,
+    /// Sentences of a third language, one per line (for wrong-language noise).
+    #[arg(long)]
+    other: Option<PathBuf>,
+    /// Fraction of lines to corrupt.
+    #[arg(long, default_value_t = 0.5, value_parser = burnlp_core::cli::fraction)]
+    rate: f64,
+    /// Noise types (repeatable; default all, without wrong-language when --other is missing).
+    #[arg(long = "kind", value_enum)]
+    kinds: Vec<NoiseKind>,
+    /// Random seed.
+    #[arg(long, default_value_t = 13)]
+    seed: u64,
+    /// Noised corpus.
+    #[arg(long)]
+    out: PathBuf,
+    /// Labels, one per line (`clean` or the noise type).
+    #[arg(long)]
+    labels: PathBuf,
+}
+
+#[derive(Args)]
+struct EvalNoiseArgs {
+    /// Scores, one per line.
+    #[arg(long)]
+    scores: PathBuf,
+    /// Labels written by `noise`.
+    #[arg(long)]
+    labels: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ExperimentArgs {
+    /// The shared folder with datasets/multi30k and datasets/tatoeba.
+    #[arg(long, default_value = "../shared")]
+    shared: PathBuf,
+    /// Encoder for the margin scorer (an E5S1 file); skipped when absent.
+    #[arg(long)]
+    encoder: Option<String>,
+    /// Clean Multi30k pairs for the lexical model.
+    #[arg(long, default_value_t = 10_000, value_parser = burnlp_core::cli::positive)]
+    clean: usize,
+    /// Multi30k pairs noised and scored.
+    #[arg(long, default_value_t = 2_000, value_parser = burnlp_core::cli::positive)]
+    evaluation: usize,
+    /// Report file.
+    #[arg(long, default_value = "docs/results/para-filter.md")]
+    out: PathBuf,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+fn main() {
+    burnlp_runtime::main(run);
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Align(args) => mine(args, true),
+        Command::Mine(args) => mine(args, false),
+        Command::Score(args) => score(&args),
+        Command::Select(args) => select(&args),
+        Command::Noise(args) => noise(&args),
+        Command::EvalNoise(args) => eval_noise(&args),
+        Command::Experiment(args) => experiment(&args),
+        Command::Demo(args) => {
+            let dir = args.dir("para-filter");
+            let rows = para_filter::demo::demo(&dir)
+                .with_context(|| format!("running the demo in {}", dir.display()))?;
+            Ok(print_rows(&rows, args.json)?)
+        }
+    }
+}
+
+fn mine(args: MineArgs, once: bool) -> Result<()> {
+    let clean = read_corpus(&args.clean)?;
+    let docs = read_documents(&args.docs)?;
+    let mut config = args.config;
+    if once {
+        config.iterations = 1;
+    }
+    let outcome = para_filter::mine(&clean, &docs, &config).context("mining")?;
+    let mut corpus = CorpusWriter::create(&args.out)?;
+    let mut scores = TextWriter::create(&args.scores)?;
+    for m in &outcome.mined {
+        corpus.write(&m.pair)?;
+        scores.line(&format_score(m.bead.score))?;
+    }
+    let n = corpus.finish()?;
+    scores.finish()?;
+    for (round, stats) in outcome.rounds.iter().enumerate() {
+        eprintln!(
+            "round {}: {} training pairs, {} mined, {} confident",
+            round + 1,
+            stats.training_pairs,
+            stats.mined,
+            stats.confident
+        );
+    }
+    eprintln!(
+        "wrote {n} pairs from {} document pairs to {}",
+        docs.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} lines [{elapsed}] {msg}")
+            .expect("a valid template"),
+    );
+    bar
+}
+
+fn score(args: &ScoreArgs) -> Result<()> {
+    let scorer: Box<dyn BatchScorer> = match args.scorer {
+        ScorerKind::Ibm1 => {
+            let Some(clean) = &args.clean else {
+                bail!("--scorer ibm1 needs --clean (clean parallel data for the lexical model)")
+            };
+            let pairs = read_corpus(clean)?;
+            Box::new(Ibm1Model::train(&pairs, &args.ibm1)?)
+        }
+        ScorerKind::Margin => {
+            let Some(reference) = args.encoder.pretrained() else {
+                bail!("--scorer margin needs --encoder (e.g. the multilingual-e5-small E5S1 file)")
+            };
+            let device = args.device.inference()?;
+            Box::new(MarginScorer::load(reference, &device, args.margin.clone())?)
+        }
+        ScorerKind::Rules => Box::new(Constant),
+    };
+    let penalty = match args.scorer {
+        ScorerKind::Rules => Some(1.0),
+        _ => args.rerank_penalty,
+    };
+    let mut rules = RuleSet::new(args.rules.clone())?;
+    let rerank = penalty.map(|penalty| Rerank {
+        rules: &mut rules,
+        penalty,
+    });
+    let bar = progress_bar();
+    let summary = para_filter::score_file(
+        &args.input,
+        &args.out,
+        scorer.as_ref(),
+        rerank,
+        args.batch,
+        &bar,
+    )
+    .with_context(|| format!("scoring {}", args.input.display()))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "scored {} lines in {:.1} s ({:.0} lines/s) into {}",
+        summary.lines,
+        summary.seconds,
+        summary.lines as f64 / summary.seconds.max(1e-9),
+        args.out.display()
+    );
+    for (rule, count) in summary.rule_counts {
+        eprintln!("{:>16} {count}", rule.name());
+    }
+    Ok(())
+}
+
+fn select(args: &SelectArgs) -> Result<()> {
+    let scores = check_scores(&args.scores, &args.input)?;
+    let mut words = Vec::with_capacity(scores.len());
+    for item in para_filter::CorpusReader::open(&args.input)? {
+        words.push(english_words(&item?.1.en));
+    }
+    let selection = para_filter::select(&scores, &words, args.budget)?;
+    let mut writer = CorpusWriter::create(&args.out)?;
+    for (item, keep) in para_filter::CorpusReader::open(&args.input)?.zip(&selection.selected) {
+        if *keep {
+            writer.write(&item?.1)?;
+        }
+    }
+    let n = writer.finish()?;
+    eprintln!(
+        "selected {n} of {} pairs, {} English words (budget {}), cut-off score {}",
+        scores.len(),
+        selection.words,
+        args.budget,
+        selection.cutoff.map_or("-".into(), |c| c.to_string())
+    );
+    Ok(())
+}
+
+fn read_lines(path: &Path) -> Result<Vec<String>> {
+    Ok(para_filter::corpus::Lines::open(path)?
+        .map(|l| l.map(|(_, t)| t))
+        .collect::<para_filter::Result<_>>()?)
+}
+
+fn noise(args: &NoiseArgs) -> Result<()> {
+    let clean: Vec<Pair> = match (&args.input, &args.en, &args.xx) {
+        (Some(input), _, _) => read_corpus(input)?,
+        (None, Some(en), Some(xx)) => read_line_aligned(en, xx)?,
+        _ => bail!("give --input, or --en and --xx"),
+    };
+    let other = args
+        .other
+        .as_deref()
+        .map(read_lines)
+        .transpose()?
+        .unwrap_or_default();
+    let mut kinds = if args.kinds.is_empty() {
+        NoiseKind::ALL.to_vec()
+    } else {
+        args.kinds.clone()
+    };
+    if other.is_empty() && args.kinds.is_empty() {
+        kinds.retain(|k| *k != NoiseKind::WrongLanguage);
+    }
+    let config = NoiseConfig {
+        rate: args.rate,
+        kinds,
+        seed: args.seed,
+    };
+    let noised = para_filter::inject(&clean, &other, &config)?;
+    let (lines, labels): (Vec<Pair>, Vec<_>) = noised.into_iter().unzip();
+    para_filter::corpus::write_corpus(&args.out, &lines)?;
+    write_labels(&args.labels, &labels)?;
+    let noisy = labels.iter().filter(|l| l.is_some()).count();
+    eprintln!(
+        "wrote {} lines ({noisy} noised) to {}",
+        lines.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn eval_noise(args: &EvalNoiseArgs) -> Result<()> {
+    let scores = para_filter::corpus::read_scores(&args.scores)?;
+    let labels = read_labels(&args.labels)?;
+    if scores.len() != labels.len() {
+        bail!(
+            "{} has {} scores but {} has {} labels",
+            args.scores.display(),
+            scores.len(),
+            args.labels.display(),
+            labels.len()
+        );
+    }
+    let report = para_filter::noise_report(&scores, &labels)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{:>16} {:.4} ({} clean / {} noisy)",
+            "all", report.overall, report.clean, report.noisy
+        );
+        for (kind, auc) in &report.per_kind {
+            println!("{kind:>16} {auc:.4}");
+        }
+    }
+    Ok(())
+}
+
+fn experiment(args: &ExperimentArgs) -> Result<()> {
+    let mut config = para_filter::experiment::ExperimentConfig::new(&args.shared);
+    config.encoder = args.encoder.clone();
+    config.clean = args.clean;
+    config.evaluation = args.evaluation;
+    let args_text: Vec<String> = std::env::args().skip(1).collect();
+    let command = format!("cargo run -p para-filter -- {}", args_text.join(" "));
+    let device = args.device.inference()?;
+    let report = para_filter::experiment::run(&config, &device, &command)
+        .context("running the para-filter measurements")?;
+    burnlp_core::data::write_atomic(&args.out, report.as_bytes())?;
+    print!("{report}");
+    Ok(())
+}
