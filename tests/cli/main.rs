@@ -4,6 +4,9 @@
 //! One test binary for the whole workspace (it links no burn, only runs the binaries), in the
 //! assert_cmd style: run, then assert on status, stdout, stderr and the files written.
 
+mod arxiv_cap;
+mod para_filter;
+mod subnet_tune;
 mod text_cls;
 
 use burnlp_cli_tests::{run, shared};
@@ -36,6 +39,34 @@ const TOOLS: &[(&str, &[&str])] = &[
     (
         "peft-moe",
         &["route-stats", "select", "data", "train", "eval", "demo"],
+    ),
+    (
+        "subnet-tune",
+        &[
+            "train",
+            "eval",
+            "predict",
+            "masks",
+            "experiment",
+            "tatoeba",
+            "demo",
+        ],
+    ),
+    (
+        "arxiv-cap",
+        &["extract", "stats", "tasks", "eval", "experiment", "demo"],
+    ),
+    (
+        "para-filter",
+        &[
+            "align",
+            "mine",
+            "score",
+            "select",
+            "noise",
+            "eval-noise",
+            "demo",
+        ],
     ),
     ("synth-tasks", &["demo"]),
     ("burnlp-models", &["inspect", "generate", "embed", "demo"]),

@@ -83,6 +83,7 @@ enum Task {
 /// Task crates that take part in `cargo xtask demo`, in display order.
 pub const DEMO_TASKS: &[&str] = &[
     "text-cls",
+    "subnet-tune",
     "synth-tasks",
     "docre-gain",
     "mls-nmt",
@@ -90,6 +91,8 @@ pub const DEMO_TASKS: &[&str] = &[
     "peft-moe",
     "math-shepherd",
     "amr-aux",
+    "arxiv-cap",
+    "para-filter",
     "burnlp-models",
 ];
 
@@ -126,6 +129,23 @@ pub struct ResultSuite {
 /// Evaluation suites, with the arguments of the committed reports (bounded so that each runs in
 /// well under half an hour on two cores).
 pub const RESULT_SUITES: &[ResultSuite] = &[
+    ResultSuite {
+        task: "arxiv-cap",
+        setup: &[],
+        args: &["--data", "../shared/datasets/arxiv-latex"],
+        report_flag: "--out",
+    },
+    ResultSuite {
+        task: "para-filter",
+        setup: &[],
+        args: &[
+            "--shared",
+            "../shared",
+            "--encoder",
+            "target/models/multilingual-e5-small-q4/e5-small-q4.bin",
+        ],
+        report_flag: "--out",
+    },
     ResultSuite {
         task: "fssl-span",
         setup: &[],
