@@ -196,6 +196,19 @@ const SUITES: &[Suite] = &[
         ],
     },
     Suite {
+        package: "subnet-tune",
+        bench: "strategies",
+        script: None,
+        shape: "text-cls classifier on an all-MiniLM-L6-v2-shaped random encoder (dropout 0.1), batch 8 × 64 tokens, one optimizer step through core's trainer per strategy (Bi-Drop k = 2, p = ρ = 0.3), and Child-Tuning_D's Fisher pass over 4 batches",
+        cases: &[
+            ("strategies/vanilla", "", "vanilla fine-tuning step"),
+            ("strategies/child-f", "", "Child-Tuning_F step"),
+            ("strategies/child-d", "", "Child-Tuning_D step"),
+            ("strategies/bi-drop", "", "Bi-Drop step (k = 2)"),
+            ("strategies/fisher_4_batches", "", "Fisher pass, 4 batches"),
+        ],
+    },
+    Suite {
         package: "burnlp-core",
         bench: "crf",
         script: None,

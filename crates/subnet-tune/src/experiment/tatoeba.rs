@@ -49,6 +49,9 @@ pub struct TatoebaConfig {
     /// Dev pairs per language (selection); the rest are the test pairs.
     #[arg(long, default_value_t = 100, value_parser = cli::positive)]
     pub dev_pairs: usize,
+    /// Test pairs per language (the first N of the held-out pairs; default all of them).
+    #[arg(long, value_parser = cli::positive)]
+    pub test_pairs: Option<usize>,
     /// Seeds of every trained setting.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
     pub seeds: Vec<u64>,
@@ -131,7 +134,10 @@ fn prepare(
     };
     for lang in &config.langs {
         let pairs = read_tatoeba(&config.dir, lang)?;
-        let split = split_language(&pairs, config.k, config.dev_pairs, 0)?;
+        let mut split = split_language(&pairs, config.k, config.dev_pairs, 0)?;
+        if let Some(n) = config.test_pairs {
+            split.test.truncate(n);
+        }
         prepared
             .train
             .push(encode_pairs(tokenizer, lang, &split.train)?);
