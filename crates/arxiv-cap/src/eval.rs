@@ -1,7 +1,6 @@
 //! Caption scores (§5.4): BLEU-2, ROUGE-L and CIDEr-D from `burnlp_core::metrics`, over the
 //! captioning and title-generation instances of ArxivCap rows (§5.2, [`crate::tasks`]).
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use burnlp_core::metrics::bleu::{Bleu, BleuConfig};
@@ -74,23 +73,14 @@ pub fn score_captions(
             what: "the caption instance list".into(),
         });
     }
-    let known: HashSet<&str> = instances.iter().map(|i| i.id.as_str()).collect();
-    let mut by_id: HashMap<&str, &str> = HashMap::new();
-    for (i, p) in predictions.iter().enumerate() {
-        let problem = if !known.contains(p.id.as_str()) {
-            "no instance has this id"
-        } else if by_id.insert(&p.id, &p.prediction).is_some() {
-            "predicted twice"
-        } else {
-            continue;
-        };
-        return Err(ArxivCapError::Invalid {
-            path: pred_path.to_owned(),
-            record: i + 1,
-            id: Some(p.id.clone()),
-            problem: problem.into(),
-        });
-    }
+    let by_id = crate::qa::index_predictions(
+        instances.iter().map(|i| i.id.as_str()),
+        predictions
+            .iter()
+            .map(|p| (p.id.as_str(), p.prediction.as_str())),
+        pred_path,
+        "instance",
+    )?;
     let hyps: Vec<&str> = instances
         .iter()
         .map(|i| by_id.get(i.id.as_str()).copied().unwrap_or(""))

@@ -191,6 +191,35 @@ pub struct McReport {
     pub accuracy: f64,
 }
 
+/// Predictions `(id, text)` by id, checked against the `known` ids: a prediction for an
+/// unknown id, or a second one for an id, is an error naming `pred_path`, the record and the
+/// id (`noun` says what the ids name: "item", "instance").
+pub(crate) fn index_predictions<'a>(
+    known: impl IntoIterator<Item = &'a str>,
+    predictions: impl IntoIterator<Item = (&'a str, &'a str)>,
+    pred_path: &Path,
+    noun: &str,
+) -> Result<HashMap<&'a str, &'a str>> {
+    let known: HashSet<&str> = known.into_iter().collect();
+    let mut by_id: HashMap<&str, &str> = HashMap::new();
+    for (i, (id, text)) in predictions.into_iter().enumerate() {
+        let problem = if !known.contains(id) {
+            format!("no {noun} has this id")
+        } else if by_id.insert(id, text).is_some() {
+            "predicted twice".to_string()
+        } else {
+            continue;
+        };
+        return Err(ArxivCapError::Invalid {
+            path: pred_path.to_owned(),
+            record: i + 1,
+            id: Some(id.to_string()),
+            problem,
+        });
+    }
+    Ok(by_id)
+}
+
 /// Scores outputs against items by id: each output's letter ([`parse_choice`]) against the
 /// label. An item without a prediction counts as wrong; a prediction for an unknown id or a
 /// repeated id is an error naming `pred_path` and the record.
@@ -204,23 +233,14 @@ pub fn mc_accuracy(
             what: "the ArxivQA item list".into(),
         });
     }
-    let known: HashSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let mut by_id: HashMap<&str, &str> = HashMap::new();
-    for (i, p) in predictions.iter().enumerate() {
-        let problem = if !known.contains(p.id.as_str()) {
-            "no item has this id"
-        } else if by_id.insert(&p.id, &p.prediction).is_some() {
-            "predicted twice"
-        } else {
-            continue;
-        };
-        return Err(ArxivCapError::Invalid {
-            path: pred_path.to_owned(),
-            record: i + 1,
-            id: Some(p.id.clone()),
-            problem: problem.into(),
-        });
-    }
+    let by_id = index_predictions(
+        items.iter().map(|i| i.id.as_str()),
+        predictions
+            .iter()
+            .map(|p| (p.id.as_str(), p.prediction.as_str())),
+        pred_path,
+        "item",
+    )?;
     let (mut correct, mut unparsed, mut missing) = (0, 0, 0);
     for item in items {
         let Some(output) = by_id.get(item.id.as_str()) else {
