@@ -167,8 +167,9 @@ pub struct ContrastiveTask {
 }
 
 impl ContrastiveTask {
-    /// Language index and pair index of a batch entry, packed as `lang * STRIDE + pair`.
-    const STRIDE: usize = 1 << 32;
+    /// Language index and pair index of a batch entry, packed as `lang * STRIDE + pair` (up
+    /// to 16.7 million pairs per language; small enough for 32-bit targets).
+    const STRIDE: usize = 1 << 24;
 
     fn unpack(entry: usize) -> (usize, usize) {
         (entry / Self::STRIDE, entry % Self::STRIDE)

@@ -3,6 +3,7 @@
 
 mod masks;
 mod readers;
+mod tatoeba;
 
 use std::path::{Path, PathBuf};
 
