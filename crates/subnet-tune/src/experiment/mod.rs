@@ -160,7 +160,27 @@ fn one_run(
     let run = Run::load(dir, &config.fine_tune.device.inference()?)?;
     let metric = config.fine_tune.selection_metric().to_string();
     let scores = run.evaluate(test, "test portion")?;
+    prune_run(dir)?;
     Ok((best.value, scores.get(&metric).copied().unwrap_or(f64::NAN)))
+}
+
+/// Deletes a finished comparison run's checkpoints and last model (a comparison trains dozens
+/// of runs, and each checkpoint holds the model and both Adam moments); `best/`, the metrics
+/// and the configuration stay.
+pub fn prune_run(dir: &Path) -> Result<(), SubnetError> {
+    let run = burnlp_core::train::RunDir::new(dir);
+    let last = run.last_model();
+    let checkpoints = run.checkpoints();
+    for path in [checkpoints.root(), last.parent().unwrap_or(dir)] {
+        if path.is_dir() && path != dir {
+            std::fs::remove_dir_all(path).map_err(|e| SubnetError::Record {
+                path: path.to_owned(),
+                record: 0,
+                message: format!("cannot delete ({e})"),
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs the comparison: for every training-set size and strategy, a learning-rate search on

@@ -182,11 +182,18 @@ pub fn run(config: &TatoebaConfig) -> Result<TatoebaReport, SubnetError> {
             })
             .collect()
     };
+    // Every run's test scores are appended to `runs/results.jsonl` as soon as they exist, so an
+    // interrupted comparison keeps what it measured.
+    let log = config.runs.join("results.jsonl");
+    let record = |setting: Setting, seed: Option<u64>, scores: &BTreeMap<String, f64>| {
+        let line = serde_json::json!({"setting": setting, "seed": seed, "accuracy": scores});
+        append_line(&log, &line.to_string())
+    };
     let mut accuracy = Vec::new();
-    let zero: BTreeMap<String, Vec<f64>> = test_scores(&base)
-        .into_iter()
-        .map(|(l, a)| (l, vec![a]))
-        .collect();
+    let zero_scores = test_scores(&base);
+    record(Setting::ZeroShot, None, &zero_scores)?;
+    let zero: BTreeMap<String, Vec<f64>> =
+        zero_scores.into_iter().map(|(l, a)| (l, vec![a])).collect();
     tracing::info!(?zero, "zero-shot");
     accuracy.push((Setting::ZeroShot, zero));
     let mut overlaps = Vec::new();
@@ -198,7 +205,9 @@ pub fn run(config: &TatoebaConfig) -> Result<TatoebaReport, SubnetError> {
                 setting.name().split(' ').next().unwrap_or("run")
             ));
             let model = train_one(config, &base, &data, setting, seed, &dir)?;
-            for (lang, a) in test_scores(&model) {
+            let scores = test_scores(&model);
+            record(setting, Some(seed), &scores)?;
+            for (lang, a) in scores {
                 per_language.entry(lang).or_default().push(a);
             }
             if setting == Setting::PerLanguage && i == 0 {
@@ -224,6 +233,24 @@ pub fn run(config: &TatoebaConfig) -> Result<TatoebaReport, SubnetError> {
         accuracy,
         overlaps,
     })
+}
+
+fn append_line(path: &std::path::Path, line: &str) -> Result<(), SubnetError> {
+    use std::io::Write as _;
+    let failed = |e: std::io::Error| SubnetError::Record {
+        path: path.to_owned(),
+        record: 0,
+        message: format!("cannot append ({e})"),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(failed)?;
+    writeln!(file, "{line}").map_err(failed)
 }
 
 fn train_one(
@@ -280,10 +307,9 @@ fn train_one(
         serde_json::json!({"tatoeba": config, "setting": setting, "strategy": strategy.settings()});
     trainer.write_config(&optimizer, &experiment, false)?;
     trainer.fit(base.clone(), optimizer.init(), &task, false)?;
-    Ok(load_parameters(
-        base.clone(),
-        &RunDir::new(dir).best_model(),
-    )?)
+    let best = load_parameters(base.clone(), &RunDir::new(dir).best_model())?;
+    super::prune_run(dir)?;
+    Ok(best)
 }
 
 /// The Markdown tables of the comparison.
