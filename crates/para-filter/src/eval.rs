@@ -10,45 +10,8 @@ use crate::error::{ParaFilterError, Result};
 use crate::mine::MinedPair;
 use crate::noise::{Label, NoiseKind};
 
-/// Area under the ROC curve of `scores` separating `positive` items (expected to score higher)
-/// from the rest: the probability that a random positive outscores a random negative, ties
-/// counting one half (Mann–Whitney U with mid-ranks; scikit-learn's `roc_auc_score`).
-pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Result<f64> {
-    if scores.len() != positive.len() {
-        return Err(ParaFilterError::invalid(
-            "ROC-AUC",
-            format!("{} scores for {} labels", scores.len(), positive.len()),
-        ));
-    }
-    if scores.iter().any(|s| s.is_nan()) {
-        return Err(ParaFilterError::invalid("ROC-AUC", "a score is NaN"));
-    }
-    let n_pos = positive.iter().filter(|p| **p).count();
-    let n_neg = positive.len() - n_pos;
-    if n_pos == 0 || n_neg == 0 {
-        return Err(ParaFilterError::invalid(
-            "ROC-AUC",
-            format!("needs both classes ({n_pos} positive, {n_neg} negative)"),
-        ));
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let mut rank_sum = 0.0;
-    let mut start = 0;
-    while start < order.len() {
-        let end = start
-            + order[start..]
-                .iter()
-                .take_while(|&&i| scores[i] == scores[order[start]])
-                .count();
-        // Mid-rank (1-based) of the tie group.
-        let mid = (start + 1 + end) as f64 / 2.0;
-        rank_sum += mid * order[start..end].iter().filter(|&&i| positive[i]).count() as f64;
-        start = end;
-    }
-    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
-    Ok(u / (n_pos as f64 * n_neg as f64))
-}
+/// ROC-AUC (scikit-learn's `roc_auc_score` semantics) lives in core's metrics.
+pub use burnlp_core::metrics::classification::roc_auc;
 
 /// ROC-AUC of clean-vs-noisy detection, overall and per noise type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

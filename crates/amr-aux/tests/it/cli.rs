@@ -1,16 +1,9 @@
 //! The `amr-aux` command line: smatch, penman check/format and demo.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn amr_aux() -> Command {
     Command::new(env!("CARGO_BIN_EXE_amr-aux"))
-}
-
-fn shared(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/datasets/amr")
-        .join(name)
 }
 
 fn json_output(command: &mut Command) -> serde_json::Value {
@@ -30,9 +23,9 @@ fn smatch_json_reports_fractions_and_counts() {
             .args(["smatch", "--json", "--per-pair", "--seed", "5"])
             .args([
                 "--gold".as_ref(),
-                shared("smatch_test_input2.txt").as_os_str(),
+                shared!("smatch_test_input2.txt").as_os_str(),
                 "--pred".as_ref(),
-                shared("smatch_test_input1.txt").as_os_str(),
+                shared!("smatch_test_input1.txt").as_os_str(),
             ]),
     );
     assert_eq!(
@@ -48,9 +41,9 @@ fn smatch_json_reports_fractions_and_counts() {
 
     let row = json_output(amr_aux().args(["smatch", "--json", "--fine"]).args([
         "--gold".as_ref(),
-        shared("smatch_test_input2.txt").as_os_str(),
+        shared!("smatch_test_input2.txt").as_os_str(),
         "--pred".as_ref(),
-        shared("smatch_test_input1.txt").as_os_str(),
+        shared!("smatch_test_input1.txt").as_os_str(),
     ]));
     let fine = row["fine"].as_object().unwrap();
     assert_eq!(fine.len(), 9);
@@ -64,9 +57,9 @@ fn smatch_json_reports_fractions_and_counts() {
 fn smatch_text_output_and_count_mismatch() {
     let output = amr_aux()
         .args(["smatch", "--gold"])
-        .arg(shared("smatch_test_input2.txt"))
+        .arg(shared!("smatch_test_input2.txt"))
         .arg("--pred")
-        .arg(shared("smatch_test_input1.txt"))
+        .arg(shared!("smatch_test_input1.txt"))
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -77,7 +70,7 @@ fn smatch_text_output_and_count_mismatch() {
     std::fs::write(&one, "(a / b)\n").unwrap();
     let output = amr_aux()
         .args(["smatch", "--gold"])
-        .arg(shared("smatch_test_input2.txt"))
+        .arg(shared!("smatch_test_input2.txt"))
         .arg("--pred")
         .arg(&one)
         .output()
@@ -95,7 +88,7 @@ fn penman_check_counts_graphs_and_locates_errors() {
     let row = json_output(
         amr_aux()
             .args(["penman", "check", "--json"])
-            .arg(shared("little_prince_v1.6.txt")),
+            .arg(shared!("little_prince_v1.6.txt")),
     );
     assert_eq!(row["graphs"].as_u64(), Some(1562));
     assert_eq!(row["ok"].as_bool(), Some(true));
@@ -130,12 +123,12 @@ fn penman_check_counts_graphs_and_locates_errors() {
 fn penman_format_round_trips() {
     let output = amr_aux()
         .args(["penman", "format"])
-        .arg(shared("smatch_test_input1.txt"))
+        .arg(shared!("smatch_test_input1.txt"))
         .output()
         .unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    let original = amr_aux::read_amr_file(&shared("smatch_test_input1.txt")).unwrap();
+    let original = amr_aux::read_amr_file(&shared!("smatch_test_input1.txt")).unwrap();
     assert_eq!(amr_aux::parse_amrs(&text).unwrap(), original);
     assert!(text.contains("(w / want-01\n      :ARG0 (b / boy)\n      :ARG1 (b2 / believe-01\n            :ARG0 (g / girl)"));
 }

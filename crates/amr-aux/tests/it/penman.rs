@@ -1,15 +1,9 @@
 //! Penman reading and writing on the real AMR files in `../shared/datasets/amr`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use amr_aux::penman::{PenmanErrorKind, parse_amrs, read_amr_file, write_amrs};
 use amr_aux::{Amr, Flavor, Target, Triples};
-
-fn shared(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/datasets/amr")
-        .join(name)
-}
 
 fn triples(amrs: &[Amr]) -> Vec<Triples> {
     amrs.iter()
@@ -19,7 +13,7 @@ fn triples(amrs: &[Amr]) -> Vec<Triples> {
 
 #[test]
 fn little_prince_round_trips() {
-    let amrs = read_amr_file(&shared("little_prince_v1.6.txt")).unwrap();
+    let amrs = read_amr_file(&shared!("little_prince_v1.6.txt")).unwrap();
     assert_eq!(amrs.len(), 1562);
     assert_eq!(amrs[0].id(), Some("lpp_1943.1"));
     assert_eq!(amrs[0].meta("snt"), Some("Chapter 1 ."));
@@ -49,7 +43,7 @@ fn little_prince_round_trips() {
 
 #[test]
 fn smatch_sample_inputs_parse_with_metadata() {
-    let amrs = read_amr_file(&shared("smatch_test_input1.txt")).unwrap();
+    let amrs = read_amr_file(&shared!("smatch_test_input1.txt")).unwrap();
     assert_eq!(amrs.len(), 3);
     assert_eq!(amrs[0].id(), Some("isi_0001.1"));
     assert_eq!(amrs[0].meta("date"), Some("2012-05-14T21:45:29"));
@@ -57,13 +51,13 @@ fn smatch_sample_inputs_parse_with_metadata() {
         amrs[2].meta("snt"),
         Some("The poet William Shakespeare was born in Stratford-upon-Avon.")
     );
-    let amrs = read_amr_file(&shared("smatch_test_input2.txt")).unwrap();
+    let amrs = read_amr_file(&shared!("smatch_test_input2.txt")).unwrap();
     assert_eq!(amrs.len(), 3);
 }
 
 #[test]
 fn a_broken_graph_in_a_corpus_is_located() {
-    let text = std::fs::read_to_string(shared("smatch_test_input1.txt")).unwrap();
+    let text = std::fs::read_to_string(shared!("smatch_test_input1.txt")).unwrap();
     // Drop the closing parenthesis of the second graph's `(h / hard)`.
     let broken = text.replacen(":manner (h / hard)))", ":manner (h / hard))", 1);
     let error = parse_amrs(&broken).unwrap_err();

@@ -1,30 +1,27 @@
 //! Smatch parity with the reference tool (PyPI smatch 1.0.4): golden counts from
 //! `datasets/scripts/amr/make_smatch_golden.py` in `tests/golden/`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use amr_aux::smatch::{SmatchConfig, compute_f, smatch_corpus};
 use amr_aux::{Amr, Flavor, read_amr_file};
 use serde_json::Value;
-
-fn shared(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/datasets/amr")
-        .join(name)
-}
 
 fn golden() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/smatch_golden.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn little_prince() -> (Vec<Amr>, Vec<Amr>) {
-    let gold = read_amr_file(&shared("little_prince_v1.6.txt")).unwrap();
+fn little_prince() -> Option<(Vec<Amr>, Vec<Amr>)> {
+    let gold = read_amr_file(&burnlp_core::data::shared_path(
+        "datasets/amr/little_prince_v1.6.txt",
+    )?)
+    .unwrap();
     let pred = read_amr_file(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/little_prince_perturbed.txt"),
     )
     .unwrap();
-    (pred, gold)
+    Some((pred, gold))
 }
 
 fn count(v: &Value) -> usize {
@@ -35,8 +32,8 @@ fn count(v: &Value) -> usize {
 fn sample_inputs_match_the_reference() {
     let golden = golden();
     let expected = &golden["smatch_test_inputs"];
-    let test = read_amr_file(&shared("smatch_test_input1.txt")).unwrap();
-    let gold = read_amr_file(&shared("smatch_test_input2.txt")).unwrap();
+    let test = read_amr_file(&shared!("smatch_test_input1.txt")).unwrap();
+    let gold = read_amr_file(&shared!("smatch_test_input2.txt")).unwrap();
     let score = smatch_corpus(&test, &gold, &SmatchConfig::default()).unwrap();
     for (ours, theirs) in score
         .pairs
@@ -65,7 +62,9 @@ fn sample_inputs_match_the_reference() {
 fn little_prince_triple_counts_and_smart_init_climb_match_the_reference() {
     let golden = golden();
     let pairs = golden["little_prince"]["pairs"].as_array().unwrap();
-    let (pred, gold) = little_prince();
+    let Some((pred, gold)) = little_prince() else {
+        return;
+    };
     assert_eq!(pairs.len(), 1562);
     // Smart initialisation only, no branch and bound: the reference's deterministic round.
     let config = SmatchConfig {
@@ -97,7 +96,9 @@ fn little_prince_corpus_f1_matches_and_no_pair_is_worse() {
     let golden = golden();
     let expected = &golden["little_prince"];
     let pairs = expected["pairs"].as_array().unwrap();
-    let (pred, gold) = little_prince();
+    let Some((pred, gold)) = little_prince() else {
+        return;
+    };
 
     // Hill climbing alone, as the reference: within 0.1 F1 points and at least as good on 99%.
     let climb = SmatchConfig {

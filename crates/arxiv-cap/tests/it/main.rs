@@ -10,15 +10,7 @@ use std::path::PathBuf;
 /// `../shared/<relative>` seen from the workspace root, if present; otherwise prints why the
 /// caller skips.
 pub fn shared(relative: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        println!("skipped: {} is absent", path.display());
-        None
-    }
+    burnlp_core::data::shared_path(relative)
 }
 
 /// A source tree from `(path, text)` pairs.

@@ -15,6 +15,9 @@
 //! Writers ([`write_jsonl`], [`write_json`]) go through [`write_atomic`], so a crash never leaves
 //! a half-written file behind.
 //!
+//! [`shared_path`] finds a file in the `shared/` folder beside the workspace (real data and models)
+//! or prints why a test skips.
+//!
 //! Batching ([`bucket_batches`], [`BucketBatcher`]) groups examples of similar length to limit
 //! padding, and [`shuffled_indices`] gives a reproducible permutation per seed and epoch
 //! ([`shuffled_batches`]: the same, cut into batches).
@@ -24,6 +27,7 @@ mod conll;
 mod io;
 mod json;
 pub mod overlap;
+mod shared;
 mod tsv;
 
 use std::path::PathBuf;
@@ -35,6 +39,7 @@ pub use conll::{ConllSentence, read_conll};
 pub use io::{write_atomic, write_json, write_jsonl};
 pub use json::{JsonLines, read_json, read_json_document, read_json_stream, read_jsonl};
 pub use overlap::{OverlapError, SplitSizes, check_disjoint};
+pub use shared::{SHARED_ENV, shared_dir, shared_path};
 pub use tsv::{TsvOptions, read_tsv, read_tsv_with};
 
 /// Errors of the data readers, writers and batching helpers.

@@ -1,5 +1,5 @@
-//! Accuracy, precision/recall/F1 and the Matthews correlation over label sequences, with
-//! scikit-learn semantics.
+//! Accuracy, precision/recall/F1, the Matthews correlation and ROC-AUC over label sequences,
+//! with scikit-learn semantics.
 //!
 //! The averaging rules follow `sklearn.metrics.precision_recall_fscore_support` with
 //! `zero_division=0`:
@@ -216,6 +216,49 @@ where
     } else {
         cov_ytyp / denominator.sqrt()
     })
+}
+
+/// Area under the ROC curve of `scores` separating the `positive` items (expected to score
+/// higher) from the rest: the probability that a random positive outscores a random negative,
+/// ties counting one half (the Mann–Whitney U statistic with mid-ranks, as scikit-learn's
+/// `roc_auc_score` for binary labels).
+///
+/// Errors on different lengths, a NaN score, or an input without both classes.
+pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Result<f64> {
+    check_same_len("scores vs labels", scores.len(), positive.len())?;
+    if let Some(index) = scores.iter().position(|s| s.is_nan()) {
+        return Err(MetricsError::InvalidValue {
+            index,
+            value: f64::NAN,
+            reason: "a score is NaN",
+        });
+    }
+    let n_pos = positive.iter().filter(|p| **p).count();
+    let n_neg = positive.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return Err(MetricsError::InvalidParameter {
+            name: "labels",
+            reason: format!("ROC-AUC needs both classes ({n_pos} positive, {n_neg} negative)"),
+        });
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut rank_sum = 0.0;
+    let mut start = 0;
+    while start < order.len() {
+        let first = scores[order[start]];
+        let end = start
+            + order[start..]
+                .iter()
+                .take_while(|&&i| scores[i] == first)
+                .count();
+        // Mid-rank (1-based) of the tie group.
+        let mid = (start + 1 + end) as f64 / 2.0;
+        rank_sum += mid * order[start..end].iter().filter(|&&i| positive[i]).count() as f64;
+        start = end;
+    }
+    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
+    Ok(u / (n_pos as f64 * n_neg as f64))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Every metric here is plain Rust over slices and strings (no tensors) and reproduces a
 //! reference implementation bit for bit where that is feasible:
 //!
-//! * [`classification`]: accuracy, precision/recall/F1 (micro, macro, weighted) and the
+//! * [`classification`]: accuracy, precision/recall/F1 (micro, macro, weighted), ROC-AUC and the
 //!   Matthews correlation coefficient with scikit-learn semantics.
 //! * [`correlation`]: Pearson and Spearman (average ranks for ties) with SciPy semantics.
 //! * [`retrieval`]: Tatoeba parallel-sentence retrieval accuracy in both directions, by cosine

@@ -11,8 +11,11 @@ use burnlp_core::data::{
 };
 use serde::{Deserialize, Serialize};
 
-fn datasets() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
+/// `shared/datasets/<path>`, or return from the test with a printed reason when absent.
+macro_rules! datasets {
+    ($path:expr) => {
+        burnlp_core::require_shared!(format!("datasets/{}", $path))
+    };
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -32,7 +35,7 @@ struct Gsm8k {
 
 #[test]
 fn jsonl_gsm8k() {
-    let path = datasets().join("gsm8k/test_sample.jsonl");
+    let path = datasets!("gsm8k/test_sample.jsonl");
     let records: Vec<Gsm8k> = read_jsonl(&path).unwrap();
     assert_eq!(records.len(), 300);
     assert!(
@@ -60,7 +63,7 @@ struct Math500 {
 
 #[test]
 fn jsonl_math500_typed_fields() {
-    let records: Vec<Math500> = read_jsonl(datasets().join("math500/test_sample.jsonl")).unwrap();
+    let records: Vec<Math500> = read_jsonl(datasets!("math500/test_sample.jsonl")).unwrap();
     assert_eq!(records.len(), 250);
     assert!(records.iter().all(|r| (1..=5).contains(&r.level)));
     assert!(
@@ -96,7 +99,7 @@ struct Label {
 
 #[test]
 fn json_array_docred_and_documents() {
-    let dir = datasets().join("docred");
+    let dir = datasets!("docred");
     let docs: Vec<DocRed> = read_json(dir.join("dev_sample.json")).unwrap();
     assert_eq!(docs.len(), 40);
     assert_eq!(docs[0].title, "Skai TV");
@@ -137,7 +140,7 @@ struct Prm {
 
 #[test]
 fn json_stream_prm800k() {
-    let dir = datasets().join("prm800k");
+    let dir = datasets!("prm800k");
     let pretty: Vec<Prm> =
         read_json_stream(dir.join("prm800k-phase2-train-example.jsonl")).unwrap();
     let oneline: Vec<Prm> =
@@ -237,13 +240,13 @@ struct Rte {
 
 #[test]
 fn tsv_rte_with_header() {
-    let rows: Vec<Rte> = read_tsv(datasets().join("glue/RTE/dev.tsv")).unwrap();
+    let rows: Vec<Rte> = read_tsv(datasets!("glue/RTE/dev.tsv")).unwrap();
     assert_eq!(rows.len(), 277);
     assert!(rows.iter().enumerate().all(|(i, r)| r.idx as usize == i));
     assert!(rows.iter().all(|r| r.label <= 1));
     assert!(rows[0].sentence1.starts_with("Dana Reeve"));
     assert_eq!(rows[0].sentence2, "Christopher Reeve had an accident.");
-    let train: Vec<Rte> = read_tsv(datasets().join("glue/RTE/train.tsv")).unwrap();
+    let train: Vec<Rte> = read_tsv(datasets!("glue/RTE/train.tsv")).unwrap();
     assert_eq!(train.len(), 2490);
 }
 
@@ -261,8 +264,8 @@ struct Mrpc {
 
 #[test]
 fn tsv_mrpc_crlf_quotes_and_renamed_columns() {
-    let train: Vec<Mrpc> = read_tsv(datasets().join("glue/MRPC/train.tsv")).unwrap();
-    let dev: Vec<Mrpc> = read_tsv(datasets().join("glue/MRPC/dev.tsv")).unwrap();
+    let train: Vec<Mrpc> = read_tsv(datasets!("glue/MRPC/train.tsv")).unwrap();
+    let dev: Vec<Mrpc> = read_tsv(datasets!("glue/MRPC/dev.tsv")).unwrap();
     assert_eq!((train.len(), dev.len()), (6, 6));
     assert!(train[0].quality);
     assert_eq!(train[0].id1, 1_355_540);
@@ -283,7 +286,7 @@ struct Stsb {
 
 #[test]
 fn tsv_stsb_float_scores() {
-    let rows: Vec<Stsb> = read_tsv(datasets().join("glue/STS-B/dev.tsv")).unwrap();
+    let rows: Vec<Stsb> = read_tsv(datasets!("glue/STS-B/dev.tsv")).unwrap();
     assert_eq!(rows.len(), 9);
     assert_eq!(rows[0].score, 5.0);
     assert_eq!(rows[1].score, 4.75);
@@ -306,7 +309,7 @@ struct Cola {
 
 #[test]
 fn tsv_cola_headerless_as_tuples_and_named_columns() {
-    let path = datasets().join("glue/CoLA/in_domain_dev.tsv");
+    let path = datasets!("glue/CoLA/in_domain_dev.tsv");
     let tuples: Vec<(String, u8, Option<String>, String)> =
         read_tsv_with(&path, &TsvOptions::headerless()).unwrap();
     assert_eq!(tuples.len(), 527);
@@ -352,11 +355,8 @@ enum Nli {
 
 #[test]
 fn tsv_xnli_enum_labels_and_pawsx() {
-    let rows: Vec<(String, String, Nli)> = read_tsv_with(
-        datasets().join("xnli_de/dev.txt"),
-        &TsvOptions::headerless(),
-    )
-    .unwrap();
+    let rows: Vec<(String, String, Nli)> =
+        read_tsv_with(datasets!("xnli_de/dev.txt"), &TsvOptions::headerless()).unwrap();
     assert_eq!(rows.len(), 250);
     assert_eq!(rows[0].2, Nli::Neutral);
     assert_eq!(rows[2].2, Nli::Contradiction);
@@ -368,7 +368,7 @@ fn tsv_xnli_enum_labels_and_pawsx() {
         sentence1: String,
         label: u8,
     }
-    let rows: Vec<Paws> = read_tsv(datasets().join("pawsx_de/test_first1000.tsv")).unwrap();
+    let rows: Vec<Paws> = read_tsv(datasets!("pawsx_de/test_first1000.tsv")).unwrap();
     assert_eq!(rows.len(), 1000);
     assert_eq!(rows[0].id, 10);
     assert!(rows[0].sentence1.contains("Čačak"));
@@ -407,7 +407,7 @@ fn tsv_errors_name_file_line_and_column() {
     struct NeedsScore {
         score: f32,
     }
-    let err = read_tsv::<NeedsScore>(datasets().join("glue/RTE/dev.tsv")).unwrap_err();
+    let err = read_tsv::<NeedsScore>(datasets!("glue/RTE/dev.tsv")).unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.contains("line 2") && msg.contains("missing field `score`"),
@@ -416,13 +416,12 @@ fn tsv_errors_name_file_line_and_column() {
 
     // Maps need names.
     let err = read_tsv_with::<HashMap<String, String>>(
-        datasets().join("glue/CoLA/in_domain_dev.tsv"),
+        datasets!("glue/CoLA/in_domain_dev.tsv"),
         &TsvOptions::headerless(),
     )
     .unwrap_err();
     assert!(err.to_string().contains("TsvOptions::columns"), "{err}");
-    let rows: Vec<HashMap<String, String>> =
-        read_tsv(datasets().join("glue/STS-B/dev.tsv")).unwrap();
+    let rows: Vec<HashMap<String, String>> = read_tsv(datasets!("glue/STS-B/dev.tsv")).unwrap();
     assert_eq!(rows[0]["year"], "2012test");
 }
 
@@ -431,7 +430,7 @@ fn tsv_errors_name_file_line_and_column() {
 
 #[test]
 fn conll2003_sample() {
-    let sentences = read_conll(datasets().join("conll2003/sample.txt"), 4).unwrap();
+    let sentences = read_conll(datasets!("conll2003/sample.txt"), 4).unwrap();
     assert_eq!(sentences.len(), 1007);
     assert_eq!(sentences.last().unwrap().document, Some(59));
     assert_eq!(sentences[0].document, Some(0));
@@ -460,7 +459,7 @@ fn conll2003_sample() {
 
 #[test]
 fn conllu_ud_ewt() {
-    let sentences = read_conll(datasets().join("ud_ewt/en_ewt-ud-dev.conllu"), 10).unwrap();
+    let sentences = read_conll(datasets!("ud_ewt/en_ewt-ud-dev.conllu"), 10).unwrap();
     assert_eq!(sentences.len(), 2001);
     let words: usize = sentences.iter().map(|s| s.conllu_words().count()).sum();
     assert_eq!(words, 25_147);
@@ -500,7 +499,7 @@ fn conllu_ud_ewt() {
 
 #[test]
 fn conll_framenet_blocks() {
-    let blocks = read_conll(datasets().join("framenet17/fn1.7.dev.syntaxnet.conll"), 5).unwrap();
+    let blocks = read_conll(datasets!("framenet17/fn1.7.dev.syntaxnet.conll"), 5).unwrap();
     assert_eq!(blocks.len(), 2272);
 }
 
@@ -538,7 +537,7 @@ fn conll_tricky_fixture() {
         "{msg}"
     );
     assert!(msg.contains("too_few_columns.conll` line 2"), "{msg}");
-    let err = read_conll(datasets().join("conll2003/sample.txt"), 5).unwrap_err();
+    let err = read_conll(datasets!("conll2003/sample.txt"), 5).unwrap_err();
     assert!(
         matches!(err, DataError::TooFewColumns { line: 3, .. }),
         "{err}"
@@ -594,12 +593,15 @@ fn write_jsonl_round_trip_and_atomic_overwrite() {
 // ---------------------------------------------------------------------------------------------
 // Batching and shuffling
 
-fn conll_lengths() -> Vec<usize> {
-    read_conll(datasets().join("conll2003/sample.txt"), 4)
-        .unwrap()
-        .iter()
-        .map(|s| s.len())
-        .collect()
+fn conll_lengths() -> Option<Vec<usize>> {
+    let path = burnlp_core::data::shared_path("datasets/conll2003/sample.txt")?;
+    Some(
+        read_conll(path, 4)
+            .unwrap()
+            .iter()
+            .map(|s| s.len())
+            .collect(),
+    )
 }
 
 fn padded_tokens(batches: &[Vec<usize>], lengths: &[usize]) -> usize {
@@ -618,7 +620,9 @@ fn assert_partition(batches: &[Vec<usize>], n: usize) {
 
 #[test]
 fn bucket_batches_respect_token_limit_and_reduce_padding() {
-    let lengths = conll_lengths();
+    let Some(lengths) = conll_lengths() else {
+        return;
+    };
     let limit = BatchLimit::tokens(400);
     let batches = bucket_batches(&lengths, limit, Some(13)).unwrap();
     assert_partition(&batches, lengths.len());
@@ -651,7 +655,9 @@ fn bucket_batches_respect_token_limit_and_reduce_padding() {
 
 #[test]
 fn chunked_bucketing_keeps_batches_inside_chunks() {
-    let lengths = conll_lengths();
+    let Some(lengths) = conll_lengths() else {
+        return;
+    };
     let batcher = BucketBatcher::new(BatchLimit::examples(16))
         .chunk_size(100)
         .seed(Some(5));

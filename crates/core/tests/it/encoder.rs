@@ -9,8 +9,11 @@ use burnlp_core::device;
 use burnlp_core::nn::bert::{Bert, BertInput};
 use safetensors::SafeTensors;
 
-fn shared_model() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models/all-minilm-l6-v2")
+/// The shared MiniLM directory, or return from the test with a printed reason when absent.
+macro_rules! shared_model {
+    () => {
+        burnlp_core::require_shared!("models/all-minilm-l6-v2")
+    };
 }
 
 fn golden() -> Vec<u8> {
@@ -43,7 +46,7 @@ fn minilm_last_hidden_state_matches_transformers() {
     let (expected_pooled, _) = tensor_values(&file, "pooler_output", f32::from_le_bytes);
 
     let device = device::cpu();
-    let loaded = Bert::from_pretrained(shared_model(), &device).expect("load MiniLM");
+    let loaded = Bert::from_pretrained(shared_model!(), &device).expect("load MiniLM");
     let (model, report) = (loaded.model, loaded.report);
     assert_eq!(loaded.config.num_layers, 6);
     assert!(report.is_complete());
@@ -100,7 +103,7 @@ fn minilm_last_hidden_state_matches_transformers() {
 #[test]
 fn missing_weights_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let config = std::fs::read_to_string(shared_model().join("config.json")).unwrap();
+    let config = std::fs::read_to_string(shared_model!().join("config.json")).unwrap();
     std::fs::write(dir.path().join("config.json"), config).unwrap();
     // A checkpoint with only one (wrongly shaped) tensor.
     let data = vec![0u8; 4 * 3];

@@ -21,15 +21,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn shared(rel: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel);
-    if path.exists() {
-        Some(path)
-    } else {
-        println!("skipped: {} is absent", path.display());
-        None
-    }
+    burnlp_core::data::shared_path(rel)
 }
 
 fn read_json(path: &Path) -> Value {

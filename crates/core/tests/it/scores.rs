@@ -212,3 +212,19 @@ fn default_bleu_is_still_bleu_4() {
     assert_eq!(BleuConfig::default().max_ngram_order, 4);
     assert_eq!(Bleu::default().config, BleuConfig::default());
 }
+
+/// ROC-AUC against values computed by hand (and by `sklearn.metrics.roc_auc_score`):
+/// [0.1, 0.4, 0.35, 0.8] with labels [0, 0, 1, 1] gives 0.75; a tie between a positive and a
+/// negative counts one half.
+#[test]
+fn roc_auc_matches_hand_computed_values() {
+    use burnlp_core::metrics::classification::roc_auc;
+    let auc = roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]).unwrap();
+    assert!((auc - 0.75).abs() < 1e-12, "{auc}");
+    // Positive 0.5 ties negative 0.5 (1/2) and beats negative 0.2 (1): (1 + 0.5) / 2.
+    let tied = roc_auc(&[0.5, 0.5, 0.2], &[true, false, false]).unwrap();
+    assert!((tied - 0.75).abs() < 1e-12, "{tied}");
+    assert!(roc_auc(&[1.0, 0.0], &[true, true]).is_err());
+    assert!(roc_auc(&[f64::NAN, 0.0], &[true, false]).is_err());
+    assert!(roc_auc(&[1.0], &[true, false]).is_err());
+}

@@ -5,36 +5,51 @@
 //! cross-checked against the raw vocabulary files (`vocab.txt`, `encoder.json`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burnlp_core::tokenize::{
     BpeTrainingConfig, Padding, TokenizeError, Tokenizer, WordEncoding, WordPieceTrainingConfig,
 };
 use serde::Deserialize;
 
-fn models() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models")
+// Files of the shared folder: each macro returns from the calling test, with a printed line,
+// when the file is absent (a user's clone has no `shared/`).
+
+macro_rules! models {
+    ($path:expr) => {
+        burnlp_core::require_shared!(format!("models/{}", $path))
+    };
 }
 
-fn datasets() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
+macro_rules! datasets {
+    ($path:expr) => {
+        burnlp_core::require_shared!(format!("datasets/{}", $path))
+    };
 }
 
-fn minilm() -> Tokenizer {
-    Tokenizer::from_file(models().join("all-minilm-l6-v2/tokenizer.json")).unwrap()
+macro_rules! minilm {
+    () => {
+        Tokenizer::from_file(models!("all-minilm-l6-v2/tokenizer.json")).unwrap()
+    };
 }
 
-fn chinese() -> Tokenizer {
-    Tokenizer::from_file(models().join("bert-base-chinese-tokenizer/tokenizer.json")).unwrap()
+macro_rules! chinese {
+    () => {
+        Tokenizer::from_file(models!("bert-base-chinese-tokenizer/tokenizer.json")).unwrap()
+    };
 }
 
-fn xlmr() -> Tokenizer {
-    Tokenizer::from_file(models().join("xlmr-tokenizer/tokenizer.json")).unwrap()
+macro_rules! xlmr {
+    () => {
+        Tokenizer::from_file(models!("xlmr-tokenizer/tokenizer.json")).unwrap()
+    };
 }
 
-fn gpt2() -> Tokenizer {
-    let dir = models().join("gpt2-tokenizer");
-    Tokenizer::from_gpt2_files(dir.join("encoder.json"), dir.join("vocab.bpe")).unwrap()
+macro_rules! gpt2 {
+    () => {{
+        let dir = models!("gpt2-tokenizer");
+        Tokenizer::from_gpt2_files(dir.join("encoder.json"), dir.join("vocab.bpe")).unwrap()
+    }};
 }
 
 #[derive(Deserialize)]
@@ -149,12 +164,12 @@ fn check_alignment(enc: &WordEncoding, n_words: usize) {
 
 #[test]
 fn minilm_matches_golden_and_vocab_txt() {
-    let tok = minilm();
+    let tok = minilm!();
     check_golden("all-minilm-l6-v2", &tok);
     let enc = tok.encode("Hello world!", true).unwrap();
     assert_eq!(enc.ids, [101, 7592, 2088, 999, 102]);
     // Independent check: the ids are the 0-based line numbers of vocab.txt.
-    let vocab = std::fs::read_to_string(models().join("all-minilm-l6-v2/vocab.txt")).unwrap();
+    let vocab = std::fs::read_to_string(models!("all-minilm-l6-v2/vocab.txt")).unwrap();
     let lines: Vec<&str> = vocab.lines().collect();
     let tokens: Vec<&str> = enc.ids.iter().map(|&id| lines[id as usize]).collect();
     assert_eq!(tokens, ["[CLS]", "hello", "world", "!", "[SEP]"]);
@@ -164,10 +179,9 @@ fn minilm_matches_golden_and_vocab_txt() {
 
 #[test]
 fn chinese_bert_matches_golden() {
-    let tok = chinese();
+    let tok = chinese!();
     check_golden("bert-base-chinese", &tok);
-    let vocab =
-        std::fs::read_to_string(models().join("bert-base-chinese-tokenizer/vocab.txt")).unwrap();
+    let vocab = std::fs::read_to_string(models!("bert-base-chinese-tokenizer/vocab.txt")).unwrap();
     let lines: Vec<&str> = vocab.lines().collect();
     let enc = tok.encode("我爱北京天安门。", false).unwrap();
     let tokens: Vec<&str> = enc.ids.iter().map(|&id| lines[id as usize]).collect();
@@ -176,18 +190,18 @@ fn chinese_bert_matches_golden() {
 
 #[test]
 fn xlmr_unigram_matches_golden() {
-    check_golden("xlmr", &xlmr());
+    check_golden("xlmr", &xlmr!());
 }
 
 #[test]
 fn gpt2_byte_level_matches_golden_and_encoder_json() {
-    let tok = gpt2();
+    let tok = gpt2!();
     check_golden("gpt2", &tok);
     // The well-known GPT-2 ids, also looked up in encoder.json directly.
     let enc = tok.encode("Hello world!", true).unwrap();
     assert_eq!(enc.ids, [15496, 995, 0]);
     let encoder: HashMap<String, u32> = serde_json::from_str(
-        &std::fs::read_to_string(models().join("gpt2-tokenizer/encoder.json")).unwrap(),
+        &std::fs::read_to_string(models!("gpt2-tokenizer/encoder.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(encoder["Hello"], 15496);
@@ -201,7 +215,7 @@ fn gpt2_byte_level_matches_golden_and_encoder_json() {
 
 #[test]
 fn special_token_ids_are_detected() {
-    let s = *minilm().special_tokens();
+    let s = *minilm!().special_tokens();
     assert_eq!(
         (s.cls, s.sep, s.pad, s.unk, s.mask, s.bos, s.eos),
         (
@@ -214,7 +228,7 @@ fn special_token_ids_are_detected() {
             None
         )
     );
-    let s = *xlmr().special_tokens();
+    let s = *xlmr!().special_tokens();
     assert_eq!(
         (s.cls, s.sep, s.pad, s.unk, s.mask, s.bos, s.eos),
         (
@@ -227,7 +241,7 @@ fn special_token_ids_are_detected() {
             Some(2)
         )
     );
-    let s = *gpt2().special_tokens();
+    let s = *gpt2!().special_tokens();
     assert_eq!(
         (s.cls, s.sep, s.pad, s.unk, s.mask, s.bos, s.eos),
         (None, None, None, None, None, Some(50256), Some(50256))
@@ -237,7 +251,7 @@ fn special_token_ids_are_detected() {
 #[test]
 fn file_padding_and_truncation_are_removed() {
     // all-MiniLM-L6-v2's tokenizer.json pads to 128 and truncates at 128.
-    let mut tok = minilm();
+    let mut tok = minilm!();
     assert_eq!(tok.max_length(), None);
     assert_eq!(tok.encode("Hello world!", true).unwrap().len(), 5);
     let long = "word ".repeat(300);
@@ -255,7 +269,7 @@ fn file_padding_and_truncation_are_removed() {
 
 #[test]
 fn batches_are_padded_to_the_longest() {
-    let mut tok = minilm();
+    let mut tok = minilm!();
     let texts = [
         "Hello world!",
         "The quick brown fox jumps over the lazy dog.",
@@ -288,7 +302,7 @@ fn batches_are_padded_to_the_longest() {
 
 #[test]
 fn decode_batch_skips_special_tokens() {
-    let tok = minilm();
+    let tok = minilm!();
     let a = tok.encode("Hello world!", true).unwrap().ids;
     let b = tok.encode("Good night", true).unwrap().ids;
     let decoded = tok.decode_batch(&[&a, &b], true).unwrap();
@@ -299,7 +313,7 @@ fn decode_batch_skips_special_tokens() {
 /// Words that normalize to nothing (control, zero-width, empty) become one [UNK] each.
 #[test]
 fn words_without_subwords_map_to_unk() {
-    let tok = minilm();
+    let tok = minilm!();
     let words = [
         "Hello", "\u{7}", "naïve", "\u{200B}", "", "😀", "東京", "e\u{301}", "\u{FFFD}",
     ];
@@ -338,7 +352,7 @@ fn tricky_words_align_in_every_tokenizer() {
         "\u{200D}",
         "x",
     ];
-    for tok in [minilm(), chinese(), xlmr()] {
+    for tok in [minilm!(), chinese!(), xlmr!()] {
         let enc = tok.encode_words(&words, true).unwrap();
         check_alignment(&enc, words.len());
         assert_eq!(enc.kept_words(), words.len());
@@ -355,13 +369,13 @@ fn tricky_words_align_in_every_tokenizer() {
         assert_eq!(without_specials.word_spans[0].start, 0);
     }
     // GPT-2 has no unknown token: an empty word is an error naming it.
-    let err = gpt2().encode_words(&["a", ""], true).unwrap_err();
+    let err = gpt2!().encode_words(&["a", ""], true).unwrap_err();
     assert!(
         matches!(err, TokenizeError::EmptyWord { index: 1, .. }),
         "{err}"
     );
     // Byte-level BPE never loses a non-empty word.
-    let enc = gpt2()
+    let enc = gpt2!()
         .encode_words(&["\u{7}", "\u{200B}", "x"], true)
         .unwrap();
     check_alignment(&enc, 3);
@@ -370,7 +384,7 @@ fn tricky_words_align_in_every_tokenizer() {
 
 #[test]
 fn truncation_drops_whole_words() {
-    let mut tok = minilm();
+    let mut tok = minilm!();
     let words = ["unaffable", "tokenization", "is", "fun", "indeed"];
     let full = tok.encode_words(&words, true).unwrap();
     let lens: Vec<usize> = full.word_spans.iter().map(|s| s.len()).collect();
@@ -403,10 +417,11 @@ fn truncation_drops_whole_words() {
     }
 }
 
-fn multi30k_lines() -> Vec<String> {
+fn multi30k_lines() -> Option<Vec<String>> {
     let mut lines = Vec::new();
     for lang in ["en", "de"] {
-        let path = datasets().join(format!("multi30k/test_2016_flickr.{lang}"));
+        let path =
+            burnlp_core::data::shared_path(format!("datasets/multi30k/test_2016_flickr.{lang}"))?;
         lines.extend(
             std::fs::read_to_string(path)
                 .unwrap()
@@ -414,12 +429,14 @@ fn multi30k_lines() -> Vec<String> {
                 .map(String::from),
         );
     }
-    lines
+    Some(lines)
 }
 
 #[test]
 fn shared_bpe_trains_saves_and_reloads() {
-    let lines = multi30k_lines();
+    let Some(lines) = multi30k_lines() else {
+        return;
+    };
     let config = BpeTrainingConfig {
         vocab_size: 2000,
         ..Default::default()
@@ -450,8 +467,8 @@ fn shared_bpe_trains_saves_and_reloads() {
 
     // Training from the files gives the same vocabulary as from their lines.
     let files = [
-        datasets().join("multi30k/test_2016_flickr.en"),
-        datasets().join("multi30k/test_2016_flickr.de"),
+        datasets!("multi30k/test_2016_flickr.en"),
+        datasets!("multi30k/test_2016_flickr.de"),
     ];
     let from_files = Tokenizer::train_bpe_from_files(&files, &config).unwrap();
     assert_eq!(
@@ -462,7 +479,9 @@ fn shared_bpe_trains_saves_and_reloads() {
 
 #[test]
 fn wordpiece_trains_saves_and_reloads() {
-    let lines = multi30k_lines();
+    let Some(lines) = multi30k_lines() else {
+        return;
+    };
     let config = WordPieceTrainingConfig {
         vocab_size: 3000,
         ..Default::default()
@@ -532,7 +551,9 @@ fn training_is_deterministic_within_and_across_runs() {
     // `tokenizers`' own trainers break count ties by hash-map order, which differs per run;
     // ours must give the same vocabulary every time (two trainings in one process share
     // nothing but the input).
-    let lines = multi30k_lines();
+    let Some(lines) = multi30k_lines() else {
+        return;
+    };
     let wp = WordPieceTrainingConfig {
         vocab_size: 1500,
         ..Default::default()

@@ -18,12 +18,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-pub(crate) fn shared(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/datasets/docred")
-        .join(name)
-}
-
 fn preds(name: &str) -> Vec<Prediction> {
     read_predictions(fixture(name)).unwrap()
 }
@@ -125,7 +119,7 @@ mod edge_cases {
 
     #[test]
     fn wrong_relation_or_direction_is_wrong() {
-        let relations = Relations::from_rel_info(shared("rel_info.json")).unwrap();
+        let relations = Relations::from_rel_info(shared!("rel_info.json")).unwrap();
         let options = EvalOptions {
             relations: Some(&relations),
             ..EvalOptions::default()
@@ -338,7 +332,7 @@ mod golden {
             &std::fs::read_to_string(fixture(&format!("golden/{name}.json"))).unwrap(),
         )
         .unwrap();
-        let dev = read_documents(shared("dev_sample.json")).unwrap();
+        let dev = read_documents(shared!("dev_sample.json")).unwrap();
         let train_docs = record["train_docs"].as_u64().unwrap() as usize;
         let train = TrainFacts::from_documents(&dev[..train_docs]);
         let predictions: Vec<Prediction> =
@@ -434,12 +428,12 @@ mod cli {
                 .unwrap();
         let pred = dir.path().join("result.json");
         std::fs::write(&pred, record["predictions"].to_string()).unwrap();
-        let dev = read_documents(shared("dev_sample.json")).unwrap();
+        let dev = read_documents(shared!("dev_sample.json")).unwrap();
         let train = dir.path().join("train.json");
         let n = record["train_docs"].as_u64().unwrap() as usize;
         std::fs::write(&train, serde_json::to_string(&dev[..n]).unwrap()).unwrap();
-        let gold = shared("dev_sample.json");
-        let rel_info = shared("rel_info.json");
+        let gold = shared!("dev_sample.json");
+        let rel_info = shared!("rel_info.json");
         let (ok, stdout, stderr) = run(&[
             "eval",
             "--gold",
@@ -474,7 +468,7 @@ mod cli {
             "--train-facts",
             path(&fixture("train.json")),
             "--rel-info",
-            path(&shared("rel_info.json")),
+            path(&shared!("rel_info.json")),
         ]);
         assert!(ok, "{stderr}");
         assert!(

@@ -374,14 +374,12 @@ fn glove_reader_keeps_needed_words_and_reports_bad_lines() {
     );
 }
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
-
 #[test]
 fn minilm_subword_spans_cover_the_mentions_and_long_documents_are_cut() {
-    let docs = docre_gain::read_documents(format!("{SHARED}/datasets/docred/dev_sample.json"))
-        .expect("the shared DocRED sample");
-    let dir = format!("{SHARED}/models/all-minilm-l6-v2");
-    let tokenizer = Tokenizer::from_file(format!("{dir}/tokenizer.json"))
+    let docs =
+        docre_gain::read_documents(shared!("dev_sample.json")).expect("the shared DocRED sample");
+    let dir = burnlp_core::require_shared!("models/all-minilm-l6-v2");
+    let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
         .unwrap()
         .with_max_length(Some(512))
         .unwrap();

@@ -8,8 +8,6 @@ use docre_gain::{
 };
 use serde_json::Value;
 
-use crate::eval::shared;
-
 fn invalid(docs: &[Document], relations: Option<&Relations>) -> (usize, String, Problem, String) {
     let err = validate(docs, relations).unwrap_err();
     let message = err.to_string();
@@ -26,7 +24,7 @@ fn invalid(docs: &[Document], relations: Option<&Relations>) -> (usize, String, 
 
 #[test]
 fn the_sample_and_dev_sample_are_valid() {
-    let rel_info = Relations::from_rel_info(shared("rel_info.json")).unwrap();
+    let rel_info = Relations::from_rel_info(shared!("rel_info.json")).unwrap();
     let v = validate(&sample_documents(), Some(&rel_info)).unwrap();
     assert_eq!(
         (
@@ -41,10 +39,10 @@ fn the_sample_and_dev_sample_are_valid() {
     );
     assert!(v.warnings.is_empty());
 
-    let rel2id = Relations::from_rel2id(shared("rel2id.json")).unwrap();
+    let rel2id = Relations::from_rel2id(shared!("rel2id.json")).unwrap();
     assert_eq!((rel2id.len(), rel_info.len()), (96, 96));
     assert!(!rel2id.contains(NA_RELATION));
-    let dev = read_documents(shared("dev_sample.json")).unwrap();
+    let dev = read_documents(shared!("dev_sample.json")).unwrap();
     let v = validate(&dev, Some(&rel2id)).unwrap();
     // The counts of shared/datasets/README.md.
     assert_eq!(
@@ -130,7 +128,7 @@ fn sentence_out_of_range() {
 
 #[test]
 fn unknown_relation() {
-    let relations = Relations::from_rel_info(shared("rel_info.json")).unwrap();
+    let relations = Relations::from_rel_info(shared!("rel_info.json")).unwrap();
     let mut docs = sample_documents();
     docs[2].labels[1].r = "P9999".into();
     assert!(validate(&docs, None).is_ok());

@@ -6,7 +6,12 @@ use std::process::{Command, Output};
 use fssl_span::data::{Scheme, entities};
 use fssl_span::eval::{Counts, micro};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/datasets");
+/// `shared/datasets/<path>`, or return from the test with a printed reason when absent.
+macro_rules! shared {
+    ($path:expr) => {
+        burnlp_core::require_shared!(format!("datasets/{}", $path))
+    };
+}
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fssl-span"))
@@ -34,7 +39,7 @@ fn episodes_train_eval_predict() {
     let dir = tempfile::tempdir().unwrap();
     let train = dir.path().join("train.jsonl");
     let dev = dir.path().join("dev.jsonl");
-    let conll = format!("{SHARED}/conll2003/sample.txt");
+    let conll = shared!("conll2003/sample.txt").display().to_string();
     for (out, episodes, seed) in [(&train, "6", "1"), (&dev, "3", "2")] {
         ok(&[
             "episodes",
@@ -142,7 +147,7 @@ fn episodes_train_eval_predict() {
 fn prototypical_baseline_trains_and_evaluates() {
     let dir = tempfile::tempdir().unwrap();
     let episodes = dir.path().join("e.jsonl");
-    let conll = format!("{SHARED}/conll2003/sample.txt");
+    let conll = shared!("conll2003/sample.txt").display().to_string();
     ok(&[
         "episodes",
         "--from",

@@ -14,7 +14,12 @@ use fssl_span::eval::{Counts, EpisodeModel, episode_mean, micro, predict_episode
 use fssl_span::model::EsdConfig;
 use fssl_span::sample::{SamplerConfig, read_bio_dir, read_conll_corpus, sample_episodes};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/datasets");
+/// `shared/datasets/<path>`, or return from the test with a printed reason when absent.
+macro_rules! shared {
+    ($path:expr) => {
+        burnlp_core::require_shared!(format!("datasets/{}", $path))
+    };
+}
 
 fn mentions(set: &[fssl_span::data::Sentence], scheme: Scheme) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
@@ -28,7 +33,7 @@ fn mentions(set: &[fssl_span::data::Sentence], scheme: Scheme) -> BTreeMap<Strin
 
 #[test]
 fn fewnerd_reader_on_the_shared_episodes() {
-    let episodes = read_fewnerd(format!("{SHARED}/fewnerd/inter_dev_5_1_sample.jsonl")).unwrap();
+    let episodes = read_fewnerd(shared!("fewnerd/inter_dev_5_1_sample.jsonl")).unwrap();
     assert_eq!(episodes.len(), 300);
     for e in &episodes {
         assert_eq!(e.scheme, Scheme::Io);
@@ -118,7 +123,7 @@ fn check_episode(e: &Episode, k: usize) {
 
 #[test]
 fn sampler_on_snips_and_conll() {
-    let corpus = read_bio_dir(format!("{SHARED}/snips/valid"), None).unwrap();
+    let corpus = read_bio_dir(shared!("snips/valid"), None).unwrap();
     assert_eq!(corpus.sentences.len(), 700);
     let config = SamplerConfig {
         n_way: 5,
@@ -137,7 +142,7 @@ fn sampler_on_snips_and_conll() {
         "deterministic"
     );
 
-    let conll = read_conll_corpus(format!("{SHARED}/conll2003/sample.txt")).unwrap();
+    let conll = read_conll_corpus(shared!("conll2003/sample.txt")).unwrap();
     assert_eq!(conll.sentences.len(), 1007);
     let strict = SamplerConfig {
         n_way: 4,

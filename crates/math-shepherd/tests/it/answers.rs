@@ -1,7 +1,6 @@
 //! Answer extraction on every record of the shared GSM8K and MATH-500 files, PRM800K
 //! conversion of the shared record, and the `answers` CLI.
 
-use std::path::Path;
 use std::process::Command;
 
 use math_shepherd::AnswerFormat;
@@ -9,16 +8,17 @@ use math_shepherd::annotate::{labels_from_text, tagged_steps};
 use math_shepherd::check_answers;
 use math_shepherd::prm800k::convert_prm800k;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/datasets");
-
-fn shared(path: &str) -> std::path::PathBuf {
-    Path::new(SHARED).join(path)
+/// `shared/datasets/<path>`, or return from the test with a printed reason when absent.
+macro_rules! shared {
+    ($path:expr) => {
+        burnlp_core::require_shared!(format!("datasets/{}", $path))
+    };
 }
 
 #[test]
 fn gsm8k_gold_answers_are_extracted() {
     for file in ["gsm8k/test_sample.jsonl", "gsm8k/train.jsonl"] {
-        let report = check_answers(&shared(file), AnswerFormat::Gsm8k).unwrap();
+        let report = check_answers(&shared!(file), AnswerFormat::Gsm8k).unwrap();
         assert!(report.total >= 300, "{file}: {}", report.total);
         assert_eq!(
             report.matched,
@@ -34,7 +34,7 @@ fn gsm8k_gold_answers_are_extracted() {
 
 #[test]
 fn math500_boxed_answers_are_extracted() {
-    let report = check_answers(&shared("math500/test_sample.jsonl"), AnswerFormat::Math).unwrap();
+    let report = check_answers(&shared!("math500/test_sample.jsonl"), AnswerFormat::Math).unwrap();
     assert_eq!(report.total, 250);
     assert_eq!(report.matched, 250, "{:?}", report.mismatches);
     assert_eq!(report.body_matched, None);
@@ -64,7 +64,7 @@ fn prm800k_record_converts() {
         "prm800k/prm800k-phase2-train-example.jsonl",
         "prm800k/prm800k-phase2-train-example.oneline.jsonl",
     ] {
-        let records = convert_prm800k(&shared(file), true).unwrap();
+        let records = convert_prm800k(&shared!(file), true).unwrap();
         assert!(!records.is_empty());
         let first = &records[0];
         let labels = labels_from_text(&first.input, &first.label).unwrap();
@@ -85,9 +85,9 @@ fn prm800k_record_converts() {
         );
     }
     let pretty =
-        convert_prm800k(&shared("prm800k/prm800k-phase2-train-example.jsonl"), true).unwrap();
+        convert_prm800k(&shared!("prm800k/prm800k-phase2-train-example.jsonl"), true).unwrap();
     let oneline = convert_prm800k(
-        &shared("prm800k/prm800k-phase2-train-example.oneline.jsonl"),
+        &shared!("prm800k/prm800k-phase2-train-example.oneline.jsonl"),
         true,
     )
     .unwrap();
@@ -98,7 +98,7 @@ fn prm800k_record_converts() {
 fn answers_cli_reports_json() {
     let output = Command::new(env!("CARGO_BIN_EXE_math-shepherd"))
         .args(["answers", "--format", "math", "--json"])
-        .arg(shared("math500/test_sample.jsonl"))
+        .arg(shared!("math500/test_sample.jsonl"))
         .output()
         .unwrap();
     assert!(

@@ -3,15 +3,7 @@
 use std::path::PathBuf;
 
 fn shared(relative: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        println!("skipped: {} is absent", path.display());
-        None
-    }
+    burnlp_core::data::shared_path(relative)
 }
 
 #[test]

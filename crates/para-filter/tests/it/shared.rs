@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use burnlp_core::data::shared_path;
+
 use para_filter::corpus::read_line_aligned;
 use para_filter::eval::mining_scores;
 use para_filter::mine::{MineConfig, calibrate};
@@ -9,15 +11,8 @@ use para_filter::synthetic::{DocConfig, documents_from_bitext};
 use para_filter::{Ibm1Config, mine};
 
 fn tatoeba(lang: &str) -> Option<(PathBuf, PathBuf)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/tatoeba");
-    let en = dir.join(format!("tatoeba.{lang}-eng.eng"));
-    let xx = dir.join(format!("tatoeba.{lang}-eng.{lang}"));
-    if en.is_file() && xx.is_file() {
-        Some((en, xx))
-    } else {
-        println!("skipped: {} is missing", en.display());
-        None
-    }
+    let file = |ext: &str| shared_path(format!("datasets/tatoeba/tatoeba.{lang}-eng.{ext}"));
+    Some((file("eng")?, file(lang)?))
 }
 
 #[test]
@@ -47,12 +42,7 @@ fn mines_tatoeba_deu_eng_documents_better_than_chance() {
 
 #[test]
 fn khmer_runs_use_the_xlmr_pieces_when_given() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/models/xlmr-tokenizer/tokenizer.json");
-    if !path.is_file() {
-        println!("skipped: {} is missing", path.display());
-        return;
-    }
+    let path = burnlp_core::require_shared!("models/xlmr-tokenizer/tokenizer.json");
     let config = para_filter::tokenize::TokenizerConfig {
         pieces: Some(path),
         ..Default::default()

@@ -4,11 +4,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const ESFT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/datasets/esft/intent"
-);
-
 fn peft_moe(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_peft-moe"))
         .args(args)
@@ -39,12 +34,15 @@ fn json(path: &Path) -> serde_json::Value {
 
 #[test]
 fn official_logs_to_expert_config() {
+    let esft = burnlp_core::require_shared!("datasets/esft/intent");
+    let logs = esft.join("expert_scores");
+    let logs = logs.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let stats = dir.path().join("stats");
     let out = ok(&[
         "route-stats",
         "--from-logs",
-        &format!("{ESFT}/expert_scores"),
+        logs,
         "--out",
         stats.to_str().unwrap(),
     ]);
@@ -54,7 +52,7 @@ fn official_logs_to_expert_config() {
         "one concentration row per logged layer"
     );
     let ours = json(&stats.join("summary.json"));
-    let official = json(&Path::new(ESFT).join("expert_scores/summary.json"));
+    let official = json(&esft.join("expert_scores/summary.json"));
     for layer in ["1", "13", "26"] {
         assert_eq!(ours["token_scores"][layer], official["token_scores"][layer]);
         assert_eq!(ours["gate_scores"][layer], official["gate_scores"][layer]);
@@ -68,7 +66,7 @@ fn official_logs_to_expert_config() {
     ok(&[
         "select",
         "--stats",
-        &format!("{ESFT}/expert_scores"),
+        logs,
         "--score",
         "token",
         "--p",
@@ -76,10 +74,7 @@ fn official_logs_to_expert_config() {
         "--out",
         cfg.to_str().unwrap(),
     ]);
-    assert_eq!(
-        json(&cfg),
-        json(&Path::new(ESFT).join("expert_config.json"))
-    );
+    assert_eq!(json(&cfg), json(&esft.join("expert_config.json")));
 }
 
 #[test]
@@ -200,7 +195,7 @@ fn errors_name_the_problem() {
         &[
             "select",
             "--stats",
-            &format!("{ESFT}/expert_scores"),
+            &p("stats"),
             "--p",
             "1.5",
             "--out",

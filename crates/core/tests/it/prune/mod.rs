@@ -398,12 +398,7 @@ fn transformers_pruned_heads_are_read_from_config_json() {
 
 #[test]
 fn minilm_reordered_by_importance_and_saved_keeps_its_outputs() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/models/all-minilm-l6-v2");
-    if !dir.exists() {
-        println!("skipped: {} is absent", dir.display());
-        return;
-    }
+    let dir = burnlp_core::require_shared!("models/all-minilm-l6-v2");
     let device = device::cpu();
     let loaded = Bert::from_pretrained(&dir, &device).unwrap();
     let (model, config) = (loaded.model, loaded.config);
