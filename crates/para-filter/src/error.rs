@@ -64,6 +64,9 @@ pub enum ParaFilterError {
     /// An evaluation split shares items with the training data.
     #[error(transparent)]
     Overlap(#[from] burnlp_core::data::OverlapError),
+    /// The classifier scorer could not be trained or loaded (text-cls's error).
+    #[error(transparent)]
+    Classifier(#[from] text_cls::TextClsError),
     /// A metric could not be computed.
     #[error(transparent)]
     Metrics(#[from] burnlp_core::metrics::MetricsError),

@@ -11,6 +11,8 @@
 //! - [`align`]: the dynamic-programming document aligner (1-1, 1-0, 0-1, 1-2, 2-1);
 //! - [`mine`]: the iterative mining loop;
 //! - [`rules`]: the rerank rules; [`margin`]: the LASER-style ratio-margin scorer (E5);
+//!   [`classifier`]: the cross-lingual classifier scorer (text-cls on a multilingual encoder,
+//!   clean pairs against synthetic negatives) and the [`classifier::Ensemble`] of runs;
 //! - [`score`]: batched, streamed scoring; [`select`]: the official budget rule;
 //! - [`noise`]: seeded WMT-style noise injection; [`eval`]: ROC-AUC per noise type and mining
 //!   precision / recall; [`synthetic`]: synthetic document pairs and the demo's toy bitext;
@@ -18,6 +20,7 @@
 //!   `cargo xtask demo` rows.
 
 pub mod align;
+pub mod classifier;
 pub mod corpus;
 pub mod demo;
 pub mod documents;
@@ -35,6 +38,7 @@ pub mod synthetic;
 pub mod tokenize;
 
 pub use align::{AlignConfig, Bead, BeadKind, align};
+pub use classifier::{ClassifierScorer, Ensemble, ScorerTrainConfig, train_scorer};
 pub use corpus::{CorpusReader, CorpusWriter, Pair, check_scores, read_corpus, write_scores};
 pub use documents::{DocumentPair, read_documents};
 pub use error::{ParaFilterError, Result};

@@ -10,8 +10,8 @@ use para_filter::corpus::{CorpusWriter, TextWriter, format_score, read_corpus, r
 use para_filter::noise::{NoiseConfig, NoiseKind, read_labels, write_labels};
 use para_filter::score::{BatchScorer, Constant, Rerank};
 use para_filter::{
-    Ibm1Config, Ibm1Model, MarginConfig, MarginScorer, MineConfig, Pair, RuleConfig, RuleSet,
-    check_scores, english_words, read_documents,
+    ClassifierScorer, Ensemble, Ibm1Config, Ibm1Model, MarginConfig, MarginScorer, MineConfig,
+    Pair, RuleConfig, RuleSet, ScorerTrainConfig, check_scores, english_words, read_documents,
 };
 
 /// Parallel corpus filtering and alignment (WMT20 shared task reconstruction).
@@ -28,6 +28,8 @@ enum Command {
     Align(MineArgs),
     /// Iterative mining: align, add confident pairs to the lexical data, retrain, re-align.
     Mine(MineArgs),
+    /// Fine-tune the cross-lingual classifier scorer: clean pairs against synthetic negatives.
+    TrainScorer(TrainScorerArgs),
     /// Score every line of a corpus (one score per line, same order).
     Score(ScoreArgs),
     /// Keep the best pairs up to a budget of English words (the organisers' rule).
@@ -60,7 +62,7 @@ struct MineArgs {
     config: MineConfig,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
 enum ScorerKind {
     /// IBM Model 1 (needs --clean).
     Ibm1,
@@ -68,6 +70,26 @@ enum ScorerKind {
     Margin,
     /// Minus the number of broken rerank rules.
     Rules,
+    /// The probability of `clean` from classifier runs (needs --run; several are averaged).
+    Classifier,
+}
+
+#[derive(Args)]
+struct TrainScorerArgs {
+    /// Clean parallel data (`en<TAB>xx`, plain, .gz or .xz).
+    #[arg(long)]
+    clean: PathBuf,
+    /// Sentences of a third language, one per line (for wrong-language negatives).
+    #[arg(long)]
+    other: Option<PathBuf>,
+    /// The run directory (text-cls's layout: model.json, tokenizer.json, best/, metrics).
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue an interrupted run in --out.
+    #[arg(long)]
+    resume: bool,
+    #[command(flatten)]
+    config: ScorerTrainConfig,
 }
 
 #[derive(Args)]
@@ -78,12 +100,20 @@ struct ScoreArgs {
     /// Score file to write (one score per line).
     #[arg(long)]
     out: PathBuf,
-    /// The scorer.
-    #[arg(long, value_enum, default_value = "ibm1")]
-    scorer: ScorerKind,
+    /// The scorer; repeat it for an ensemble (members z-normalised on the first
+    /// --calibration-lines lines, then averaged; several classifier runs alone are averaged as
+    /// probabilities).
+    #[arg(long = "scorer", value_enum, default_value = "ibm1")]
+    scorers: Vec<ScorerKind>,
+    /// Lines at the start of the corpus that calibrate an ensemble's z-normalisation.
+    #[arg(long, default_value_t = 10_000, value_parser = burnlp_core::cli::positive)]
+    calibration_lines: usize,
     /// Clean parallel data for the IBM1 scorer.
     #[arg(long)]
     clean: Option<PathBuf>,
+    /// A classifier run directory from `train-scorer` (repeatable: an ensemble, averaged).
+    #[arg(long = "run")]
+    runs: Vec<PathBuf>,
     /// Apply the rerank rules on top of the scorer, subtracting this per broken rule.
     #[arg(long, value_parser = burnlp_core::cli::positive_f64)]
     rerank_penalty: Option<f64>,
@@ -176,6 +206,16 @@ struct ExperimentArgs {
     /// Multi30k pairs noised and scored.
     #[arg(long, default_value_t = 2_000, value_parser = burnlp_core::cli::positive)]
     evaluation: usize,
+    /// Clean pairs the classifier scorer is fine-tuned on (with as many negatives; 0: no
+    /// classifier). It uses --encoder (a tiny random BERT without one).
+    #[arg(long, default_value_t = 2_000)]
+    classifier_pairs: usize,
+    /// Fine-tuning epochs of the classifier scorer.
+    #[arg(long, default_value_t = 1, value_parser = burnlp_core::cli::positive)]
+    classifier_epochs: usize,
+    /// Working directory (the classifier's run).
+    #[arg(long, default_value = "target/para-filter-experiment")]
+    work: PathBuf,
     /// Report file.
     #[arg(long, default_value = "docs/results/para-filter.md")]
     out: PathBuf,
@@ -191,6 +231,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Align(args) => mine(args, true),
         Command::Mine(args) => mine(args, false),
+        Command::TrainScorer(args) => train_scorer(&args),
         Command::Score(args) => score(&args),
         Command::Select(args) => select(&args),
         Command::Noise(args) => noise(&args),
@@ -247,26 +288,94 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
-fn score(args: &ScoreArgs) -> Result<()> {
-    let scorer: Box<dyn BatchScorer> = match args.scorer {
+fn train_scorer(args: &TrainScorerArgs) -> Result<()> {
+    let clean = read_corpus(&args.clean)?;
+    let other = match &args.other {
+        Some(path) => read_lines(path)?,
+        None => Vec::new(),
+    };
+    let best = para_filter::train_scorer(&clean, &other, &args.config, &args.out, args.resume)
+        .with_context(|| format!("training the scorer into {}", args.out.display()))?;
+    eprintln!(
+        "best dev {} {:.4} at step {} (run in {})",
+        args.config.fine_tune.selection_metric(),
+        best.value,
+        best.step,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// One scorer kind's members (a classifier kind gives one member per run).
+fn scorer_members(kind: ScorerKind, args: &ScoreArgs) -> Result<Vec<Box<dyn BatchScorer>>> {
+    Ok(match kind {
         ScorerKind::Ibm1 => {
             let Some(clean) = &args.clean else {
                 bail!("--scorer ibm1 needs --clean (clean parallel data for the lexical model)")
             };
             let pairs = read_corpus(clean)?;
-            Box::new(Ibm1Model::train(&pairs, &args.ibm1)?)
+            vec![Box::new(Ibm1Model::train(&pairs, &args.ibm1)?)]
         }
         ScorerKind::Margin => {
             let Some(reference) = args.encoder.pretrained() else {
                 bail!("--scorer margin needs --encoder (e.g. the multilingual-e5-small E5S1 file)")
             };
             let device = args.device.inference()?;
-            Box::new(MarginScorer::load(reference, &device, args.margin.clone())?)
+            vec![Box::new(MarginScorer::load(
+                reference,
+                &device,
+                args.margin.clone(),
+            )?)]
         }
-        ScorerKind::Rules => Box::new(Constant),
+        ScorerKind::Rules => vec![Box::new(Constant)],
+        ScorerKind::Classifier => {
+            if args.runs.is_empty() {
+                bail!("--scorer classifier needs --run (a run directory from `train-scorer`)")
+            }
+            let device = args.device.inference()?;
+            args.runs
+                .iter()
+                .map(|run| {
+                    ClassifierScorer::load(run, &device)
+                        .map(|s| Box::new(s) as Box<dyn BatchScorer>)
+                        .with_context(|| format!("loading the scorer run {}", run.display()))
+                })
+                .collect::<Result<Vec<_>>>()?
+        }
+    })
+}
+
+fn score(args: &ScoreArgs) -> Result<()> {
+    let mut kinds: Vec<ScorerKind> = Vec::new();
+    for kind in &args.scorers {
+        if !kinds.contains(kind) {
+            kinds.push(*kind);
+        }
+    }
+    if kinds.len() > 1 && kinds.contains(&ScorerKind::Rules) {
+        bail!("--scorer rules cannot be combined with other scorers: use --rerank-penalty");
+    }
+    let mut members = Vec::new();
+    for &kind in &kinds {
+        members.extend(scorer_members(kind, args)?);
+    }
+    let scorer: Box<dyn BatchScorer> = if members.len() == 1 {
+        members.pop().expect("one member")
+    } else if kinds == [ScorerKind::Classifier] {
+        // Classifier runs share a scale (probabilities): their plain mean.
+        Box::new(Ensemble::new(members)?)
+    } else {
+        let calibration: Vec<Pair> = para_filter::CorpusReader::open(&args.input)?
+            .take(args.calibration_lines)
+            .map(|item| item.map(|(_, pair)| pair))
+            .collect::<para_filter::Result<_>>()?;
+        let ensemble = Ensemble::z_normalised(members, &calibration)
+            .with_context(|| format!("calibrating the ensemble on {}", args.input.display()))?;
+        tracing::info!(stats = ?ensemble.statistics(), "ensemble z-normalisation");
+        Box::new(ensemble)
     };
-    let penalty = match args.scorer {
-        ScorerKind::Rules => Some(1.0),
+    let penalty = match kinds.as_slice() {
+        [ScorerKind::Rules] => Some(1.0),
         _ => args.rerank_penalty,
     };
     let mut rules = RuleSet::new(args.rules.clone())?;
@@ -398,6 +507,9 @@ fn experiment(args: &ExperimentArgs) -> Result<()> {
     config.encoder = args.encoder.clone();
     config.clean = args.clean;
     config.evaluation = args.evaluation;
+    config.classifier_pairs = args.classifier_pairs;
+    config.classifier_epochs = args.classifier_epochs;
+    config.work = args.work.clone();
     let args_text: Vec<String> = std::env::args().skip(1).collect();
     let command = format!("cargo run -p para-filter -- {}", args_text.join(" "));
     let device = args.device.inference()?;
