@@ -61,10 +61,12 @@ const TOOLS: &[(&str, &[&str])] = &[
         &[
             "align",
             "mine",
+            "train-scorer",
             "score",
             "select",
             "noise",
             "eval-noise",
+            "shared-task",
             "demo",
         ],
     ),

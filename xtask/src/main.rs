@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod models;
+mod pipelines;
 mod tidy;
 
 /// burnlp project automation.
@@ -239,8 +240,17 @@ fn results(only: &[String]) -> Result<()> {
         .iter()
         .filter(|s| only.is_empty() || only.iter().any(|o| o == s.task))
         .collect();
-    if suites.is_empty() {
-        let names: Vec<&str> = RESULT_SUITES.iter().map(|s| s.task).collect();
+    let pipelines: Vec<&str> = pipelines::PIPELINES
+        .iter()
+        .copied()
+        .filter(|p| only.is_empty() || only.iter().any(|o| o == p))
+        .collect();
+    if suites.is_empty() && pipelines.is_empty() {
+        let names: Vec<&str> = RESULT_SUITES
+            .iter()
+            .map(|s| s.task)
+            .chain(pipelines::PIPELINES.iter().copied())
+            .collect();
         bail!("no suite matches {only:?}; suites: {}", names.join(", "));
     }
     std::fs::create_dir_all(root().join("target/burnlp/experiment"))?;
@@ -264,6 +274,9 @@ fn results(only: &[String]) -> Result<()> {
             suite.task,
             started.elapsed().as_secs_f64()
         );
+    }
+    for pipeline in pipelines {
+        pipelines::run_pipeline(pipeline)?;
     }
     Ok(())
 }

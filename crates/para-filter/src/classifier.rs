@@ -294,3 +294,22 @@ impl BatchScorer for Ensemble {
         Ok(sum.into_iter().map(|s| s / n).collect())
     }
 }
+
+/// The [`Ensemble::z_normalised`] combination of scores already computed: the mean of the
+/// members' z-scores, each member's mean and standard deviation taken on its first
+/// `calibration` scores (σ = 1 for a constant member).
+pub fn z_mean(members: &[&[f64]], calibration: usize) -> Vec<f64> {
+    let n = members.first().map_or(0, |m| m.len());
+    let mut out = vec![0.0; n];
+    for member in members {
+        let head = &member[..calibration.min(member.len())];
+        let count = head.len().max(1) as f64;
+        let mean = head.iter().sum::<f64>() / count;
+        let var = head.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / count;
+        let std = if var > 0.0 { var.sqrt() } else { 1.0 };
+        for (o, x) in out.iter_mut().zip(member.iter()) {
+            *o += (x - mean) / std / members.len() as f64;
+        }
+    }
+    out
+}

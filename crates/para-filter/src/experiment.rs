@@ -12,7 +12,7 @@ use burnlp_core::data::overlap::dedup_against;
 use serde::{Deserialize, Serialize};
 use text_cls::TrainConfig;
 
-use crate::classifier::{ClassifierScorer, ScorerTrainConfig, train_scorer};
+use crate::classifier::{ClassifierScorer, ScorerTrainConfig, train_scorer, z_mean};
 use crate::corpus::{Lines, Pair, read_line_aligned};
 use crate::error::Result;
 use crate::eval::{MiningScores, NoiseReport, mining_scores, noise_report};
@@ -247,24 +247,6 @@ pub fn noise_experiment(
         config.seed
     );
     Ok((rows, note))
-}
-
-/// The mean of z-normalised score lists, each member's mean and standard deviation taken on its
-/// first `calibration` scores (as `classifier::Ensemble::z_normalised` does on a corpus's first
-/// lines).
-fn z_mean(members: &[&[f64]], calibration: usize) -> Vec<f64> {
-    let n = members.first().map_or(0, |m| m.len());
-    let mut out = vec![0.0; n];
-    for member in members {
-        let head = &member[..calibration.clamp(1, member.len().max(1)).min(member.len())];
-        let mean = head.iter().sum::<f64>() / head.len().max(1) as f64;
-        let var = head.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / head.len().max(1) as f64;
-        let std = if var > 0.0 { var.sqrt() } else { 1.0 };
-        for (o, x) in out.iter_mut().zip(member.iter()) {
-            *o += (x - mean) / std / members.len() as f64;
-        }
-    }
-    out
 }
 
 /// Trains the classifier scorer on the first `classifier_pairs` clean pairs (negatives from

@@ -16,6 +16,7 @@
 //! - [`score`]: batched, streamed scoring; [`select`]: the official budget rule;
 //! - [`noise`]: seeded WMT-style noise injection; [`eval`]: ROC-AUC per noise type and mining
 //!   precision / recall; [`synthetic`]: synthetic document pairs and the demo's toy bitext;
+//! - [`shared_task`]: the shared task in miniature (noised Multi30k → selections → NMT BLEU);
 //! - [`experiment`]: the measurements of `docs/results/para-filter.md`; [`demo`]: the
 //!   `cargo xtask demo` rows.
 
@@ -34,6 +35,7 @@ pub mod noise;
 pub mod rules;
 pub mod score;
 pub mod select;
+pub mod shared_task;
 pub mod synthetic;
 pub mod tokenize;
 

@@ -40,8 +40,75 @@ enum Command {
     EvalNoise(EvalNoiseArgs),
     /// Measure noise detection (Multi30k) and mining (Tatoeba); writes a Markdown report.
     Experiment(ExperimentArgs),
+    /// The shared task in miniature: build the noisy corpus and each condition's selection
+    /// (`prepare`), then, after NMT systems are trained on them, the BLEU table (`report`).
+    /// `cargo xtask results --only para-filter-nmt` runs the whole chain.
+    #[command(subcommand)]
+    SharedTask(SharedTaskCommand),
     /// Noise detection and mining on a generated toy bitext.
     Demo(DemoArgs),
+}
+
+#[derive(Subcommand)]
+enum SharedTaskCommand {
+    /// Noise Multi30k lines, score them under every condition, select the budget, write each
+    /// condition's training data (`WORK/<condition>/train.{de,en}`) and `WORK/conditions.txt`.
+    Prepare(SharedTaskArgs),
+    /// The Markdown table of the conditions with their NMT BLEU (`WORK/<condition>/bleu.json`).
+    Report(SharedTaskReportArgs),
+}
+
+#[derive(Args)]
+struct SharedTaskArgs {
+    /// The shared folder with datasets/multi30k.
+    #[arg(long, default_value = "../shared")]
+    shared: PathBuf,
+    /// Work directory.
+    #[arg(long)]
+    work: PathBuf,
+    /// Encoder of the margin and classifier scorers (E5S1 file or HF directory); without it,
+    /// no margin condition and a tiny random classifier.
+    #[arg(long)]
+    encoder: Option<String>,
+    /// Multi30k train lines used as clean data.
+    #[arg(long, default_value_t = 9_000, value_parser = burnlp_core::cli::positive)]
+    clean: usize,
+    /// Multi30k train lines after them forming the noisy corpus.
+    #[arg(long, default_value_t = 4_000, value_parser = burnlp_core::cli::positive)]
+    corpus: usize,
+    /// Fraction of corpus lines noised.
+    #[arg(long, default_value_t = 0.5, value_parser = burnlp_core::cli::fraction)]
+    rate: f64,
+    /// Budget as a fraction of the corpus's English words.
+    #[arg(long, default_value_t = 0.4, value_parser = burnlp_core::cli::fraction)]
+    budget_fraction: f64,
+    /// Clean pairs the classifier is trained on.
+    #[arg(long, default_value_t = 2_000, value_parser = burnlp_core::cli::positive)]
+    classifier_pairs: usize,
+    /// Classifier fine-tuning epochs.
+    #[arg(long, default_value_t = 1, value_parser = burnlp_core::cli::positive)]
+    classifier_epochs: usize,
+    /// Seeds of the classifier runs (comma-separated; the ensemble averages them).
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    classifier_seeds: Vec<u64>,
+    /// Seed of the noise and of the random condition.
+    #[arg(long, default_value_t = 13)]
+    seed: u64,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args)]
+struct SharedTaskReportArgs {
+    /// Work directory of `prepare`.
+    #[arg(long)]
+    work: PathBuf,
+    /// How the NMT systems were trained (one line for the report).
+    #[arg(long, default_value = "see the command that ran them")]
+    nmt: String,
+    /// Report file.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -237,6 +304,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Noise(args) => noise(&args),
         Command::EvalNoise(args) => eval_noise(&args),
         Command::Experiment(args) => experiment(&args),
+        Command::SharedTask(SharedTaskCommand::Prepare(args)) => shared_task(&args),
+        Command::SharedTask(SharedTaskCommand::Report(args)) => shared_task_report(&args),
         Command::Demo(args) => {
             let dir = args.dir("para-filter");
             let rows = para_filter::demo::demo(&dir)
@@ -499,6 +568,37 @@ fn eval_noise(args: &EvalNoiseArgs) -> Result<()> {
             println!("{kind:>16} {auc:.4}");
         }
     }
+    Ok(())
+}
+
+fn shared_task(args: &SharedTaskArgs) -> Result<()> {
+    let mut config = para_filter::shared_task::SharedTaskConfig::new(&args.shared, &args.work);
+    config.encoder = args.encoder.clone();
+    config.clean = args.clean;
+    config.corpus = args.corpus;
+    config.rate = args.rate;
+    config.budget_fraction = args.budget_fraction;
+    config.classifier_pairs = args.classifier_pairs;
+    config.classifier_epochs = args.classifier_epochs;
+    config.classifier_seeds = args.classifier_seeds.clone();
+    config.seed = args.seed;
+    let device = args.device.inference()?;
+    let summaries = para_filter::shared_task::prepare(&config, &device)
+        .context("preparing the shared-task conditions")?;
+    for s in summaries {
+        eprintln!(
+            "{:>16} {:>6} lines {:>7} words  clean {:.3}",
+            s.name, s.lines, s.words, s.clean_fraction
+        );
+    }
+    Ok(())
+}
+
+fn shared_task_report(args: &SharedTaskReportArgs) -> Result<()> {
+    let report = para_filter::shared_task::report(&args.work, &args.nmt)
+        .with_context(|| format!("reporting on {}", args.work.display()))?;
+    burnlp_core::data::write_atomic(&args.out, report.as_bytes())?;
+    print!("{report}");
     Ok(())
 }
 

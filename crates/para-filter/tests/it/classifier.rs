@@ -3,7 +3,7 @@
 
 use burnlp_core::burn::tensor::Device;
 use burnlp_core::data::check_disjoint;
-use para_filter::classifier::{CLEAN, NOISY, scorer_data};
+use para_filter::classifier::{CLEAN, NOISY, scorer_data, z_mean};
 use para_filter::noise::{NoiseConfig, inject};
 use para_filter::score::{BatchScorer, score_pairs};
 use para_filter::synthetic::toy_bitext;
@@ -162,4 +162,9 @@ fn z_normalised_ensemble_puts_members_on_one_scale() {
     let plain = Ensemble::new(vec![Box::new(Length(1.0)), Box::new(Length(3.0))]).unwrap();
     assert_eq!(plain.score_batch(&[pair("ab")]).unwrap(), vec![4.0]);
     assert!(Ensemble::z_normalised(vec![Box::new(Length(1.0))], &calibration[..1]).is_err());
+    // Stored scores combine the same way (calibrated on their first two).
+    let lines = [pair("ab"), pair("abcd"), pair("abcde"), pair("abc")];
+    let a = Length(1.0).score_batch(&lines).unwrap();
+    let b = Length(1000.0).score_batch(&lines).unwrap();
+    assert_eq!(z_mean(&[&a, &b], 2), vec![-1.0, 1.0, 2.0, 0.0]);
 }
