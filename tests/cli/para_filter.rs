@@ -116,9 +116,10 @@ fn noise_score_evaluate_and_select_round_trip() {
         ],
     )
     .success();
-    run(
-        "para-filter",
-        &[
+    // Logged at info level into a pipe: plain text, no colour codes.
+    let scored = std::process::Command::new(burnlp_cli_tests::binary("para-filter"))
+        .env("RUST_LOG", "info")
+        .args([
             "score",
             "--scorer",
             "ibm1",
@@ -132,9 +133,16 @@ fn noise_score_evaluate_and_select_round_trip() {
             &path("noised.tsv.gz"),
             "--out",
             &path("scores.txt"),
-        ],
-    )
-    .success();
+        ])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&scored.stderr);
+    assert!(scored.status.success(), "{log}");
+    assert!(log.contains("scored corpus"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a log file: {log:?}"
+    );
     let report = run(
         "para-filter",
         &[

@@ -46,6 +46,14 @@ pub enum Error {
     /// Malformed Penman.
     #[error(transparent)]
     Penman(#[from] PenmanError),
+    /// A file without a single graph (empty, comments only, or prose).
+    #[error("{}: no AMR graph found ({lines} non-blank lines, none of them a Penman graph)", path.display())]
+    NoGraphs {
+        /// The file.
+        path: PathBuf,
+        /// Its non-blank lines.
+        lines: usize,
+    },
     /// The test and gold corpora do not have the same number of graphs.
     #[error("the test file has {test} graphs but the gold file has {gold}")]
     CountMismatch {

@@ -390,6 +390,11 @@ pub fn check(file: &Path, json: bool) -> Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     match parse_amrs(&text) {
+        Ok(amrs) if amrs.is_empty() => Err(amr_aux::Error::NoGraphs {
+            path: file.to_path_buf(),
+            lines: text.lines().filter(|l| !l.trim().is_empty()).count(),
+        }
+        .into()),
         Ok(amrs) => {
             let nodes: usize = amrs.iter().map(|a| a.instances.len()).sum();
             let edges: usize = amrs.iter().map(|a| a.edges.len()).sum();

@@ -184,6 +184,31 @@ pub enum EvalError {
         /// Number of scored predictions.
         with_score: usize,
     },
+    /// A prediction names an entity its document does not have (the official script fails
+    /// with an index error on it).
+    #[error(
+        "prediction {index} (`{title}`): entity index {entity} is out of range, the document has {entities} entities"
+    )]
+    EntityOutOfRange {
+        /// 0-based index of the prediction in the submission.
+        index: usize,
+        /// Its document.
+        title: String,
+        /// The offending `h_idx` or `t_idx`.
+        entity: usize,
+        /// Entities of the document.
+        entities: usize,
+    },
+    /// A prediction relates an entity to itself (DocRED has no such facts).
+    #[error("prediction {index} (`{title}`): h_idx and t_idx are both {entity}")]
+    SelfPair {
+        /// 0-based index of the prediction in the submission.
+        index: usize,
+        /// Its document.
+        title: String,
+        /// The entity.
+        entity: usize,
+    },
 }
 
 /// Counts behind the scores.
@@ -372,6 +397,34 @@ impl<'a> Gold<'a> {
     }
 }
 
+/// Refuses predictions whose entity indices do not exist in their (known) document, or that
+/// pair an entity with itself; predictions for unknown titles are counted as wrong later.
+fn check_entities(predictions: &[Prediction], gold: &Gold<'_>) -> Result<(), EvalError> {
+    for (index, p) in predictions.iter().enumerate() {
+        let Some(entities) = gold.entities.get(p.title.as_str()) else {
+            continue;
+        };
+        for entity in [p.h_idx, p.t_idx] {
+            if entity >= entities.len() {
+                return Err(EvalError::EntityOutOfRange {
+                    index,
+                    title: p.title.clone(),
+                    entity,
+                    entities: entities.len(),
+                });
+            }
+        }
+        if p.h_idx == p.t_idx {
+            return Err(EvalError::SelfPair {
+                index,
+                title: p.title.clone(),
+                entity: p.h_idx,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Scores a submission against gold documents with the official DocRED scorer, and with GAIN's
 /// threshold sweep when the predictions carry scores.
 pub fn evaluate(
@@ -387,6 +440,7 @@ pub fn evaluate(
     if gold.facts.is_empty() {
         return Err(EvalError::NoGoldFacts);
     }
+    check_entities(predictions, &gold)?;
     let mut per_relation: BTreeMap<&str, RelationCounts> = BTreeMap::new();
     for &(_, r, _, _) in gold.facts.keys() {
         per_relation.entry(r).or_default().gold += 1;

@@ -59,7 +59,9 @@ pub fn purge_delay() -> std::ffi::c_long {
     }
 }
 
-/// Sends `tracing` events to stderr, filtered by `RUST_LOG` (default: warnings and errors).
+/// Sends `tracing` events to stderr, filtered by `RUST_LOG` (default: warnings and errors),
+/// with colours only when stderr is a terminal and `NO_COLOR` is unset (a log file gets plain
+/// text).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -67,7 +69,14 @@ pub fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(use_colour())
         .try_init();
+}
+
+/// Whether log lines may carry ANSI colours: stderr is a terminal and `NO_COLOR` is not set.
+pub fn use_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The body of every burnlp binary's `main`: [`init`], parse the command line into `C` (clap

@@ -162,13 +162,21 @@ pub enum PenmanErrorKind {
 /// Reads and parses an AMR file.
 ///
 /// # Errors
-/// [`crate::Error::Io`] if the file cannot be read, [`crate::Error::Penman`] if it is malformed.
+/// [`crate::Error::Io`] if the file cannot be read, [`crate::Error::Penman`] if it is malformed,
+/// [`crate::Error::NoGraphs`] if it holds no graph (empty, or prose only).
 pub fn read_amr_file(path: &Path) -> crate::Result<Vec<Amr>> {
     let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(parse_amrs(&text)?)
+    let amrs = parse_amrs(&text)?;
+    if amrs.is_empty() {
+        return Err(crate::Error::NoGraphs {
+            path: path.to_path_buf(),
+            lines: text.lines().filter(|l| !l.trim().is_empty()).count(),
+        });
+    }
+    Ok(amrs)
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ pub fn parse_amrs(text: &str) -> Result<Vec<Amr>, PenmanError> {
             metadata.push(("snt".into(), sentence.to_string()));
             seen_graph_or_caption = true;
             offset = line_end;
-        } else if !seen_graph_or_caption {
+        } else if !seen_graph_or_caption && !starts_graph_inside(line) {
             // The prose header of an AMR bank release.
             offset = line_end;
         } else {
@@ -85,6 +85,18 @@ pub fn parse_amrs(text: &str) -> Result<Vec<Amr>, PenmanError> {
         }
     }
     Ok(amrs)
+}
+
+/// Whether a line of prose holds the start of a graph (`junk (a / alpha)`): an opening
+/// parenthesis followed by a variable and `/`. Such a line is an error, not a header.
+fn starts_graph_inside(line: &str) -> bool {
+    line.match_indices('(').any(|(i, _)| {
+        let rest = line[i + 1..].trim_start();
+        let var_end = rest
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '(' || c == ')')
+            .unwrap_or(rest.len());
+        var_end > 0 && rest[var_end..].trim_start().starts_with('/')
+    })
 }
 
 fn graph_label(metadata: &[(String, String)], index: usize) -> String {

@@ -165,3 +165,30 @@ fn help_describes_the_commands() {
         "{help}"
     );
 }
+
+#[test]
+fn empty_or_prose_files_fail_instead_of_scoring_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.txt");
+    let prose = dir.path().join("prose.txt");
+    std::fs::write(&empty, "").unwrap();
+    std::fs::write(&prose, "This is prose.\nMore prose.\n").unwrap();
+    for (gold, pred) in [(&empty, &empty), (&prose, &prose)] {
+        let output = amr_aux()
+            .args(["smatch", "--gold"])
+            .arg(gold)
+            .arg("--pred")
+            .arg(pred)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains("no AMR graph"), "{stderr}");
+    }
+    let output = amr_aux()
+        .args(["penman", "check"])
+        .arg(&prose)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+}

@@ -75,3 +75,36 @@ fn a_broken_graph_in_a_corpus_is_located() {
     let missing = read_amr_file(Path::new("/nonexistent/amr.txt")).unwrap_err();
     assert!(missing.to_string().contains("/nonexistent/amr.txt"));
 }
+
+/// Input that is not Penman is never read as "0 graphs": a graph behind text on its line is an
+/// error at that line, and a file without any graph (empty, comments, prose) is refused.
+#[test]
+fn text_before_a_graph_and_files_without_graphs_are_errors() {
+    let error = parse_amrs("junk (a / alpha)\n").unwrap_err();
+    assert_eq!((error.line, error.column), (1, 1), "{error}");
+    assert!(error.to_string().contains("junk (a / alpha)"), "{error}");
+    // After a prose header line, the same.
+    let error = parse_amrs("A header (of a release)\nsee (b / beta)\n(c / gamma)\n").unwrap_err();
+    assert_eq!(error.line, 2, "{error}");
+    // A release header with parentheses but no graph is still a header.
+    let amrs =
+        parse_amrs("AMRs (Abstract Meaning Representations) of a book\n\n(c / gamma)\n").unwrap();
+    assert_eq!(amrs.len(), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, lines) in [
+        ("empty.txt", "", 0),
+        ("comments.txt", "# ::id x\n# ::snt nothing\n", 2),
+        ("prose.txt", "This is prose.\n\nMore prose.\n", 2),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let error = read_amr_file(&path).unwrap_err().to_string();
+        assert!(
+            error.contains(name)
+                && error.contains("no AMR graph")
+                && error.contains(&format!("{lines} non-blank")),
+            "{error}"
+        );
+    }
+}

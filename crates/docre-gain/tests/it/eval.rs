@@ -300,6 +300,38 @@ mod edge_cases {
         unlabelled.iter_mut().for_each(|d| d.labels.clear());
         let err = evaluate(&unlabelled, &mixed, &EvalOptions::default()).unwrap_err();
         assert_eq!(err, EvalError::NoGoldFacts);
+
+        // Entity indices outside the document, and an entity paired with itself.
+        let docs = sample_documents();
+        let entities = docs[0].vertex_set.len();
+        let mut bad = preds("pred_ties_wrong_first.json");
+        bad[1].title = docs[0].title.clone();
+        bad[1].t_idx = entities;
+        let err = evaluate(&docs, &bad, &EvalOptions::default()).unwrap_err();
+        assert_eq!(
+            err,
+            EvalError::EntityOutOfRange {
+                index: 1,
+                title: docs[0].title.clone(),
+                entity: entities,
+                entities
+            }
+        );
+        assert!(err.to_string().contains("prediction 1"), "{err}");
+        bad[1].t_idx = 0;
+        bad[1].h_idx = 0;
+        let err = evaluate(&docs, &bad, &EvalOptions::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EvalError::SelfPair {
+                    index: 1,
+                    entity: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
