@@ -88,6 +88,38 @@ pub enum TrainError {
         /// The newest checkpoint on disk, if any.
         last_checkpoint: Option<PathBuf>,
     },
+    /// An optimizer hyperparameter is not a finite number in its range.
+    #[error("optimizer setting `{name}` is {value}: it must be a finite number in its range")]
+    InvalidSetting {
+        /// The setting (`lr`, `encoder.lr`, …).
+        name: String,
+        /// Its value.
+        value: f64,
+    },
+    /// A parameter holds NaN or an infinity: the model is not saved.
+    #[error(
+        "parameter `{parameter}` holds {value} (entry {index}); not saved to {path}: the update diverged (lower the learning rate, clip gradients)"
+    )]
+    NonFiniteParameter {
+        /// The file that was not written.
+        path: PathBuf,
+        /// The parameter's path.
+        parameter: String,
+        /// Flat index of the first bad entry.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// The selection metric of an evaluation is NaN or infinite.
+    #[error("the selection metric `{metric}` is {value} at step {step}; the model is not kept")]
+    NonFiniteMetric {
+        /// The selection metric.
+        metric: String,
+        /// Its value.
+        value: f64,
+        /// The optimizer step.
+        step: usize,
+    },
     /// The evaluation did not report the metric chosen for model selection.
     #[error("evaluation reported no metric `{metric}` (it reported: {available})")]
     MissingMetric {
@@ -376,6 +408,9 @@ impl Trainer {
         T: TrainTask<M>,
     {
         let config = &self.config;
+        if let Some((name, value)) = optimizer.config().invalid_setting() {
+            return Err(TrainError::InvalidSetting { name, value });
+        }
         let checkpoints = CheckpointDir::new(&self.run_dir);
         let device = first_device(&model);
         let metrics_path = RunDir::new(&self.run_dir).metrics();
@@ -559,6 +594,13 @@ impl Trainer {
                 metric: self.config.metric.clone(),
                 available: metrics.keys().cloned().collect::<Vec<_>>().join(", "),
             })?;
+        if !value.is_finite() {
+            return Err(TrainError::NonFiniteMetric {
+                metric: self.config.metric.clone(),
+                value,
+                step: state.step,
+            });
+        }
         let improved = match &state.best {
             None => true,
             Some(best) if self.config.higher_is_better => value > best.value,

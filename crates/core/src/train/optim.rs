@@ -155,6 +155,34 @@ pub struct AdamWConfig {
 }
 
 impl AdamWConfig {
+    /// The first hyperparameter that is not a finite number in its range (learning rates and
+    /// weight decays non-negative, `eps` positive, betas in `[0, 1)`), as `(name, value)`.
+    pub fn invalid_setting(&self) -> Option<(String, f64)> {
+        let mut checks: Vec<(String, f64, bool)> = vec![
+            ("lr".into(), self.lr, self.lr >= 0.0),
+            ("beta1".into(), self.beta1, (0.0..1.0).contains(&self.beta1)),
+            ("beta2".into(), self.beta2, (0.0..1.0).contains(&self.beta2)),
+            ("eps".into(), self.eps, self.eps > 0.0),
+            (
+                "weight_decay".into(),
+                self.weight_decay,
+                self.weight_decay >= 0.0,
+            ),
+        ];
+        for group in &self.groups {
+            if let Some(lr) = group.lr {
+                checks.push((format!("{}.lr", group.name), lr, lr >= 0.0));
+            }
+            if let Some(wd) = group.weight_decay {
+                checks.push((format!("{}.weight_decay", group.name), wd, wd >= 0.0));
+            }
+        }
+        checks
+            .into_iter()
+            .find(|(_, value, ok)| !value.is_finite() || !ok)
+            .map(|(name, value, _)| (name, value))
+    }
+
     /// PyTorch's defaults (`betas=(0.9, 0.999)`, `eps=1e-8`, `weight_decay=0.01`) with `lr`.
     pub fn new(lr: f64) -> Self {
         Self {

@@ -228,7 +228,19 @@ pub fn from_safetensors(bytes: &[u8], file: &Path) -> Result<NamedTensors, Train
 
 /// Saves every float parameter of a module as safetensors named by path (atomically).
 pub fn save_parameters<M: Module>(module: &M, path: &Path) -> Result<(), TrainError> {
-    let bytes = to_safetensors(&parameter_values(module));
+    let values = parameter_values(module);
+    // A NaN or infinite weight never reaches a checkpoint or `best/`.
+    for (name, _, data) in &values {
+        if let Some(index) = data.iter().position(|v| !v.is_finite()) {
+            return Err(TrainError::NonFiniteParameter {
+                path: path.to_path_buf(),
+                parameter: name.clone(),
+                index,
+                value: f64::from(data[index]),
+            });
+        }
+    }
+    let bytes = to_safetensors(&values);
     Ok(crate::data::write_atomic(path, &bytes)?)
 }
 

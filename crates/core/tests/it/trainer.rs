@@ -383,3 +383,50 @@ fn early_stopping_after_patience_evaluations_without_improvement() {
     assert_eq!(outcome.state.step, 6);
     assert_eq!(outcome.state.best.unwrap().step, 2);
 }
+
+/// A diverged update never becomes a checkpoint or `best/`, and a non-finite learning rate is
+/// refused before training.
+#[test]
+fn non_finite_weights_are_never_saved_and_nan_settings_are_refused() {
+    let _serial = serial();
+    let device = device::cpu().autodiff();
+    let task = Blobs::new(48);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config();
+    cfg.eval_every = Some(1);
+    // An update of ~1e39 overflows f32: weights become infinite once the warm-up lets the
+    // learning rate above zero.
+    let error = Trainer::new(cfg.clone(), dir.path())
+        .fit(
+            Mlp::new(&device),
+            AdamWConfig::new(1e39).with_weight_decay(0.0).init(),
+            &task,
+            false,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            TrainError::NonFiniteParameter { .. } | TrainError::NonFiniteMetric { .. }
+        ),
+        "{error}"
+    );
+    // What was saved before the divergence (the warm-up's first step) is finite.
+    let best = dir.path().join("best/model.safetensors");
+    if best.exists() {
+        let model = burnlp_core::train::load_parameters(Mlp::new(&device), &best).unwrap();
+        for (name, _, values) in parameter_values(&model) {
+            assert!(values.iter().all(|v| v.is_finite()), "{name} saved non-finite");
+        }
+    }
+
+    for lr in [f64::NAN, f64::INFINITY, -1e-3] {
+        let error = Trainer::new(cfg.clone(), tempfile::tempdir().unwrap().path())
+            .fit(Mlp::new(&device), AdamWConfig::new(lr).init(), &task, false)
+            .unwrap_err();
+        assert!(
+            matches!(&error, TrainError::InvalidSetting { name, .. } if name == "lr"),
+            "{error}"
+        );
+    }
+}
