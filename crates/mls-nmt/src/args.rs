@@ -186,6 +186,7 @@ impl TrainOptions {
             seed: self.seed,
             max_positions: self.max_positions,
             progress: true,
+            resume: false,
         }
     }
 }
@@ -198,6 +199,10 @@ pub(crate) struct TrainArgs {
     /// Run directory (checkpoints, metrics, model).
     #[arg(long)]
     pub(crate) out: PathBuf,
+    /// Continue the newest checkpoint of --out (its `config.json` must match; runs with a
+    /// --minutes budget cannot be resumed: use --max-steps).
+    #[arg(long)]
+    pub(crate) resume: bool,
     #[command(flatten)]
     pub(crate) options: TrainOptions,
     #[command(flatten)]

@@ -51,7 +51,11 @@ fn run_train(args: TrainArgs) -> Result<()> {
     let data = PreparedData::load(&args.data)
         .with_context(|| format!("loading prepared data from {}", args.data.display()))?;
     let device = parse_device(&args.device)?;
-    let report = train(&data, &args.options.config(), &args.out, &device).context("training")?;
+    let config = mls_nmt::TrainConfig {
+        resume: args.resume,
+        ..args.options.config()
+    };
+    let report = train(&data, &config, &args.out, &device).context("training")?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }

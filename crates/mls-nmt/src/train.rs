@@ -73,6 +73,10 @@ pub struct TrainConfig {
     pub max_positions: usize,
     /// Show a progress bar.
     pub progress: bool,
+    /// Continue the newest checkpoint of the run directory (its `config.json` must match);
+    /// not part of the run's identity.
+    #[serde(skip)]
+    pub resume: bool,
 }
 
 impl Default for TrainConfig {
@@ -99,6 +103,7 @@ impl Default for TrainConfig {
             seed: 666,
             max_positions: 256,
             progress: true,
+            resume: false,
         }
     }
 }
@@ -322,16 +327,26 @@ pub fn train(
         beta2: 0.98,
         ..AdamWConfig::new(config.lr).with_weight_decay(config.weight_decay)
     };
+    if config.resume && config.minutes.is_some() {
+        return Err(NmtError::InvalidArgument {
+            name: "resume",
+            message: "a run with a --minutes budget cannot be resumed (its step count depends on \
+                      the speed of its first minutes); give --max-steps for a resumable run"
+                .into(),
+        });
+    }
     Trainer::new(trainer_config.clone(), out).write_config(
         &optimizer,
         &serde_json::to_value(config).expect("serializable"),
-        false,
+        config.resume,
     )?;
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
     let model = spec.config().init(&train_device);
     let outcome = match config.minutes {
-        None => Trainer::new(trainer_config, out).fit(model, optimizer.init(), &task, false)?,
+        None => {
+            Trainer::new(trainer_config, out).fit(model, optimizer.init(), &task, config.resume)?
+        }
         Some(minutes) => {
             // Time a few steps, then fix the number of steps that fits the budget, so the
             // run is an ordinary (resumable, deterministic) run of that many steps.

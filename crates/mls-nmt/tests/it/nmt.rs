@@ -395,3 +395,74 @@ fn tiny_model_learns_the_made_up_language_pair() {
 /// Steps of the learning test and the BLEU it reaches (greedy, 50 test sentences).
 const STEPS: usize = 100;
 const LEARNED_BLEU: f64 = 80.0;
+
+/// A run killed after a checkpoint and resumed with `resume` ends with the same weights as an
+/// uninterrupted run (CPU backend), and a `--minutes` run refuses to resume.
+#[test]
+fn a_resumed_run_ends_where_an_uninterrupted_one_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = synthetic::sentence_pairs(400, 7);
+    let corpus = dir.path().join("corpus");
+    synthetic::write_corpus(&corpus.join("train"), "sx", "tx", &pairs[..360]).unwrap();
+    synthetic::write_corpus(&corpus.join("valid"), "sx", "tx", &pairs[360..]).unwrap();
+    let config = PrepareConfig {
+        src_lang: "sx".into(),
+        tgt_lang: "tx".into(),
+        train: corpus.join("train"),
+        valid: corpus.join("valid"),
+        vocab_size: 200,
+        threshold_src: 1,
+        threshold_tgt: 1,
+        max_len: 64,
+    };
+    prepare(&config, &dir.path().join("data")).unwrap();
+    let data = PreparedData::load(&dir.path().join("data")).unwrap();
+    let train_config = TrainConfig {
+        arch: Arch::Tiny,
+        dropout: 0.1,
+        lr: 3e-3,
+        warmup: 10,
+        max_tokens: 512,
+        max_steps: Some(20),
+        eval_every: 5,
+        average_last: 2,
+        max_positions: 64,
+        progress: false,
+        ..TrainConfig::default()
+    };
+    let whole = dir.path().join("whole");
+    train(&data, &train_config, &whole, &device::cpu()).unwrap();
+    // The "killed" run: the same run with everything after step 10 removed.
+    let killed = dir.path().join("killed");
+    train(&data, &train_config, &killed, &device::cpu()).unwrap();
+    for step in [15, 20] {
+        let _ = std::fs::remove_dir_all(killed.join(format!("checkpoints/step-{step:08}")));
+    }
+    std::fs::write(killed.join("checkpoints/latest"), "step-00000010").unwrap();
+    for d in ["best", "last", "averaged"] {
+        let _ = std::fs::remove_dir_all(killed.join(d));
+    }
+    let resumed = TrainConfig {
+        resume: true,
+        ..train_config.clone()
+    };
+    let report = train(&data, &resumed, &killed, &device::cpu()).unwrap();
+    assert_eq!(report.steps, 20);
+    let model = |run: &std::path::Path| {
+        std::fs::read(run.join("checkpoints/step-00000020/model.safetensors")).unwrap()
+    };
+    assert!(
+        model(&whole) == model(&killed),
+        "resumed weights differ from the uninterrupted run"
+    );
+
+    let budget = TrainConfig {
+        resume: true,
+        minutes: Some(1.0),
+        ..train_config
+    };
+    let error = train(&data, &budget, &killed, &device::cpu())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("cannot be resumed"), "{error}");
+}
