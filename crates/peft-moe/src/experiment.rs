@@ -180,7 +180,8 @@ fn trainer_config(steps: usize, batch_size: usize, n_train: usize, seed: u64) ->
 }
 
 /// Trains `model` (on an autodiff device) with `method`; returns the trained model, its
-/// accounting and timing.
+/// accounting and timing. With `resume`, continues the newest checkpoint of `run_dir` (whose
+/// `config.json` must match).
 #[allow(clippy::too_many_arguments)]
 pub fn finetune(
     model: MoeLm,
@@ -194,6 +195,7 @@ pub fn finetune(
     seed: u64,
     run_dir: &Path,
     device: &Device,
+    resume: bool,
 ) -> Result<(MoeLm, TrainableReport, f64), MoeError> {
     let optimizer = AdamWConfig::new(lr).with_weight_decay(0.0);
     let (model, adamw, report) = prepare(model, method, &optimizer, device);
@@ -203,9 +205,9 @@ pub fn finetune(
         run_dir,
     );
     let experiment = serde_json::json!({"method": method.name(), "trainable": report.trainable});
-    trainer.write_config(&optimizer, &experiment, false)?;
+    trainer.write_config(&optimizer, &experiment, resume)?;
     let start = Instant::now();
-    let outcome = trainer.fit(model, adamw, &task, false)?;
+    let outcome = trainer.fit(model, adamw, &task, resume)?;
     let seconds = start.elapsed().as_secs_f64();
     Ok((outcome.model, report, seconds))
 }
@@ -280,6 +282,7 @@ pub fn run(settings: &Settings, out: &Path, device: &Device) -> Result<Report, M
         settings.seed,
         &out.join("pretrain"),
         device,
+        false,
     )?;
     let pretrain_s = start.elapsed().as_secs_f64();
     crate::moe::save_pretrained(&out.join("pretrained"), &config, &pretrained.valid())?;
@@ -358,6 +361,7 @@ pub fn run(settings: &Settings, out: &Path, device: &Device) -> Result<Report, M
             settings.seed,
             &out.join(name),
             device,
+            false,
         )?;
         let mut scores = score_tasks(&model, &tests);
         let task_score = scores.remove(&settings.target).unwrap_or(0.0);

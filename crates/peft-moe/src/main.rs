@@ -126,22 +126,22 @@ struct TrainArgs {
     #[arg(long)]
     experts: Option<PathBuf>,
     /// LoRA rank.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = burnlp_core::cli::positive)]
     rank: usize,
     /// LoRA scale numerator (scale = alpha / rank).
-    #[arg(long, default_value_t = 16.0)]
+    #[arg(long, default_value_t = 16.0, value_parser = burnlp_core::cli::positive_f64)]
     alpha: f64,
     /// Optimizer steps.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = burnlp_core::cli::positive)]
     steps: usize,
     /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = burnlp_core::cli::positive_f64)]
     lr: f64,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = burnlp_core::cli::positive)]
     batch_size: usize,
     /// Weight of the balance loss (the config's aux_loss_alpha when absent).
-    #[arg(long)]
+    #[arg(long, value_parser = burnlp_core::cli::non_negative_f64)]
     aux_alpha: Option<f64>,
     /// Seed.
     #[arg(long, default_value_t = 7)]
@@ -149,6 +149,9 @@ struct TrainArgs {
     /// Run directory; the trained model is written to RUN/model.
     #[arg(long)]
     out: PathBuf,
+    /// Continue the newest checkpoint of --out (its `config.json` must match).
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -337,15 +340,10 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
             }
             Method::Esft(experts)
         }
-        "lora" => {
-            if args.rank == 0 {
-                bail!("--rank must be positive");
-            }
-            Method::Lora {
-                rank: args.rank,
-                alpha: args.alpha,
-            }
-        }
+        "lora" => Method::Lora {
+            rank: args.rank,
+            alpha: args.alpha,
+        },
         "fft" => Method::Fft,
         other => bail!("unknown --method `{other}` (expected esft, lora or fft)"),
     };
@@ -366,6 +364,7 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
         args.seed,
         &args.out,
         &device,
+        args.resume,
     )?;
     let model = model.valid();
     let target = model_dir(&args.out);

@@ -101,6 +101,31 @@ fn synthetic_model_pipeline() {
     let row: serde_json::Value = serde_json::from_str(train.trim()).unwrap();
     assert_eq!(row["method"], "fft");
     assert_eq!(row["trainable_params"], row["total_params"]);
+    // Resuming a finished run keeps its model; resuming with other settings is refused.
+    let weights = || std::fs::read(dir.path().join("pre/model/model.safetensors")).unwrap();
+    let before = weights();
+    let pre = [
+        "train",
+        "--init",
+        "tiny",
+        "--data",
+        &p("data/rev.train.jsonl"),
+        &p("data/add.train.jsonl"),
+        "--dev",
+        &p("data/rev.test.jsonl"),
+        "--steps",
+        "3",
+        "--batch-size",
+        "8",
+        "--out",
+        &p("pre"),
+        "--resume",
+    ];
+    ok(&pre);
+    assert!(before == weights(), "resuming a finished run changed it");
+    fails(&[&pre[..], &["--lr", "0.5"]].concat(), "another run");
+    fails(&[&pre[..], &["--lr", "nan"]].concat(), "--lr");
+    fails(&[&pre[..], &["--steps", "0"]].concat(), "--steps");
     let model = p("pre/model");
     let eval = ok(&[
         "eval",

@@ -229,6 +229,7 @@ fn esft_changes_only_the_selected_experts() {
         1,
         dir.path(),
         &device,
+        false,
     )
     .unwrap();
     // Each expert: 3 projections of 64 × 32.
@@ -302,6 +303,7 @@ fn fine_tuning_learns_a_task() {
         3,
         dir.path(),
         &device,
+        false,
     )
     .unwrap();
     let trained = trained.valid();
