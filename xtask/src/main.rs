@@ -478,36 +478,45 @@ fn demo(only: &[String]) -> Result<()> {
     }
     let out_dir = root().join("target/burnlp");
     std::fs::create_dir_all(&out_dir)?;
+    // One build of every demo binary (features unified, burn compiled once), with cargo's own
+    // progress shown; then each binary runs directly.
+    let mut build = vec!["build", "--bins"];
+    for task in &tasks {
+        build.extend(["-p", task]);
+    }
+    eprintln!(
+        "demo: building {} tools (the first build compiles burn: about 20 minutes on two cores)",
+        tasks.len()
+    );
+    run(&cargo, &build)?;
     let mut rows = Vec::new();
+    let mut failed = Vec::new();
     for task in &tasks {
         eprintln!("demo: {task}");
         let run_dir = out_dir.join("demo").join(task);
         let started = Instant::now();
-        let output = Command::new(&cargo)
-            .args([
-                "run", "--quiet", "-p", task, "--", "demo", "--json", "--out",
-            ])
-            .arg(&run_dir)
-            .current_dir(root())
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .with_context(|| format!("cannot run the {task} demo"))?;
-        if !output.status.success() {
-            bail!("the {task} demo failed with {}", output.status);
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let mut found = false;
-        for line in stdout.lines().filter(|l| l.trim_start().starts_with('{')) {
-            let mut row: DemoRow = serde_json::from_str(line)
-                .with_context(|| format!("{task} demo printed a malformed result: {line}"))?;
-            if row.wall_s == 0.0 {
-                row.wall_s = started.elapsed().as_secs_f64();
+        let outcome = run_demo(task, &run_dir);
+        match outcome {
+            Ok(task_rows) => {
+                for mut row in task_rows {
+                    if row.wall_s == 0.0 {
+                        row.wall_s = started.elapsed().as_secs_f64();
+                    }
+                    rows.push(row);
+                }
             }
-            rows.push(row);
-            found = true;
-        }
-        if !found {
-            bail!("the {task} demo printed no result line");
+            Err(error) => {
+                eprintln!("demo: {task} failed: {error:#}");
+                rows.push(DemoRow {
+                    task: (*task).to_string(),
+                    dataset: "–".into(),
+                    metric: format!("FAILED: {error}"),
+                    score: f64::NAN,
+                    target: None,
+                    wall_s: started.elapsed().as_secs_f64(),
+                });
+                failed.push(*task);
+            }
         }
     }
     let table = markdown_table(&rows);
@@ -521,6 +530,9 @@ fn demo(only: &[String]) -> Result<()> {
         "demo: results written to {}",
         out_dir.join("demo.{md,json}").display()
     );
+    if !failed.is_empty() {
+        bail!("demos that failed: {}", failed.join(", "));
+    }
     let missed: Vec<&DemoRow> = rows
         .iter()
         .filter(|r| r.target.is_some_and(|t| r.score < t))
@@ -542,6 +554,33 @@ fn demo(only: &[String]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs one task's demo binary (built by `demo`) and parses its result rows.
+fn run_demo(task: &str, run_dir: &Path) -> Result<Vec<DemoRow>> {
+    let binary = root().join("target/debug").join(task);
+    let output = Command::new(&binary)
+        .args(["demo", "--json", "--out"])
+        .arg(run_dir)
+        .current_dir(root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    if !output.status.success() {
+        bail!("exit status {}", output.status);
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut rows = Vec::new();
+    for line in stdout.lines().filter(|l| l.trim_start().starts_with('{')) {
+        rows.push(
+            serde_json::from_str(line)
+                .with_context(|| format!("a malformed result line: {line}"))?,
+        );
+    }
+    if rows.is_empty() {
+        bail!("no result line printed");
+    }
+    Ok(rows)
 }
 
 fn markdown_table(rows: &[DemoRow]) -> String {
