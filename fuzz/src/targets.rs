@@ -1,0 +1,200 @@
+//! The fuzz targets: every reader that takes outside input, each fed one input at a time.
+//!
+//! A target receives the input's bytes and a scratch file path; path-based readers read the
+//! bytes written there. A target passes when the reader returns (`Ok` or `Err`); a panic, a
+//! hang or an abort is a finding. Seeds are the shared samples of the format (the first
+//! kilobytes of each), plus small hand-written inputs so every target runs without `shared/`.
+
+use std::path::Path;
+
+use burnlp_core::burn::tensor::Device;
+
+/// One reader under test.
+pub struct Target {
+    /// Name (`cargo xtask fuzz --only NAME`).
+    pub name: &'static str,
+    /// Seed files inside `shared/` (read in part, see [`SEED_BYTES`]).
+    pub shared_seeds: &'static [&'static str],
+    /// Hand-written seeds.
+    pub seeds: &'static [&'static str],
+    /// Feeds one input: the bytes are already in `scratch` (with the extension the reader
+    /// expects).
+    pub run: fn(&[u8], &Path),
+    /// File extension of the scratch file (e.g. `jsonl`).
+    pub extension: &'static str,
+}
+
+/// Bytes read from the start of each shared seed file.
+pub const SEED_BYTES: usize = 16 * 1024;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every target.
+pub fn all() -> Vec<Target> {
+    vec![
+        Target {
+            name: "penman",
+            shared_seeds: &[
+                "datasets/amr/smatch_test_input1.txt",
+                "datasets/amr/little_prince_v1.6.txt",
+            ],
+            seeds: &[
+                "# ::id a\n(w / want-01 :ARG0 (b / boy) :ARG1 (g / go-02 :ARG0 b))\n",
+                "(a / alpha :quant 5 :name (n / name :op1 \"x y\"))\n",
+            ],
+            run: |bytes, _| {
+                let _ = amr_aux::parse_amrs(&text(bytes));
+            },
+            extension: "txt",
+        },
+        Target {
+            name: "conll",
+            shared_seeds: &[
+                "datasets/conll2003/sample.txt",
+                "datasets/ud_ewt/en_ewt-ud-dev.conllu",
+            ],
+            seeds: &[
+                "-DOCSTART- -X- O O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\n",
+                "# sent_id = 1\n1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n\n",
+            ],
+            run: |_, path| {
+                let _ = burnlp_core::data::read_conll(path, 4);
+            },
+            extension: "txt",
+        },
+        Target {
+            name: "tsv",
+            shared_seeds: &["datasets/glue/RTE/dev.tsv", "datasets/glue/CoLA/dev.tsv"],
+            seeds: &["index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n"],
+            run: |_, path| {
+                let columns = text_cls::Columns {
+                    text: "sentence1".into(),
+                    pair: Some("sentence2".into()),
+                    label: "label".into(),
+                };
+                let _ = text_cls::read_tsv(path, &columns);
+                for task in [subnet_tune::Task::Rte, subnet_tune::Task::Cola] {
+                    let file = subnet_tune::DataFile {
+                        lang: None,
+                        path: path.to_path_buf(),
+                    };
+                    let _ = subnet_tune::read_files(task, &[file]);
+                }
+            },
+            extension: "tsv",
+        },
+        Target {
+            name: "docred",
+            shared_seeds: &["datasets/docred/dev_sample.json"],
+            seeds: &[
+                r#"[{"title":"t","sents":[["A","b","."]],"vertexSet":[[{"name":"A","pos":[0,1],"sent_id":0,"type":"PER"}]],"labels":[]}]"#,
+            ],
+            run: |_, path| {
+                let _ = docre_gain::read_documents(path);
+            },
+            extension: "json",
+        },
+        Target {
+            name: "fewnerd",
+            shared_seeds: &["datasets/fewnerd/inter_dev_5_1_sample.jsonl"],
+            seeds: &[
+                r#"{"support":{"word":[["a","b"]],"label":[["O","x"]]},"query":{"word":[["c"]],"label":[["x"]]},"types":["x"]}"#,
+            ],
+            run: |_, path| {
+                let _ = fssl_span::data::read_fewnerd(path);
+            },
+            extension: "jsonl",
+        },
+        Target {
+            name: "gsm8k",
+            shared_seeds: &[
+                "datasets/gsm8k/test_sample.jsonl",
+                "datasets/math500/test_sample.jsonl",
+            ],
+            seeds: &[
+                "{\"question\":\"1+1?\",\"answer\":\"2\\n#### 2\"}\n",
+                "{\"problem\":\"x\",\"solution\":\"\\\\boxed{2}\",\"answer\":\"2\"}\n",
+            ],
+            run: |_, path| {
+                for format in [
+                    math_shepherd::AnswerFormat::Gsm8k,
+                    math_shepherd::AnswerFormat::Math,
+                ] {
+                    let _ = math_shepherd::check_answers(path, format);
+                }
+            },
+            extension: "jsonl",
+        },
+        Target {
+            name: "esft-tasks",
+            shared_seeds: &[],
+            seeds: &[
+                "{\"prompt\":\"a\",\"answer\":\"b\"}\n",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"}]}\n",
+            ],
+            run: |_, path| {
+                let _ = peft_moe::tasks::read_examples(path);
+            },
+            extension: "jsonl",
+        },
+        Target {
+            name: "wmt-corpus",
+            shared_seeds: &[],
+            seeds: &["A cat .\tEine Katze .\nA dog .\tEin Hund .\n"],
+            run: |_, path| {
+                let _ = para_filter::read_corpus(path);
+                let _ = para_filter::read_documents(path);
+            },
+            extension: "tsv",
+        },
+        Target {
+            name: "latex",
+            shared_seeds: &[],
+            seeds: &[
+                "\\documentclass{article}\\begin{document}\\begin{figure}\\centering\\includegraphics[width=0.5\\linewidth]{fig}\\caption{A plot of $x^2$ \\label{f}}\\end{figure}\\end{document}\n",
+                "\\newcommand{\\R}{\\mathbb{R}}\\begin{figure*}\\subfloat[a]{\\includegraphics{a}}\\caption{Sub \\cite{x} {nested {braces}}}\\end{figure*}",
+            ],
+            run: |bytes, _| {
+                let tree = arxiv_cap::SourceTree::from_files(
+                    "fuzz",
+                    [("main.tex", bytes.to_vec()), ("fig.png", Vec::new())],
+                );
+                let _ = arxiv_cap::extract::read_paper(&tree, &Default::default());
+            },
+            extension: "tex",
+        },
+        Target {
+            name: "tokenizer-json",
+            shared_seeds: &["models/all-minilm-l6-v2/tokenizer.json"],
+            seeds: &[
+                "{\"version\":\"1.0\",\"model\":{\"type\":\"WordLevel\",\"vocab\":{\"a\":0,\"[UNK]\":1},\"unk_token\":\"[UNK]\"}}",
+            ],
+            run: |bytes, path| {
+                let _ = burnlp_core::tokenize::Tokenizer::from_bytes(bytes, path);
+            },
+            extension: "json",
+        },
+        Target {
+            name: "safetensors",
+            shared_seeds: &["models/all-minilm-l6-v2/model.safetensors"],
+            seeds: &[
+                "\u{10}\0\0\0\0\0\0\0{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\0\0\0\0",
+            ],
+            run: |_, path| {
+                let _ = burnlp_core::nn::weights::WeightSource::open(path, &Device::default());
+            },
+            extension: "safetensors",
+        },
+        Target {
+            name: "gguf",
+            shared_seeds: &["models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"],
+            seeds: &["GGUF\u{3}\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"],
+            run: |_, path| {
+                let _ = burnlp_core::nn::gguf::GgufFile::open(path);
+            },
+            extension: "gguf",
+        },
+    ]
+}
