@@ -5,6 +5,7 @@
 //! assert_cmd style: run, then assert on status, stdout, stderr and the files written.
 
 mod arxiv_cap;
+mod newsbot;
 mod para_filter;
 mod subnet_tune;
 mod text_cls;
@@ -67,6 +68,20 @@ const TOOLS: &[(&str, &[&str])] = &[
             "noise",
             "eval-noise",
             "shared-task",
+            "demo",
+        ],
+    ),
+    (
+        "newsbot",
+        &[
+            "write",
+            "check",
+            "eval-check",
+            "summarize",
+            "train-summarizer",
+            "speak",
+            "run",
+            "experiment",
             "demo",
         ],
     ),

@@ -104,6 +104,7 @@ pub const DEMO_TASKS: &[&str] = &[
     "amr-aux",
     "arxiv-cap",
     "para-filter",
+    "newsbot",
     "burnlp-models",
 ];
 
@@ -141,6 +142,23 @@ pub struct ResultSuite {
 /// Evaluation suites, with the arguments of the committed reports (bounded so that each runs in
 /// well under half an hour on two cores).
 pub const RESULT_SUITES: &[ResultSuite] = &[
+    ResultSuite {
+        task: "newsbot",
+        setup: &[],
+        args: &[
+            "--encoder",
+            "../shared/models/all-minilm-l6-v2",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "64",
+            "--encoder-lr",
+            "5e-5",
+        ],
+        report_flag: "--report",
+    },
     ResultSuite {
         task: "arxiv-cap",
         setup: &[],
@@ -341,6 +359,7 @@ fn ci(tests_only: bool) -> Result<()> {
             ],
         )?;
     }
+    install_system_packages();
     // Tests that need a fetched model skip with a printed reason when it is absent, so a
     // registry outage makes them skip rather than fail.
     if let Err(error) = models::fetch_models("python3") {
@@ -349,6 +368,38 @@ fn ci(tests_only: bool) -> Result<()> {
     let (passed, failed) = run_tests(&cargo)?;
     println!("ci: {passed} passed, {failed} failed");
     Ok(())
+}
+
+/// Debian packages that tests use when present (they skip with a printed reason otherwise):
+/// `espeak-ng` for newsbot's speech. Installed with apt-get when missing and possible.
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[("espeak-ng", "espeak-ng")];
+
+fn install_system_packages() {
+    let missing: Vec<&str> = SYSTEM_PACKAGES
+        .iter()
+        .filter(|(program, _)| {
+            Command::new(program)
+                .arg("--version")
+                .output()
+                .map_or(true, |o| !o.status.success())
+        })
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let installed = run("apt-get", &["update", "-qq"]).and_then(|()| {
+        run(
+            "apt-get",
+            &[&["install", "-y", "-qq"][..], &missing].concat(),
+        )
+    });
+    if let Err(error) = installed {
+        eprintln!(
+            "ci: could not install {} ({error:#}); the tests that need them will skip",
+            missing.join(", ")
+        );
+    }
 }
 
 /// Runs every test of the workspace, echoing the output, and returns the total counts, so CI

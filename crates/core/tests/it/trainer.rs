@@ -416,7 +416,10 @@ fn non_finite_weights_are_never_saved_and_nan_settings_are_refused() {
     if best.exists() {
         let model = burnlp_core::train::load_parameters(Mlp::new(&device), &best).unwrap();
         for (name, _, values) in parameter_values(&model) {
-            assert!(values.iter().all(|v| v.is_finite()), "{name} saved non-finite");
+            assert!(
+                values.iter().all(|v| v.is_finite()),
+                "{name} saved non-finite"
+            );
         }
     }
 

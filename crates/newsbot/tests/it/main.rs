@@ -1,0 +1,13 @@
+//! newsbot integration tests: tables and located errors, the template store, generation with
+//! provenance, the fact checker on hand-written reports and on the shared task, summaries,
+//! speech and the demo.
+
+mod accuracy;
+mod chain;
+mod check;
+mod common;
+mod generate;
+mod speech;
+mod summarize;
+mod table;
+mod translate;
