@@ -19,10 +19,7 @@ fn model() -> LanguageModel {
     let device = cpu();
     device.seed(0);
     let config = tiny_llama_config(64, 2);
-    LanguageModel {
-        model: config.init(&device),
-        config,
-    }
+    LanguageModel::char_model(config.init(&device), config)
 }
 
 fn prompts() -> Vec<String> {

@@ -20,7 +20,7 @@ use crate::answer::{AnswerFormat, answers_equal};
 use crate::complete::Completer;
 use crate::error::{Error, Result};
 use crate::lm::{SampleParams, final_answer};
-use crate::synth::{Problem, first_error_step, prefix_prompt, split_steps};
+use crate::synth::{Problem, first_error_step, split_steps};
 
 /// The step tag of the Math-Shepherd format.
 pub const STEP_TAG: &str = "ки";
@@ -48,12 +48,15 @@ pub struct SolutionRecord {
     pub solution: String,
 }
 
-/// One annotated solution.
+/// One annotated solution: the released Math-Shepherd record (`input`, `label`, `task`) plus
+/// this crate's extra fields, which a released record lacks ([`read_annotated`] fills them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnnotatedSolution {
     /// Solution identifier.
+    #[serde(default)]
     pub id: String,
     /// Problem identifier.
+    #[serde(default)]
     pub problem_id: String,
     /// `question` then the steps, each ending in ` ки`, one per line.
     pub input: String,
@@ -62,11 +65,127 @@ pub struct AnnotatedSolution {
     /// Source task (`synthetic`, `GSM8K`, `MATH`, `PRM800K`).
     pub task: String,
     /// Hard estimates per step (0/1).
+    #[serde(default)]
     pub hard: Vec<f32>,
     /// Soft estimates per step (fraction of completions reaching the gold answer).
+    #[serde(default)]
     pub soft: Vec<f32>,
     /// Whether the solution's own final answer is correct.
+    #[serde(default)]
     pub correct: bool,
+}
+
+/// Reads annotated solutions: this crate's records or the released `math-shepherd.jsonl`
+/// (`input` / `label` / `task` only). Missing fields are derived: the step labels from the
+/// `label` text aligned with `input` by tag occurrence (`hard`, and `soft` = `hard` since the
+/// release has HE labels only), `correct` = the last step's label, `id` = the 1-based line
+/// number. A record whose `label` does not align with its `input` is an error naming the line.
+pub fn read_annotated(path: &Path) -> Result<Vec<AnnotatedSolution>> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |message: String| Error::Line {
+            path: path.to_owned(),
+            line: line_no,
+            message,
+        };
+        let mut record: AnnotatedSolution =
+            serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        let labels = labels_from_text(&record.input, &record.label).ok_or_else(|| {
+            bad("`label` does not align with `input` (each ` ки` must become `+` or `-`)".into())
+        })?;
+        if labels.is_empty() {
+            return Err(bad(format!("`input` has no step tag `{STEP_TAG}`")));
+        }
+        if record.hard.is_empty() {
+            record.hard = labels.iter().map(|&g| f32::from(u8::from(g))).collect();
+            record.correct = *labels.last().expect("non-empty");
+        } else if record.hard.len() != labels.len() {
+            return Err(bad(format!(
+                "{} hard labels for {} step tags",
+                record.hard.len(),
+                labels.len()
+            )));
+        }
+        if record.soft.is_empty() {
+            record.soft = record.hard.clone();
+        }
+        if record.id.is_empty() {
+            record.id = line_no.to_string();
+        }
+        if record.problem_id.is_empty() {
+            record.problem_id = record.id.clone();
+        }
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// Reads problems: this crate's records (`id`, `question`, `answer`), GSM8K lines (`question`,
+/// `answer` ending in `#### X`: the gold answer is X) or MATH / MATH-500 lines (`problem`,
+/// `answer`, or only `solution` with a `\boxed{}` answer). Without `id` (or MATH's
+/// `unique_id`) a problem's id is its 1-based line number. A record without a question or an
+/// answer is an error naming the file and line.
+pub fn read_problems(path: &Path) -> Result<Vec<ProblemRecord>> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |message: String| Error::Line {
+            path: path.to_owned(),
+            line: line_no,
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        let field = |name: &str| -> Option<String> {
+            match value.get(name)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        let question = field("question")
+            .or_else(|| field("problem"))
+            .filter(|q| !q.trim().is_empty())
+            .ok_or_else(|| bad("no question (`question` or `problem`)".into()))?;
+        let answer = match field("answer") {
+            Some(a) => match a.rsplit_once("####") {
+                Some((_, gold)) => gold.trim().to_owned(),
+                None => a.trim().to_owned(),
+            },
+            None => field("solution")
+                .and_then(|s| crate::answer::extract_answer(&s, AnswerFormat::Math))
+                .unwrap_or_default(),
+        };
+        if answer.is_empty() {
+            return Err(bad(
+                "no gold answer (`answer`, or a `solution` with a \\boxed{} answer)".into(),
+            ));
+        }
+        let id = field("id")
+            .or_else(|| field("unique_id"))
+            .unwrap_or_else(|| line_no.to_string());
+        out.push(ProblemRecord {
+            id,
+            question,
+            answer,
+        });
+    }
+    Ok(out)
 }
 
 /// The Math-Shepherd `input`: the question, a space, and the steps each followed by ` ки`.
@@ -153,8 +272,8 @@ pub fn annotate_solution(
     let correct = final_answer(&solution.solution, settings.format)
         .is_some_and(|a| answers_equal(&a, &problem.answer, settings.format));
     let prompts: Vec<String> = (1..steps.len())
-        .map(|i| prefix_prompt(&problem.question, &steps[..i]))
-        .collect();
+        .map(|i| completer.solution_prompt(&problem.question, &steps[..i]))
+        .collect::<Result<_>>()?;
     let params = SampleParams {
         n: settings.n,
         seed: settings.sampling.seed ^ fnv1a(&solution.id),
@@ -337,12 +456,12 @@ pub fn annotate(
     })
 }
 
-/// Reads problems and solutions files.
+/// Reads a problems file (any format [`read_problems`] accepts) and a solutions file.
 pub fn read_inputs(
     problems: &Path,
     solutions: &Path,
 ) -> Result<(Vec<ProblemRecord>, Vec<SolutionRecord>)> {
-    Ok((read_jsonl(problems)?, read_jsonl(solutions)?))
+    Ok((read_problems(problems)?, read_jsonl(solutions)?))
 }
 
 /// Agreement of annotations with the synthetic generator's known first wrong step: a step is

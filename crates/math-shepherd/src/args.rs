@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use burnlp_core::cli::DeviceArgs;
+use burnlp_core::cli::{DeviceArgs, non_negative_f64, positive, positive_f64};
 use burnlp_core::device::parse_device;
 use clap::{Args, Parser, Subcommand};
 use math_shepherd::AnswerFormat;
-use math_shepherd::complete::{Completer, HttpSettings, completer_from_spec};
-use math_shepherd::prm::LabelKind;
+use math_shepherd::complete::{Completer, HttpSettings, PromptFormat, completer_from_spec};
+use math_shepherd::lm::DEFAULT_MODEL;
+use math_shepherd::prm::{LabelKind, LoraSettings};
 
 /// Math-Shepherd: automatic process annotation, process reward models, best-of-N verification
 /// and step-level PPO.
@@ -28,15 +29,15 @@ pub(crate) enum Command {
     Generate(GenerateArgs),
     /// Train the tiny policy LM on gold solutions of synthetic problems.
     TrainPolicy(TrainPolicyArgs),
-    /// Sample solutions of problems with a completer (for annotation or verification).
+    /// Sample solutions of problems (this crate's, GSM8K or MATH files) with a generator LM.
     Sample(SampleArgs),
-    /// Serve a policy behind an OpenAI-compatible /v1/completions endpoint.
+    /// Serve a model (GGUF, Hugging Face, toy) behind an OpenAI-compatible /v1/completions endpoint.
     Serve(ServeArgs),
     /// Annotate solution steps automatically (hard and soft estimation); resumable.
     Annotate(AnnotateArgs),
     /// Convert PRM800K step ratings to the Math-Shepherd format.
     ConvertPrm800k(ConvertArgs),
-    /// Train a process reward model on annotated solutions (LM backbone, scores at step tags).
+    /// Train the paper's PRM (the LM scored at step tags by its +/- logits), LoRA or full, on math-shepherd.jsonl.
     TrainPrm(TrainRewardArgs),
     /// Train an outcome reward model on annotated solutions (score at the last step tag).
     TrainOrm(TrainRewardArgs),
@@ -62,19 +63,19 @@ pub(crate) struct PpoArgs {
     #[arg(long)]
     pub(crate) out: PathBuf,
     /// Rollout-and-update iterations.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = burnlp_core::cli::positive)]
     pub(crate) iterations: usize,
     /// Problems (one sampled solution each) per iteration.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = burnlp_core::cli::positive)]
     pub(crate) batch_size: usize,
     /// Learning rate.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, value_parser = burnlp_core::cli::positive_f64)]
     pub(crate) lr: f64,
     /// KL penalty coefficient.
-    #[arg(long, default_value_t = 0.04)]
+    #[arg(long, default_value_t = 0.04, value_parser = burnlp_core::cli::non_negative_f64)]
     pub(crate) kl_coef: f64,
     /// Synthetic test problems for the greedy accuracy before and after.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = burnlp_core::cli::positive)]
     pub(crate) test_problems: usize,
     #[command(flatten)]
     pub(crate) device: DeviceArgs,
@@ -97,12 +98,19 @@ pub(crate) struct ExperimentArgs {
 
 #[derive(Args)]
 pub(crate) struct TrainRewardArgs {
-    /// Annotated solutions (output of `annotate` or `convert-prm800k`).
+    /// Annotated solutions: the released `math-shepherd.jsonl` format (`input`/`label`/`task`)
+    /// or the output of `annotate` / `convert-prm800k`.
     #[arg(long)]
     pub(crate) data: PathBuf,
-    /// Policy run directory whose LM is the backbone.
-    #[arg(long)]
-    pub(crate) backbone: PathBuf,
+    /// The backbone LM: a GGUF file, a Hugging Face directory or id, or a toy run directory.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub(crate) backbone: String,
+    /// LoRA rank on the feed-forward projections; 0 trains every parameter (full fine-tuning).
+    #[arg(long, default_value_t = 8)]
+    pub(crate) lora_rank: usize,
+    /// LoRA scale numerator (the update is scaled by alpha / rank).
+    #[arg(long, default_value_t = 16.0, value_parser = positive_f64)]
+    pub(crate) lora_alpha: f64,
     /// Run directory of the reward model.
     #[arg(long)]
     pub(crate) out: PathBuf,
@@ -110,13 +118,13 @@ pub(crate) struct TrainRewardArgs {
     #[arg(long, value_enum, default_value = "hard")]
     pub(crate) labels: LabelKind,
     /// Optimizer steps.
-    #[arg(long, default_value_t = 150)]
+    #[arg(long, default_value_t = 150, value_parser = positive)]
     pub(crate) steps: usize,
     /// Solutions per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 8, value_parser = positive)]
     pub(crate) batch_size: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = positive_f64)]
     pub(crate) lr: f64,
     /// Seed of the split and the batch order.
     #[arg(long, default_value_t = 1)]
@@ -127,12 +135,23 @@ pub(crate) struct TrainRewardArgs {
 
 #[derive(Args)]
 pub(crate) struct VerifyArgs {
-    /// Policy run directory that samples the candidates.
-    #[arg(long)]
-    pub(crate) policy: PathBuf,
-    /// Problems (JSON lines: id, question, answer); default: synthetic test problems.
+    /// The generator of the candidates: a GGUF file, a Hugging Face directory or id, or a toy
+    /// run directory.
+    #[arg(long, visible_alias = "generator", default_value = DEFAULT_MODEL)]
+    pub(crate) policy: String,
+    /// Problems: this crate's JSON lines (id, question, answer), a GSM8K file or a MATH(-500)
+    /// file; default: synthetic test problems.
     #[arg(long)]
     pub(crate) problems: Option<PathBuf>,
+    /// Use only the first K problems.
+    #[arg(long)]
+    pub(crate) limit: Option<usize>,
+    /// Answer conventions (gsm8k: numbers; math: LaTeX equivalence).
+    #[arg(long, value_enum, default_value = "gsm8k")]
+    pub(crate) format: AnswerFormat,
+    /// Most generated tokens per candidate.
+    #[arg(long, default_value_t = 256, value_parser = positive)]
+    pub(crate) max_tokens: usize,
     /// Number of synthetic test problems when --problems is absent.
     #[arg(long, default_value_t = 100)]
     pub(crate) synthetic: usize,
@@ -146,7 +165,7 @@ pub(crate) struct VerifyArgs {
     #[arg(short = 'N', long, value_delimiter = ',', default_value = "1,4,16,64")]
     pub(crate) n: Vec<usize>,
     /// Sampling temperature of the candidates.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative_f64)]
     pub(crate) temperature: f64,
     /// Sampling seed.
     #[arg(long, default_value_t = 0)]
@@ -160,31 +179,64 @@ pub(crate) struct VerifyArgs {
 
 #[derive(Args, Clone)]
 pub(crate) struct CompleterArgs {
-    /// `local:RUN_DIR` (in-process policy) or the URL of an OpenAI-compatible server.
-    #[arg(long)]
+    /// The model that writes solutions (`sample`: the generator) or continues them
+    /// (`annotate`: the completer): the URL of an OpenAI-compatible server, or a model run
+    /// in-process — a GGUF file, a Hugging Face directory or id, or a toy run directory
+    /// (`local:` prefix optional).
+    #[arg(long, visible_alias = "generator", default_value = DEFAULT_MODEL)]
     pub(crate) completer: String,
+    /// Sequences generated at once by an in-process model.
+    #[arg(long, default_value_t = 16, value_parser = positive)]
+    pub(crate) batch_rows: usize,
+    /// API key sent to an HTTP server (`Authorization: Bearer`); default: $OPENAI_API_KEY.
+    #[arg(long)]
+    pub(crate) api_key: Option<String>,
+    /// HTTP prompts: a text file where `{question}` is replaced by the question (solution
+    /// steps follow, one per line).
+    #[arg(long, conflicts_with = "chat_template")]
+    pub(crate) prompt_template: Option<PathBuf>,
+    /// HTTP prompts: the chat template of this model (a GGUF file or a Hugging Face directory;
+    /// weights are not loaded). Without this and --prompt-template: `question` + newline.
+    #[arg(long)]
+    pub(crate) chat_template: Option<String>,
     /// Model name sent to an HTTP server.
     #[arg(long, default_value = "policy")]
     pub(crate) model_name: String,
     /// HTTP requests in flight at once.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = positive)]
     pub(crate) concurrency: usize,
     /// Prompts per HTTP request.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = positive)]
     pub(crate) prompts_per_request: usize,
     /// HTTP retries after a failed attempt (exponential backoff from 200 ms).
     #[arg(long, default_value_t = 3)]
     pub(crate) retries: usize,
     /// HTTP request timeout in seconds.
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = 120.0, value_parser = positive_f64)]
     pub(crate) timeout_s: f64,
     #[command(flatten)]
     pub(crate) device: DeviceArgs,
 }
 
+impl TrainRewardArgs {
+    /// The LoRA settings (`None`: full fine-tuning).
+    pub(crate) fn lora(&self) -> Option<LoraSettings> {
+        (self.lora_rank > 0).then_some(LoraSettings {
+            rank: self.lora_rank,
+            alpha: self.lora_alpha,
+        })
+    }
+}
+
 impl CompleterArgs {
     pub(crate) fn build(&self) -> Result<Box<dyn Completer>> {
         let device = parse_device(&self.device)?;
+        let prompt_format = match (&self.prompt_template, &self.chat_template) {
+            (Some(file), _) => PromptFormat::from_file(file)?,
+            (None, Some(model)) => PromptFormat::chat_of(model)
+                .with_context(|| format!("reading the chat template of {model}"))?,
+            (None, None) => PromptFormat::Plain,
+        };
         let http = HttpSettings {
             model: self.model_name.clone(),
             concurrency: self.concurrency,
@@ -192,31 +244,43 @@ impl CompleterArgs {
             retries: self.retries,
             backoff: Duration::from_millis(200),
             timeout: Duration::from_secs_f64(self.timeout_s),
+            api_key: self
+                .api_key
+                .clone()
+                .or_else(|| std::env::var("OPENAI_API_KEY").ok())
+                .filter(|k| !k.is_empty()),
+            prompt_format,
         };
-        completer_from_spec(&self.completer, &device, http)
+        completer_from_spec(&self.completer, &device, http, self.batch_rows)
             .with_context(|| format!("opening completer {}", self.completer))
     }
 }
 
 #[derive(Args)]
 pub(crate) struct SampleArgs {
-    /// Problems (JSON lines: id, question, answer).
+    /// Problems: this crate's JSON lines (id, question, answer), a GSM8K or a MATH(-500) file.
     #[arg(long)]
     pub(crate) problems: PathBuf,
     #[command(flatten)]
     pub(crate) completer: CompleterArgs,
     /// Solutions per problem.
-    #[arg(short = 'n', long, default_value_t = 4)]
+    #[arg(short = 'n', long, default_value_t = 4, value_parser = burnlp_core::cli::positive)]
     pub(crate) n: usize,
     /// Sampling temperature (0: greedy).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = burnlp_core::cli::non_negative_f64)]
     pub(crate) temperature: f64,
     /// Most generated tokens per solution.
-    #[arg(long, default_value_t = 96)]
+    #[arg(long, default_value_t = 256, value_parser = positive)]
     pub(crate) max_tokens: usize,
     /// Sampling seed.
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
+    /// Use only the first K problems.
+    #[arg(long)]
+    pub(crate) limit: Option<usize>,
+    /// Answer conventions for the printed accuracy.
+    #[arg(long, value_enum, default_value = "gsm8k")]
+    pub(crate) format: AnswerFormat,
     /// Output (JSON lines: id, problem_id, solution).
     #[arg(long)]
     pub(crate) out: PathBuf,
@@ -224,23 +288,23 @@ pub(crate) struct SampleArgs {
 
 #[derive(Args)]
 pub(crate) struct ServeArgs {
-    /// Policy run directory (model.json, model.safetensors).
-    #[arg(long)]
-    pub(crate) model: PathBuf,
+    /// The model: a GGUF file, a Hugging Face directory or id, or a toy run directory.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub(crate) model: String,
     /// Address to listen on; loopback by default (anything else exposes the model).
     #[arg(long, default_value = "127.0.0.1:8000")]
     pub(crate) addr: String,
     /// Worker threads (requests served at once).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = burnlp_core::cli::positive)]
     pub(crate) workers: usize,
     /// Largest request body in bytes.
-    #[arg(long, default_value_t = 1 << 20)]
+    #[arg(long, default_value_t = 1 << 20, value_parser = burnlp_core::cli::positive)]
     pub(crate) max_body_bytes: usize,
     /// Largest `n` per request.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = burnlp_core::cli::positive)]
     pub(crate) max_n: usize,
     /// Largest `max_tokens` per request.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = burnlp_core::cli::positive)]
     pub(crate) max_tokens: usize,
     #[command(flatten)]
     pub(crate) device: DeviceArgs,
@@ -248,7 +312,8 @@ pub(crate) struct ServeArgs {
 
 #[derive(Args)]
 pub(crate) struct AnnotateArgs {
-    /// Problems (JSON lines: id, question, answer).
+    /// Problems: this crate's JSON lines (id, question, answer), a GSM8K file (gold answer
+    /// after `####`) or a MATH(-500) file; ids are line numbers where the file has none.
     #[arg(long)]
     pub(crate) problems: PathBuf,
     /// Solutions (JSON lines: id, problem_id, solution with one step per line).
@@ -257,13 +322,13 @@ pub(crate) struct AnnotateArgs {
     #[command(flatten)]
     pub(crate) completer: CompleterArgs,
     /// Completions per step.
-    #[arg(short = 'n', long, default_value_t = 8)]
+    #[arg(short = 'n', long, default_value_t = 8, value_parser = burnlp_core::cli::positive)]
     pub(crate) n: usize,
     /// Sampling temperature of the completions.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = burnlp_core::cli::non_negative_f64)]
     pub(crate) temperature: f64,
     /// Most generated tokens per completion.
-    #[arg(long, default_value_t = 96)]
+    #[arg(long, default_value_t = 96, value_parser = burnlp_core::cli::positive)]
     pub(crate) max_tokens: usize,
     /// Answer conventions (gsm8k: numbers; math: LaTeX).
     #[arg(long, value_enum, default_value = "gsm8k")]
@@ -278,7 +343,7 @@ pub(crate) struct AnnotateArgs {
     #[arg(long)]
     pub(crate) limit: Option<usize>,
     /// Solutions annotated concurrently (keeps an HTTP server busy; 1 for a local model).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = burnlp_core::cli::positive)]
     pub(crate) parallel: usize,
     /// Output (JSON lines, appended; solutions already there are skipped).
     #[arg(long)]
@@ -316,19 +381,19 @@ pub(crate) struct TrainPolicyArgs {
     #[arg(long)]
     pub(crate) out: PathBuf,
     /// Optimizer steps.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = burnlp_core::cli::positive)]
     pub(crate) steps: usize,
     /// Hidden size.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = burnlp_core::cli::positive)]
     pub(crate) hidden: usize,
     /// Decoder layers.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = burnlp_core::cli::positive)]
     pub(crate) layers: usize,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = burnlp_core::cli::positive)]
     pub(crate) batch_size: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 1e-2)]
+    #[arg(long, default_value_t = 1e-2, value_parser = burnlp_core::cli::positive_f64)]
     pub(crate) lr: f64,
     /// Seed of data, initialisation and batch order.
     #[arg(long, default_value_t = 1)]

@@ -6,7 +6,7 @@ use std::path::Path;
 use burnlp_core::data::read_jsonl;
 use serde::{Deserialize, Serialize};
 
-use crate::answer::{AnswerFormat, answers_equal, extract_answer};
+use crate::answer::{AnswerFormat, answers_equal, extract_answer, parse_number};
 use crate::error::Result;
 
 #[derive(Deserialize)]
@@ -40,9 +40,9 @@ pub struct AnswerReport {
     pub matched: usize,
     /// `matched / total`.
     pub share: f64,
-    /// GSM8K only: records whose solution body (the text before `####`) ends in a number equal
-    /// to the gold answer, i.e. what extraction gives on a solution without the `####` line.
-    pub body_matched: Option<usize>,
+    /// GSM8K only: records whose whole `answer` field (`####` line included) extracts to the
+    /// gold answer — a parsing check of the marker, not of extraction from reasoning.
+    pub marker_matched: Option<usize>,
     /// The records that do not match.
     pub mismatches: Vec<Mismatch>,
 }
@@ -52,8 +52,11 @@ pub struct AnswerReport {
 /// answer.
 ///
 /// For GSM8K the gold answer is the text after `####` and the extracted one comes from the
-/// whole `answer` field (so the check exercises number normalisation); the body check
-/// extracts from the solution without its `####` line.
+/// solution body **without** its `####` line (the last number of the reasoning, as a generated
+/// solution without the marker is read), so a mismatch is a real extraction failure or a
+/// solution whose last number is not its answer. `marker_matched` counts extraction from the
+/// whole field, `####` included, which only checks the marker parsing and number
+/// normalisation (it compares the gold with itself).
 pub fn check_answers(path: &Path, format: AnswerFormat) -> Result<AnswerReport> {
     let pairs: Vec<(Option<String>, String, Option<bool>)> = match format {
         AnswerFormat::Gsm8k => read_jsonl::<Gsm8kRecord>(path)?
@@ -61,9 +64,9 @@ pub fn check_answers(path: &Path, format: AnswerFormat) -> Result<AnswerReport> 
             .map(|r| {
                 let (body, gold) = r.answer.rsplit_once("####").unwrap_or((&r.answer, ""));
                 let gold = gold.trim().to_owned();
-                let body_ok = extract_answer(body, AnswerFormat::Gsm8k)
+                let marker_ok = extract_answer(&r.answer, AnswerFormat::Gsm8k)
                     .is_some_and(|a| answers_equal(&a, &gold, format));
-                (extract_answer(&r.answer, format), gold, Some(body_ok))
+                (extract_answer(body, format), gold, Some(marker_ok))
             })
             .collect(),
         AnswerFormat::Math => read_jsonl::<MathRecord>(path)?
@@ -72,11 +75,30 @@ pub fn check_answers(path: &Path, format: AnswerFormat) -> Result<AnswerReport> 
             .collect(),
     };
     let total = pairs.len();
+    if total == 0 {
+        return Err(crate::error::Error::Line {
+            path: path.to_path_buf(),
+            line: 1,
+            message: "no records (an empty file)".into(),
+        });
+    }
+    if format == AnswerFormat::Gsm8k {
+        // A GSM8K gold answer is a number after `####`; anything else is a malformed record.
+        for (index, (_, gold, _)) in pairs.iter().enumerate() {
+            if parse_number(gold).is_none() {
+                return Err(crate::error::Error::Record {
+                    path: path.to_path_buf(),
+                    record: index,
+                    message: format!("the gold answer after `####` is `{gold}`, not a number"),
+                });
+            }
+        }
+    }
     let mut mismatches = Vec::new();
-    let mut body_matched = None;
-    for (index, (extracted, gold, body_ok)) in pairs.into_iter().enumerate() {
-        if let Some(ok) = body_ok {
-            *body_matched.get_or_insert(0) += usize::from(ok);
+    let mut marker_matched = None;
+    for (index, (extracted, gold, marker_ok)) in pairs.into_iter().enumerate() {
+        if let Some(ok) = marker_ok {
+            *marker_matched.get_or_insert(0) += usize::from(ok);
         }
         let ok = extracted
             .as_deref()
@@ -98,7 +120,7 @@ pub fn check_answers(path: &Path, format: AnswerFormat) -> Result<AnswerReport> 
         } else {
             matched as f64 / total as f64
         },
-        body_matched,
+        marker_matched,
         mismatches,
     })
 }

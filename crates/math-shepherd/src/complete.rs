@@ -3,7 +3,7 @@
 //! SGLang, llama.cpp server, or `math-shepherd serve`) with bounded concurrency, retries with
 //! exponential backoff and timeouts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,12 +12,79 @@ use burnlp_core::burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::lm::{Completion, LanguageModel, SampleParams};
+use crate::lm::{Codec, Completion, LanguageModel, SampleParams};
+use crate::synth::prefix_prompt;
 
 /// Produces `params.n` completions of each prompt; the outer vector follows `prompts`.
 pub trait Completer: Send + Sync {
     /// Completes every prompt.
     fn complete(&self, prompts: &[String], params: &SampleParams) -> Result<Vec<Vec<Completion>>>;
+
+    /// The prompt asking for a solution of `question` continued after `steps` (one per
+    /// line); by default the toy's `question\n` format.
+    fn solution_prompt(&self, question: &str, steps: &[&str]) -> Result<String> {
+        Ok(prefix_prompt(question, steps))
+    }
+}
+
+/// How an HTTP completer turns a question and solution steps into a prompt.
+#[derive(Debug, Clone, Default)]
+pub enum PromptFormat {
+    /// `question\n` then the steps (the toy's format).
+    #[default]
+    Plain,
+    /// A model's chat template with [`crate::lm::INSTRUCTION`] (see
+    /// [`Codec::solution_prompt`]).
+    Chat(Codec),
+    /// A template text where `{question}` is replaced by the question; the steps follow, one
+    /// per line.
+    Template(String),
+}
+
+impl PromptFormat {
+    /// A `--prompt-template` file: it must contain `{question}`.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        if !text.contains("{question}") {
+            return Err(Error::Model {
+                path: path.to_owned(),
+                message: "a prompt template must contain `{question}`".into(),
+            });
+        }
+        Ok(Self::Template(text))
+    }
+
+    /// The chat template of a model reference, without loading its weights (see
+    /// [`Codec::text_of`]); an error when the model has none.
+    pub fn chat_of(reference: &str) -> Result<Self> {
+        let codec = Codec::text_of(reference)?;
+        match &codec {
+            Codec::Model(m) if m.chat_template.is_some() => Ok(Self::Chat(codec)),
+            _ => Err(Error::Model {
+                path: PathBuf::from(reference),
+                message: "the model has no chat template".into(),
+            }),
+        }
+    }
+
+    /// The prompt of `question` continued after `steps`.
+    pub fn render(&self, question: &str, steps: &[&str]) -> Result<String> {
+        match self {
+            Self::Plain => Ok(prefix_prompt(question, steps)),
+            Self::Chat(codec) => codec.solution_prompt(question, steps),
+            Self::Template(template) => {
+                let mut text = template.replace("{question}", question);
+                for step in steps {
+                    text.push_str(step);
+                    text.push('\n');
+                }
+                Ok(text)
+            }
+        }
+    }
 }
 
 /// The in-process burn LM.
@@ -32,9 +99,12 @@ impl LocalCompleter {
         Self { lm, batch_rows }
     }
 
-    /// Loads a policy run directory.
-    pub fn load(dir: &Path, device: &Device, batch_rows: usize) -> Result<Self> {
-        Ok(Self::new(LanguageModel::load(dir, device)?, batch_rows))
+    /// Loads any model reference (see [`LanguageModel::load`]).
+    pub fn load(reference: &str, device: &Device, batch_rows: usize) -> Result<Self> {
+        Ok(Self::new(
+            LanguageModel::load(reference, device)?,
+            batch_rows,
+        ))
     }
 }
 
@@ -42,10 +112,14 @@ impl Completer for LocalCompleter {
     fn complete(&self, prompts: &[String], params: &SampleParams) -> Result<Vec<Vec<Completion>>> {
         self.lm.complete(prompts, params, self.batch_rows)
     }
+
+    fn solution_prompt(&self, question: &str, steps: &[&str]) -> Result<String> {
+        self.lm.solution_prompt(question, steps)
+    }
 }
 
 /// Settings of [`HttpCompleter`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct HttpSettings {
     /// Model name sent in requests.
     pub model: String,
@@ -59,6 +133,10 @@ pub struct HttpSettings {
     pub backoff: Duration,
     /// Whole-request timeout.
     pub timeout: Duration,
+    /// Sent as `Authorization: Bearer KEY` when present.
+    pub api_key: Option<String>,
+    /// How questions become prompts.
+    pub prompt_format: PromptFormat,
 }
 
 impl Default for HttpSettings {
@@ -70,6 +148,8 @@ impl Default for HttpSettings {
             retries: 3,
             backoff: Duration::from_millis(200),
             timeout: Duration::from_secs(120),
+            api_key: None,
+            prompt_format: PromptFormat::Plain,
         }
     }
 }
@@ -229,7 +309,11 @@ impl HttpCompleter {
                 tracing::warn!(attempt, ?wait, error = %last_error, "retrying completion request");
                 std::thread::sleep(wait);
             }
-            match agent.post(&self.url).send_json(body) {
+            let mut request = agent.post(&self.url);
+            if let Some(key) = &self.settings.api_key {
+                request = request.header("Authorization", &format!("Bearer {key}"));
+            }
+            match request.send_json(body) {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
                     if status == 200 {
@@ -269,6 +353,10 @@ impl HttpCompleter {
 }
 
 impl Completer for HttpCompleter {
+    fn solution_prompt(&self, question: &str, steps: &[&str]) -> Result<String> {
+        self.settings.prompt_format.render(question, steps)
+    }
+
     fn complete(&self, prompts: &[String], params: &SampleParams) -> Result<Vec<Vec<Completion>>> {
         let chunks: Vec<&[String]> = prompts
             .chunks(self.settings.prompts_per_request.max(1))
@@ -362,19 +450,17 @@ fn group_choices(
     Ok(grouped)
 }
 
-/// A completer from a spec: `local:RUN_DIR` or an `http(s)://` URL.
+/// A completer from a spec: an `http(s)://` URL of an OpenAI-compatible server, or any model
+/// reference run in-process (`local:` prefix optional): a run directory, a GGUF file, a Hugging
+/// Face directory or id.
 pub fn completer_from_spec(
     spec: &str,
     device: &Device,
     http: HttpSettings,
+    batch_rows: usize,
 ) -> Result<Box<dyn Completer>> {
-    if let Some(dir) = spec.strip_prefix("local:") {
-        return Ok(Box::new(LocalCompleter::load(Path::new(dir), device, 256)?));
-    }
     if spec.starts_with("http://") || spec.starts_with("https://") {
         return Ok(Box::new(HttpCompleter::new(spec, http)));
     }
-    Err(Error::Completer(format!(
-        "`{spec}` is neither `local:RUN_DIR` nor an http(s):// URL"
-    )))
+    Ok(Box::new(LocalCompleter::load(spec, device, batch_rows)?))
 }

@@ -30,9 +30,28 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A line of an input file is not usable.
+    #[error("{path} line {line}: {message}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A completer failed (server unreachable, bad response, generation error).
     #[error("completer: {0}")]
     Completer(String),
+    /// A tokenizer failed.
+    #[error(transparent)]
+    Tokenize(#[from] burnlp_core::tokenize::TokenizeError),
+    /// A model reference could not be loaded.
+    #[error(transparent)]
+    CausalLm(#[from] burnlp_core::nn::llama::CausalLmError),
+    /// A tagged input cannot be scored (its step tags cannot be located in its tokens).
+    #[error("step tags: {0}")]
+    Tag(String),
     /// A run directory is missing a file or holds an unusable model.
     #[error("model {path}: {message}")]
     Model {

@@ -47,37 +47,42 @@ pub fn synthetic_test_problems(count: usize) -> Vec<ProblemRecord> {
     ))
 }
 
-/// Samples `n` candidates per problem from `policy` and scores them with the reward models.
+/// Samples `params.n` candidates per problem from `policy` (through its chat template for a
+/// real model) and scores them with the reward models.
 pub fn sample_candidates(
     policy: &LanguageModel,
     problems: &[ProblemRecord],
-    n: usize,
-    temperature: f64,
-    seed: u64,
+    params: &SampleParams,
     prm: Option<&RewardModel>,
     orm: Option<&RewardModel>,
 ) -> Result<Vec<Candidates>> {
-    let prompts: Vec<String> = problems.iter().map(|p| prompt(&p.question)).collect();
-    let params = SampleParams {
-        n,
-        temperature,
-        seed,
-        ..SampleParams::default()
+    let prompts: Vec<String> = problems
+        .iter()
+        .map(|p| policy.solution_prompt(&p.question, &[]))
+        .collect::<Result<_>>()?;
+    let batch_rows = if matches!(policy.codec, crate::lm::Codec::Char) {
+        256
+    } else {
+        16
     };
-    let outputs = policy.complete(&prompts, &params, 256)?;
-    Ok(problems
+    let outputs = policy.complete(&prompts, params, batch_rows)?;
+    problems
         .iter()
         .zip(outputs)
         .map(|(p, samples)| {
             let solutions: Vec<String> = samples.into_iter().map(|c| c.text).collect();
-            Candidates {
+            Ok(Candidates {
                 gold: p.answer.clone(),
-                prm: prm.map(|rm| score_candidates(rm, &p.question, &solutions)),
-                orm: orm.map(|rm| score_candidates(rm, &p.question, &solutions)),
+                prm: prm
+                    .map(|rm| score_candidates(rm, &p.question, &solutions))
+                    .transpose()?,
+                orm: orm
+                    .map(|rm| score_candidates(rm, &p.question, &solutions))
+                    .transpose()?,
                 solutions,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Sizes of one pipeline run.
@@ -291,10 +296,11 @@ pub fn run_pipeline(
         lr: settings.reward_lr,
         dev_share: 0.1,
         seed: 1,
+        lora: None,
     };
     let (prm, prm_metrics) = train_reward_model(
         &annotated,
-        &policy_dir,
+        &policy_dir.to_string_lossy(),
         &reward(RewardKind::Prm),
         &dir.join("prm"),
         device,
@@ -312,7 +318,7 @@ pub fn run_pipeline(
     );
     let (orm, _) = train_reward_model(
         &annotated,
-        &policy_dir,
+        &policy_dir.to_string_lossy(),
         &reward(RewardKind::Orm),
         &dir.join("orm"),
         device,
@@ -325,9 +331,12 @@ pub fn run_pipeline(
     let candidates = sample_candidates(
         &policy,
         &test,
-        max_n,
-        settings.temperature,
-        5,
+        &SampleParams {
+            n: max_n,
+            temperature: settings.temperature,
+            seed: 5,
+            ..SampleParams::default()
+        },
         Some(&prm),
         Some(&orm),
     )?;

@@ -1,8 +1,15 @@
-//! The policy language model: core's Llama with the character tokenizer of [`crate::synth`],
-//! its run directory (`model.json` + `model.safetensors`), supervised fine-tuning on gold
+//! The policy language model: core's Llama with either a real model's tokenizer and chat
+//! template (any reference [`CausalLm::load`] accepts: a GGUF file, a Hugging Face directory or
+//! id) or the character tokenizer of the toy synthetic task ([`crate::synth`]); its run
+//! directory (`model.json` + `model.safetensors`), supervised fine-tuning of the toy on gold
 //! solutions with the core trainer, and batched sampling of completions.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use burnlp_core::chat::{ChatMessage, ChatTemplate};
+use burnlp_core::nn::llama::CausalLm;
+use burnlp_core::tokenize::Tokenizer;
 
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::activation::log_softmax;
@@ -17,7 +24,162 @@ use serde::{Deserialize, Serialize};
 
 use crate::answer::{AnswerFormat, answers_equal, extract_answer};
 use crate::error::{Error, Result};
-use crate::synth::{CharTokenizer, Problem, prompt};
+use crate::synth::{CharTokenizer, Problem, prefix_prompt, prompt};
+
+/// The default real model of the commands and the README (relative to the repository root).
+pub const DEFAULT_MODEL: &str =
+    "../shared/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// What a real model is asked in its user turn, before the question: one worked example fixes
+/// the step format (one step per line) and the answer line that extraction reads.
+pub const INSTRUCTION: &str = "Solve the math problem step by step. Write one step per line and end with a line \"The answer is: X\".\n\nExample:\nQuestion: Tom has 3 apples and buys 2 more. How many apples does he have?\nStep 1: Tom has 3 + 2 = 5 apples.\nThe answer is: 5\n\nQuestion: ";
+
+/// The byte span `(start, end)` of a token in its text.
+pub type ByteSpan = (usize, usize);
+
+/// Where a solution ends when a model goes on to invent the next question of the one-shot
+/// format of [`INSTRUCTION`] (the CLI's sampling stops there).
+pub const SOLUTION_STOP: &str = "\nQuestion:";
+
+/// How text becomes token ids and back: the toy's characters or a real model's tokenizer.
+#[derive(Debug, Clone)]
+pub enum Codec {
+    /// [`CharTokenizer`] with BOS in front of every prompt.
+    Char,
+    /// A real model's tokenizer and chat template.
+    Model(Arc<ModelText>),
+}
+
+/// The text side of a real model.
+#[derive(Debug)]
+pub struct ModelText {
+    /// Its tokenizer.
+    pub tokenizer: Tokenizer,
+    /// Its chat template, when it has one.
+    pub chat_template: Option<ChatTemplate>,
+    /// The reference it was loaded from.
+    pub reference: String,
+}
+
+impl Codec {
+    /// The tokenizer and chat template of a model reference without its weights: a GGUF
+    /// file's metadata, or a Hugging Face directory's `tokenizer.json` and
+    /// `tokenizer_config.json`.
+    pub fn text_of(reference: &str) -> Result<Self> {
+        use burnlp_core::nn::gguf::GgufFile;
+        use burnlp_core::nn::gguf::tokenizer::{chat_template_from_gguf, tokenizer_from_gguf};
+        let path = std::path::PathBuf::from(reference);
+        let model_error = |message: String| Error::Model {
+            path: path.clone(),
+            message,
+        };
+        let (tokenizer, chat_template) = if path.is_dir() {
+            let tokenizer = Tokenizer::from_file(path.join("tokenizer.json"))?;
+            let config = path.join("tokenizer_config.json");
+            let template = match std::fs::read_to_string(&config) {
+                Err(_) => None,
+                Ok(text) => {
+                    let value: serde_json::Value =
+                        serde_json::from_str(&text).map_err(|e| model_error(e.to_string()))?;
+                    let token = |key: &str| {
+                        let v = value.get(key);
+                        v.and_then(|v| v.as_str())
+                            .or_else(|| v.and_then(|v| v.get("content")).and_then(|c| c.as_str()))
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    match value.get("chat_template").and_then(|v| v.as_str()) {
+                        None => None,
+                        Some(source) => Some(
+                            ChatTemplate::new(source, token("bos_token"), token("eos_token"))
+                                .map_err(|e| model_error(e.to_string()))?,
+                        ),
+                    }
+                }
+            };
+            (tokenizer, template)
+        } else {
+            let file = GgufFile::open(&path).map_err(|e| model_error(e.to_string()))?;
+            let tokenizer = tokenizer_from_gguf(&file).map_err(|e| model_error(e.to_string()))?;
+            let template =
+                chat_template_from_gguf(&file).map_err(|e| model_error(e.to_string()))?;
+            (tokenizer, template)
+        };
+        Ok(Self::Model(Arc::new(ModelText {
+            tokenizer,
+            chat_template,
+            reference: reference.to_owned(),
+        })))
+    }
+
+    /// Ids of a model input: BOS and characters (toy), or the tokenizer's encoding with its
+    /// special tokens (special-token text in `text` is parsed).
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        Ok(self.encode_with_offsets(text)?.0)
+    }
+
+    /// [`Codec::encode`] with the byte span of each token in `text` (`(0, 0)` for added
+    /// special tokens).
+    pub fn encode_with_offsets(&self, text: &str) -> Result<(Vec<u32>, Vec<ByteSpan>)> {
+        match self {
+            Self::Char => {
+                let mut ids = vec![CharTokenizer::BOS];
+                let mut offsets = vec![(0, 0)];
+                for (start, c) in text.char_indices() {
+                    ids.push(CharTokenizer.char_id(c));
+                    offsets.push((start, start + c.len_utf8()));
+                }
+                Ok((ids, offsets))
+            }
+            Self::Model(m) => {
+                let encoded = m.tokenizer.encode(text, true)?;
+                Ok((encoded.ids, encoded.offsets))
+            }
+        }
+    }
+
+    /// Ids of a text fragment without any added special token.
+    pub fn encode_fragment(&self, text: &str) -> Result<Vec<u32>> {
+        match self {
+            Self::Char => Ok(CharTokenizer.encode(text)),
+            Self::Model(m) => Ok(m.tokenizer.encode(text, false)?.ids),
+        }
+    }
+
+    /// Text of generated ids, special tokens dropped.
+    pub fn decode(&self, ids: &[u32]) -> String {
+        match self {
+            Self::Char => CharTokenizer.decode(ids),
+            Self::Model(m) => m.tokenizer.decode(ids, true).unwrap_or_default(),
+        }
+    }
+
+    /// The prompt that asks for a solution of `question`, followed by the solution steps
+    /// given so far (one per line): the model's chat template with [`INSTRUCTION`] when it has
+    /// one, else `question` and a newline (the toy's format).
+    pub fn solution_prompt(&self, question: &str, steps: &[&str]) -> Result<String> {
+        let Self::Model(m) = self else {
+            return Ok(prefix_prompt(question, steps));
+        };
+        let Some(template) = &m.chat_template else {
+            return Ok(prefix_prompt(question, steps));
+        };
+        let mut text = template
+            .apply(
+                &[ChatMessage::user(format!("{INSTRUCTION}{question}"))],
+                true,
+            )
+            .map_err(|e| Error::Model {
+                path: m.reference.clone().into(),
+                message: e.to_string(),
+            })?;
+        for step in steps {
+            text.push_str(step);
+            text.push('\n');
+        }
+        Ok(text)
+    }
+}
 
 /// The model file of a run directory.
 pub const MODEL_FILE: &str = "model.safetensors";
@@ -80,32 +242,92 @@ pub struct LanguageModel {
     pub model: Llama,
     /// Its configuration.
     pub config: LlamaConfig,
+    /// Its tokenizer (and chat template).
+    pub codec: Codec,
 }
 
 /// `model.json` of a run directory.
 #[derive(Serialize, Deserialize)]
 struct ModelFile {
+    /// `char` (the toy's characters) or `tokenizer.json` (the file next to it).
     tokenizer: String,
     llama: LlamaConfig,
 }
 
+/// The tokenizer file of a run directory holding a real model.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+
 impl LanguageModel {
-    /// Tokens of a prompt: BOS and the characters.
+    /// A toy model with the character tokenizer.
+    pub fn char_model(model: Llama, config: LlamaConfig) -> Self {
+        Self {
+            model,
+            config,
+            codec: Codec::Char,
+        }
+    }
+
+    /// Tokens of a toy prompt: BOS and the characters.
     pub fn encode_prompt(text: &str) -> Vec<u32> {
         let mut ids = vec![CharTokenizer::BOS];
         ids.extend(CharTokenizer.encode(text));
         ids
     }
 
-    /// Writes `model.json` and `model.safetensors` into `dir`.
+    /// Writes `model.json` and `model.safetensors` (and `tokenizer.json` for a real model)
+    /// into `dir`.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        save_model(&self.model, &self.config, dir)
+        save_model(&self.model, &self.config, dir)?;
+        if let Codec::Model(m) = &self.codec {
+            m.tokenizer.save(dir.join(TOKENIZER_FILE), false)?;
+            let file = ModelFile {
+                tokenizer: TOKENIZER_FILE.into(),
+                llama: self.config.clone(),
+            };
+            let json = serde_json::to_vec_pretty(&file).expect("config serialises");
+            write_atomic(dir.join(CONFIG_FILE), &json)?;
+        }
+        Ok(())
     }
 
-    /// Loads a run directory written by [`LanguageModel::save`] onto `device`.
-    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
-        let (model, config) = load_model(dir, device)?;
-        Ok(Self { model, config })
+    /// Loads any model reference onto `device`: a run directory written by
+    /// [`LanguageModel::save`] (a `local:` prefix is accepted), or whatever
+    /// [`CausalLm::load`] reads (a GGUF file, a Hugging Face directory or id).
+    pub fn load(reference: &str, device: &Device) -> Result<Self> {
+        let reference = reference.strip_prefix("local:").unwrap_or(reference);
+        let dir = Path::new(reference);
+        if dir.join(CONFIG_FILE).is_file() {
+            let (model, config, tokenizer) = load_run_dir(dir, device)?;
+            let codec = match tokenizer {
+                None => Codec::Char,
+                Some(tokenizer) => Codec::Model(Arc::new(ModelText {
+                    tokenizer,
+                    chat_template: None,
+                    reference: reference.to_owned(),
+                })),
+            };
+            return Ok(Self {
+                model,
+                config,
+                codec,
+            });
+        }
+        let lm = CausalLm::load(reference, device)?;
+        Ok(Self {
+            model: lm.model,
+            config: lm.config,
+            codec: Codec::Model(Arc::new(ModelText {
+                tokenizer: lm.tokenizer,
+                chat_template: lm.chat_template,
+                reference: reference.to_owned(),
+            })),
+        })
+    }
+
+    /// The prompt asking for a solution of `question` after `steps` (see
+    /// [`Codec::solution_prompt`]).
+    pub fn solution_prompt(&self, question: &str, steps: &[&str]) -> Result<String> {
+        self.codec.solution_prompt(question, steps)
     }
 
     /// Samples `params.n` completions of every prompt (rows are batched `batch_rows` at a
@@ -116,10 +338,15 @@ impl LanguageModel {
         params: &SampleParams,
         batch_rows: usize,
     ) -> Result<Vec<Vec<Completion>>> {
-        let rows: Vec<Vec<u32>> = prompts
-            .iter()
-            .flat_map(|p| std::iter::repeat_n(Self::encode_prompt(p), params.n))
-            .collect();
+        let mut rows: Vec<Vec<u32>> = Vec::with_capacity(prompts.len() * params.n);
+        for p in prompts {
+            let ids = self.codec.encode(p)?;
+            rows.extend(std::iter::repeat_n(ids, params.n));
+        }
+        let mut eos = self.config.eos_token_ids.clone();
+        if matches!(self.codec, Codec::Char) && !eos.contains(&CharTokenizer::EOS) {
+            eos.push(CharTokenizer::EOS);
+        }
         let sampling = if params.temperature <= 0.0 {
             SamplingConfig::new()
         } else {
@@ -133,15 +360,21 @@ impl LanguageModel {
             let config = GenerationConfig::new(params.max_tokens)
                 .with_sampling(sampling.clone())
                 .with_seed(params.seed.wrapping_add(chunk_index as u64 * 7919))
-                .with_eos_token_ids(vec![CharTokenizer::EOS]);
-            let mut stop =
-                StopStrings::new(params.stop.clone(), |ids: &[u32]| CharTokenizer.decode(ids));
+                .with_eos_token_ids(eos.clone());
+            let codec = &self.codec;
+            let mut stop = StopStrings::new(params.stop.clone(), |ids: &[u32]| codec.decode(ids));
             let generations = self
                 .model
                 .generate_with_stop(chunk, &config, &mut stop)
                 .map_err(|e| Error::Completer(e.to_string()))?;
             for g in generations {
-                let mut text = CharTokenizer.decode(&g.tokens);
+                let kept: Vec<u32> = g
+                    .tokens
+                    .iter()
+                    .copied()
+                    .filter(|t| !eos.contains(t))
+                    .collect();
+                let mut text = self.codec.decode(&kept);
                 let mut finish = match g.finish {
                     FinishReason::Length => "length",
                     FinishReason::Eos | FinishReason::Stop => "stop",
@@ -155,9 +388,21 @@ impl LanguageModel {
                     text.truncate(cut);
                     finish = "stop";
                 }
-                // One character per token: the kept text's tokens are its first log-probs.
+                // The kept text's tokens are the shortest prefix of the generated ones that
+                // decodes to at least the kept text (one character per token for the toy).
                 let mut token_logprobs = g.log_probs;
-                token_logprobs.truncate(text.chars().count());
+                let kept_tokens = match &self.codec {
+                    Codec::Char => text.chars().count(),
+                    Codec::Model(_)
+                        if finish == "stop" && text.len() < self.codec.decode(&kept).len() =>
+                    {
+                        (1..=kept.len())
+                            .find(|&k| self.codec.decode(&kept[..k]).len() >= text.len())
+                            .unwrap_or(kept.len())
+                    }
+                    Codec::Model(_) => kept.len(),
+                };
+                token_logprobs.truncate(kept_tokens);
                 flat.push(Completion {
                     text,
                     finish_reason: finish.into(),
@@ -191,8 +436,22 @@ pub fn save_model(model: &Llama, config: &LlamaConfig, dir: &Path) -> Result<()>
     Ok(())
 }
 
-/// Loads a Llama written by [`save_model`].
+/// Loads a Llama written by [`save_model`] with the toy's character tokenizer.
 pub fn load_model(dir: &Path, device: &Device) -> Result<(Llama, LlamaConfig)> {
+    let (model, config, tokenizer) = load_run_dir(dir, device)?;
+    if tokenizer.is_some() {
+        return Err(Error::Model {
+            path: dir.to_owned(),
+            message: "a real model; this command needs a toy (character-level) run directory"
+                .into(),
+        });
+    }
+    Ok((model, config))
+}
+
+/// Loads a run directory: the Llama, its configuration and its tokenizer (`None`: the toy's
+/// characters).
+fn load_run_dir(dir: &Path, device: &Device) -> Result<(Llama, LlamaConfig, Option<Tokenizer>)> {
     let path = dir.join(CONFIG_FILE);
     let bytes = std::fs::read(&path).map_err(|source| Error::Io {
         path: path.clone(),
@@ -202,14 +461,18 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(Llama, LlamaConfig)> {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    if file.tokenizer != "char" {
-        return Err(Error::Model {
-            path,
-            message: format!("unknown tokenizer `{}`", file.tokenizer),
-        });
-    }
+    let tokenizer = match file.tokenizer.as_str() {
+        "char" => None,
+        TOKENIZER_FILE => Some(Tokenizer::from_file(dir.join(TOKENIZER_FILE))?),
+        other => {
+            return Err(Error::Model {
+                path,
+                message: format!("unknown tokenizer `{other}`"),
+            });
+        }
+    };
     let model = load_parameters(file.llama.init(device), &dir.join(MODEL_FILE))?;
-    Ok((model, file.llama))
+    Ok((model, file.llama, tokenizer))
 }
 
 /// A training sequence: token ids and the number of leading ids that are not predicted.
@@ -337,10 +600,7 @@ impl TrainTask<Llama> for SftTask {
     }
 
     fn evaluate(&self, model: &Llama) -> Metrics {
-        let lm = LanguageModel {
-            model: model.clone(),
-            config: self.config.clone(),
-        };
+        let lm = LanguageModel::char_model(model.clone(), self.config.clone());
         let accuracy = greedy_accuracy(&lm, &self.dev, 64).unwrap_or(0.0);
         Metrics::from([("accuracy".to_owned(), accuracy)])
     }
@@ -441,10 +701,7 @@ pub fn train_policy(
         .as_ref()
         .and_then(|m| m.get("accuracy").copied())
         .unwrap_or(0.0);
-    let lm = LanguageModel {
-        model: outcome.model.valid(),
-        config,
-    };
+    let lm = LanguageModel::char_model(outcome.model.valid(), config);
     lm.save(run_dir)?;
     Ok((lm, accuracy))
 }

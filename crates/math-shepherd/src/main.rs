@@ -9,26 +9,26 @@ use burnlp_core::report::print_rows;
 use anyhow::{Context, Result};
 use std::time::Instant;
 
-use burnlp_core::data::{read_jsonl, write_jsonl};
+use burnlp_core::data::write_jsonl;
 use burnlp_core::device::{parse_device, training_device};
 use indicatif::ProgressBar;
-use math_shepherd::annotate::AnnotatedSolution;
 use math_shepherd::annotate::{
-    AnnotateSettings, ProblemRecord, SolutionRecord, annotate, read_inputs,
+    AnnotateSettings, ProblemRecord, SolutionRecord, annotate, read_annotated, read_inputs,
+    read_problems,
 };
+use math_shepherd::answer::answers_equal;
+use math_shepherd::check_answers;
 use math_shepherd::experiment::{
     PipelineSettings, run_pipeline, sample_candidates, synthetic_test_problems, write_report,
 };
-use math_shepherd::lm::{LanguageModel, SampleParams, is_correct};
+use math_shepherd::lm::{LanguageModel, SOLUTION_STOP, SampleParams, final_answer};
 use math_shepherd::lm::{PolicySettings, train_policy};
 use math_shepherd::ppo::{PpoSettings, ppo, test_accuracy};
 use math_shepherd::prm::{RewardKind, RewardModel, RewardSettings, train_reward_model};
 use math_shepherd::prm800k::convert_prm800k;
 use math_shepherd::server::{ServerLimits, start_server};
-use math_shepherd::synth::prompt;
 use math_shepherd::synth::{SynthConfig, generate_problems};
 use math_shepherd::verify::{curves, write_verification};
-use math_shepherd::{AnswerFormat, check_answers};
 
 fn main() {
     burnlp_runtime::main(run);
@@ -67,22 +67,32 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn sample_cmd(args: &SampleArgs) -> Result<()> {
-    let problems: Vec<ProblemRecord> = read_jsonl(&args.problems)?;
+    let mut problems: Vec<ProblemRecord> = read_problems(&args.problems)?;
+    if let Some(limit) = args.limit {
+        problems.truncate(limit);
+    }
     let completer = args.completer.build()?;
     let params = SampleParams {
         n: args.n,
         max_tokens: args.max_tokens,
         temperature: args.temperature,
         seed: args.seed,
+        stop: vec![SOLUTION_STOP.into()],
         ..SampleParams::default()
     };
-    let prompts: Vec<String> = problems.iter().map(|p| prompt(&p.question)).collect();
+    let prompts = problems
+        .iter()
+        .map(|p| completer.solution_prompt(&p.question, &[]))
+        .collect::<Result<Vec<_>, _>>()?;
     let outputs = completer.complete(&prompts, &params)?;
     let mut records = Vec::new();
     let mut correct = 0;
     for (p, samples) in problems.iter().zip(outputs) {
         for (j, c) in samples.into_iter().enumerate() {
-            correct += usize::from(is_correct(&c.text, &p.answer));
+            correct += usize::from(
+                final_answer(&c.text, args.format)
+                    .is_some_and(|a| answers_equal(&a, &p.answer, args.format)),
+            );
             records.push(SolutionRecord {
                 id: format!("{}-{j}", p.id),
                 problem_id: p.id.clone(),
@@ -103,14 +113,14 @@ fn sample_cmd(args: &SampleArgs) -> Result<()> {
 fn serve_cmd(args: &ServeArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
     let lm = LanguageModel::load(&args.model, &device)
-        .with_context(|| format!("loading {}", args.model.display()))?;
+        .with_context(|| format!("loading {}", args.model))?;
     let limits = ServerLimits {
         max_body_bytes: args.max_body_bytes,
         max_n: args.max_n,
         max_tokens: args.max_tokens,
         ..ServerLimits::default()
     };
-    let name = args.model.display().to_string();
+    let name = args.model.clone();
     let handle = start_server(lm, &name, &args.addr, args.workers, limits)?;
     eprintln!("serving {name} on http://{}/v1/completions", handle.addr());
     handle.join();
@@ -126,6 +136,7 @@ fn annotate_cmd(args: &AnnotateArgs) -> Result<()> {
             max_tokens: args.max_tokens,
             temperature: args.temperature,
             seed: args.seed,
+            stop: vec![SOLUTION_STOP.into()],
             ..SampleParams::default()
         },
         format: args.format,
@@ -190,9 +201,9 @@ fn answers(args: &AnswersArgs) -> Result<()> {
         report.total,
         100.0 * report.share
     );
-    if let Some(body) = report.body_matched {
+    if let Some(marker) = report.marker_matched {
         println!(
-            "solution body without the #### line: {body}/{} match",
+            "(from the body without the #### line; with it: {marker}/{} match)",
             report.total
         );
     }
@@ -206,7 +217,7 @@ fn answers(args: &AnswersArgs) -> Result<()> {
 }
 
 fn train_reward_cmd(args: &TrainRewardArgs, kind: RewardKind) -> Result<()> {
-    let records: Vec<AnnotatedSolution> = read_jsonl(&args.data)?;
+    let records = read_annotated(&args.data)?;
     let device = training_device(&args.device)?;
     let settings = RewardSettings {
         kind,
@@ -216,6 +227,7 @@ fn train_reward_cmd(args: &TrainRewardArgs, kind: RewardKind) -> Result<()> {
         lr: args.lr,
         dev_share: 0.1,
         seed: args.seed,
+        lora: args.lora(),
     };
     let (_, metrics) = train_reward_model(
         &records,
@@ -232,12 +244,15 @@ fn train_reward_cmd(args: &TrainRewardArgs, kind: RewardKind) -> Result<()> {
 
 fn verify_cmd(args: &VerifyArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
-    let problems: Vec<ProblemRecord> = match &args.problems {
-        Some(path) => read_jsonl(path)?,
+    let mut problems: Vec<ProblemRecord> = match &args.problems {
+        Some(path) => read_problems(path)?,
         None => synthetic_test_problems(args.synthetic),
     };
+    if let Some(limit) = args.limit {
+        problems.truncate(limit);
+    }
     let policy = LanguageModel::load(&args.policy, &device)
-        .with_context(|| format!("loading {}", args.policy.display()))?;
+        .with_context(|| format!("loading {}", args.policy))?;
     let prm = args
         .prm
         .as_ref()
@@ -250,16 +265,15 @@ fn verify_cmd(args: &VerifyArgs) -> Result<()> {
         .transpose()?;
     let max_n = args.n.iter().copied().max().unwrap_or(1);
     let start = Instant::now();
-    let candidates = sample_candidates(
-        &policy,
-        &problems,
-        max_n,
-        args.temperature,
-        args.seed,
-        prm.as_ref(),
-        orm.as_ref(),
-    )?;
-    let points = curves(&candidates, &args.n, AnswerFormat::Gsm8k);
+    let params = SampleParams {
+        n: max_n,
+        temperature: args.temperature,
+        seed: args.seed,
+        max_tokens: args.max_tokens,
+        ..SampleParams::default()
+    };
+    let candidates = sample_candidates(&policy, &problems, &params, prm.as_ref(), orm.as_ref())?;
+    let points = curves(&candidates, &args.n, args.format);
     let table = write_verification(&points, &args.out)
         .with_context(|| format!("writing to {}", args.out.display()))?;
     println!(
@@ -309,7 +323,7 @@ fn ppo_cmd(args: &PpoArgs) -> Result<()> {
     let rm = RewardModel::load(&args.reward, &plain)
         .with_context(|| format!("loading {}", args.reward.display()))?;
     let before = test_accuracy(
-        &LanguageModel::load(&args.policy, &plain)?,
+        &LanguageModel::load(&args.policy.to_string_lossy(), &plain)?,
         args.test_problems,
     )?;
     let settings = PpoSettings {

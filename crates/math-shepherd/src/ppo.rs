@@ -149,7 +149,8 @@ pub fn ppo(
     device: &Device,
     mut on_iteration: impl FnMut(&PpoStats),
 ) -> Result<(LanguageModel, Vec<PpoStats>)> {
-    let start = LanguageModel::load(policy_dir, device)?;
+    let (start_model, start_config) = crate::lm::load_model(policy_dir, device)?;
+    let start = LanguageModel::char_model(start_model, start_config);
     let reference = start.model.valid();
     let hidden = start.config.hidden_size;
     device.seed(settings.seed);
@@ -204,7 +205,7 @@ pub fn ppo(
             .zip(&texts)
             .map(|(p, t)| tagged_input(&p.question, &split_steps(t)))
             .collect();
-        let scores = rm.step_scores(&tagged);
+        let scores = rm.step_scores(&tagged)?;
         let ref_lp = host(target_log_probs(&reference, input.clone(), targets.clone()));
         let old_values = host(values_of(&actor, input));
 
@@ -280,10 +281,7 @@ pub fn ppo(
         stats.push(entry);
     }
     Ok((
-        LanguageModel {
-            model: model.policy.valid(),
-            config: start.config,
-        },
+        LanguageModel::char_model(model.policy.valid(), start.config),
         stats,
     ))
 }

@@ -20,7 +20,7 @@ use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::complete::{ChoiceLogprobs, CompletionRequest};
 use crate::error::{Error, Result};
-use crate::lm::{LanguageModel, SampleParams};
+use crate::lm::{Codec, LanguageModel, SampleParams};
 
 /// Limits on what one request may ask for.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,7 +231,7 @@ fn completions(
         .map_err(|e| (400, e.to_string()))?;
     let prompt_tokens: usize = prompts
         .iter()
-        .map(|p| LanguageModel::encode_prompt(p).len())
+        .map(|p| lm.codec.encode(p).map_or(0, |ids| ids.len()))
         .sum();
     let mut completion_tokens = 0;
     let mut choices = Vec::new();
@@ -239,7 +239,13 @@ fn completions(
         for (j, c) in samples.into_iter().enumerate() {
             completion_tokens += c.token_logprobs.len();
             let logprobs = request.logprobs.map(|_| ChoiceLogprobs {
-                tokens: c.text.chars().map(String::from).collect(),
+                tokens: match &lm.codec {
+                    // One character per token.
+                    Codec::Char => c.text.chars().map(String::from).collect(),
+                    // Token texts are not kept; one (empty) entry per log-prob keeps the
+                    // OpenAI shape aligned.
+                    Codec::Model(_) => vec![String::new(); c.token_logprobs.len()],
+                },
                 token_logprobs: c.token_logprobs.clone(),
             });
             choices.push(json!({

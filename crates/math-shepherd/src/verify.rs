@@ -42,7 +42,11 @@ pub struct CurvePoint {
 }
 
 /// Scores every candidate with a reward model (inputs tagged like the annotation).
-pub fn score_candidates(rm: &RewardModel, question: &str, solutions: &[String]) -> Vec<f32> {
+pub fn score_candidates(
+    rm: &RewardModel,
+    question: &str,
+    solutions: &[String],
+) -> crate::error::Result<Vec<f32>> {
     let inputs: Vec<String> = solutions
         .iter()
         .map(|s| tagged_input(question, &split_steps(s)))

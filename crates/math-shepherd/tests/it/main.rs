@@ -1,6 +1,9 @@
 //! Integration tests of `math-shepherd`, gathered into one test binary so that burn is linked
-//! once per crate; each module is one former test file.
+//! once per crate; each module is one topic.
 
 mod answers;
+mod cli;
+mod formats;
 mod pipeline;
+mod real_lm;
 mod serve;

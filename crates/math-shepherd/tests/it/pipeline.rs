@@ -91,10 +91,18 @@ fn policy_and_prm_learn() {
         lr: 1e-2,
         dev_share: 0.2,
         seed: 1,
+        lora: None,
     };
     let prm_dir = dir.path().join("prm");
-    let (prm, metrics) =
-        train_reward_model(&records, &policy_dir, &reward, &prm_dir, &device, false).unwrap();
+    let (prm, metrics) = train_reward_model(
+        &records,
+        &policy_dir.to_string_lossy(),
+        &reward,
+        &prm_dir,
+        &device,
+        false,
+    )
+    .unwrap();
     // The PRM must beat always answering the majority label.
     let accuracy = metrics["step_accuracy"];
     assert!(
@@ -103,7 +111,7 @@ fn policy_and_prm_learn() {
     );
     let dev = labelled(20, 99);
     let inputs: Vec<String> = dev.iter().map(|r| r.input.clone()).collect();
-    let scores = prm.solution_scores(&inputs);
+    let scores = prm.solution_scores(&inputs).unwrap();
     let (mut gold, mut bad) = (0.0, 0.0);
     for (r, s) in dev.iter().zip(&scores) {
         if r.correct { gold += s } else { bad += s }

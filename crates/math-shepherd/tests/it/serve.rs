@@ -21,10 +21,7 @@ fn tiny_lm() -> LanguageModel {
     let device = cpu();
     device.seed(3);
     let config = tiny_llama_config(32, 1);
-    LanguageModel {
-        model: config.init(&device),
-        config,
-    }
+    LanguageModel::char_model(config.init(&device), config)
 }
 
 fn http(url: &str, concurrency: usize) -> HttpCompleter {
