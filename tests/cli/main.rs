@@ -5,6 +5,7 @@
 //! assert_cmd style: run, then assert on status, stdout, stderr and the files written.
 
 mod arxiv_cap;
+mod frame_parse;
 mod newsbot;
 mod para_filter;
 mod subnet_tune;
@@ -77,6 +78,18 @@ const TOOLS: &[(&str, &[&str])] = &[
             "noise",
             "eval-noise",
             "shared-task",
+            "demo",
+        ],
+    ),
+    (
+        "frame-parse",
+        &[
+            "lexicon",
+            "score",
+            "train",
+            "predict",
+            "eval",
+            "experiment",
             "demo",
         ],
     ),

@@ -104,6 +104,7 @@ pub const DEMO_TASKS: &[&str] = &[
     "amr-aux",
     "arxiv-cap",
     "para-filter",
+    "frame-parse",
     "newsbot",
     "burnlp-models",
 ];
@@ -142,6 +143,19 @@ pub struct ResultSuite {
 /// Evaluation suites, with the arguments of the committed reports (bounded so that each runs in
 /// well under half an hour on two cores).
 pub const RESULT_SUITES: &[ResultSuite] = &[
+    ResultSuite {
+        task: "frame-parse",
+        setup: &[],
+        args: &[
+            "--shared",
+            "../shared",
+            "--train-blocks",
+            "5000",
+            "--epochs",
+            "6",
+        ],
+        report_flag: "--out",
+    },
     ResultSuite {
         task: "newsbot",
         setup: &[],
