@@ -202,18 +202,20 @@ fn para_filter_nmt() -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask fuzz`: runs `burnlp-fuzz` (release build) and writes `docs/reliability.md`.
+/// `cargo xtask fuzz`: runs `burnlp-fuzz` and writes `docs/reliability.md`. The dev profile
+/// (dependencies at opt-level 3) shares its build with the tests, so the suite starts at once
+/// after `cargo xtask ci`.
 pub fn fuzz(seconds: f64, only: &[String]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(&cargo, &["build", "--release", "-p", "burnlp-fuzz"])?;
+    run(&cargo, &["build", "-p", "burnlp-fuzz"])?;
     let seconds_text = seconds.to_string();
     let mut args = vec!["--seconds", seconds_text.as_str(), "--out", "target/fuzz"];
     for target in only {
         args.extend(["--only", target.as_str()]);
     }
-    eprintln!("$ target/release/burnlp-fuzz {}", args.join(" "));
+    eprintln!("$ target/debug/burnlp-fuzz {}", args.join(" "));
     let started = Instant::now();
-    let output = Command::new(root().join("target/release/burnlp-fuzz"))
+    let output = Command::new(root().join("target/debug/burnlp-fuzz"))
         .args(&args)
         .current_dir(root())
         .stderr(std::process::Stdio::inherit())
@@ -232,7 +234,8 @@ pub fn fuzz(seconds: f64, only: &[String]) -> Result<()> {
     md.push_str(&format!(
         "`cargo xtask fuzz --seconds {seconds}`: mutation fuzzing (not coverage-guided; see \
          `fuzz/src/main.rs` for the mutations) of each reader for {seconds} s, seeded from the \
-         shared samples and hand-written inputs, release build, {:.0} s in all on this machine.\n\n",
+         shared samples and hand-written inputs, dev build (dependencies optimised), {:.0} s in all \
+         on this machine while other jobs shared its two cores.\n\n",
         started.elapsed().as_secs_f64()
     ));
     md.push_str("| target | seeds | inputs | inputs/s | slowest input | panics | hangs |\n|---|---:|---:|---:|---:|---:|---:|\n");
