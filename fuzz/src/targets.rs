@@ -166,6 +166,46 @@ pub fn all() -> Vec<Target> {
             extension: "tex",
         },
         Target {
+            name: "framenet-xml",
+            shared_seeds: &[
+                "datasets/framenet17/frame/Abandonment.xml",
+                "datasets/framenet17/frRelation.xml",
+            ],
+            seeds: &[
+                "<?xml version=\"1.0\"?><frame name=\"F\" ID=\"1\" xmlns=\"http://framenet.icsi.berkeley.edu\"><FE name=\"A\" ID=\"2\" coreType=\"Core\"/></frame>",
+            ],
+            run: |bytes, _| {
+                let text = text(bytes);
+                let origin = Path::new("fuzz");
+                let _ =
+                    frame_parse::Lexicon::from_texts(origin, &[("F.xml", &text)], None, None, None);
+                let _ = frame_parse::Lexicon::from_texts(origin, &[], Some(&text), None, None);
+                let _ =
+                    frame_parse::Lexicon::from_texts(origin, &[], None, Some(&text), Some(&text));
+            },
+            extension: "xml",
+        },
+        Target {
+            name: "framenet-conll",
+            shared_seeds: &["datasets/framenet17/fn1.7.dev.syntaxnet.conll"],
+            seeds: &["1\tThe\t_\t_\tO\n2\tcat\tcat.n\tAnimals\tO\n\n"],
+            run: |_, path| {
+                let _ = frame_parse::read_conll(path);
+            },
+            extension: "conll",
+        },
+        Target {
+            name: "sports-table",
+            shared_seeds: &["datasets/data2text/rotowire/sample_orig_rotowire.json"],
+            seeds: &[
+                "{\"type\": \"soccer_match\", \"date\": \"2020-05-01\", \"home\": \"A\", \"away\": \"B\", \"home_score\": 2, \"away_score\": 1, \"events\": [{\"minute\": 12, \"kind\": \"goal\", \"team\": \"A\", \"player\": \"x\"}]}",
+            ],
+            run: |_, path| {
+                let _ = newsbot::read_tables(path);
+            },
+            extension: "json",
+        },
+        Target {
             name: "tokenizer-json",
             shared_seeds: &["models/all-minilm-l6-v2/tokenizer.json"],
             seeds: &[
