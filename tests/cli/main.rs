@@ -5,6 +5,7 @@
 //! assert_cmd style: run, then assert on status, stdout, stderr and the files written.
 
 mod arxiv_cap;
+mod doc_ee;
 mod frame_parse;
 mod newsbot;
 mod para_filter;
@@ -79,6 +80,12 @@ const TOOLS: &[(&str, &[&str])] = &[
             "eval-noise",
             "shared-task",
             "demo",
+        ],
+    ),
+    (
+        "doc-ee",
+        &[
+            "score", "convert", "split", "train", "predict", "eval", "demo",
         ],
     ),
     (

@@ -104,6 +104,7 @@ pub const DEMO_TASKS: &[&str] = &[
     "amr-aux",
     "arxiv-cap",
     "para-filter",
+    "doc-ee",
     "frame-parse",
     "newsbot",
     "burnlp-models",

@@ -1,0 +1,54 @@
+//! doc-ee integration tests: the RAMS and WikiEvents readers and TSAR's windows, the scorer's
+//! rules on hand-computed cases, graphs from AMR and CoNLL-U, the model, and the shared data.
+
+mod data;
+mod graph;
+mod model;
+mod score;
+mod shared;
+
+use doc_ee::{Example, Link};
+
+/// An example with one sentence per entry of `sentences` (words `w0`, `w1`, …).
+pub fn example(
+    doc_key: &str,
+    lengths: &[usize],
+    trigger: (usize, usize),
+    links: &[(i64, i64, &str)],
+) -> Example {
+    let mut word = 0;
+    let sentences = lengths
+        .iter()
+        .map(|&n| {
+            (0..n)
+                .map(|_| {
+                    word += 1;
+                    format!("w{}", word - 1)
+                })
+                .collect()
+        })
+        .collect();
+    Example {
+        doc_key: doc_key.into(),
+        sentences,
+        trigger,
+        event_type: "life.die.n/a".into(),
+        links: links
+            .iter()
+            .map(|&(start, end, role)| Link {
+                start,
+                end,
+                role: role.into(),
+            })
+            .collect(),
+        coref: Vec::new(),
+        offset: 0,
+    }
+}
+
+/// Writes `text` to `name` in a fresh temporary directory.
+pub fn file(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
