@@ -206,6 +206,29 @@ pub fn all() -> Vec<Target> {
             extension: "json",
         },
         Target {
+            name: "rams",
+            shared_seeds: &["datasets/rams/dev.jsonlines"],
+            seeds: &[
+                "{\"doc_key\":\"d\",\"sentences\":[[\"A\",\"hit\",\"B\"]],\"evt_triggers\":[[1,1,[[\"conflict.attack.n/a\",1.0]]]],\"gold_evt_links\":[[[1,1],[0,0],\"evt089arg01attacker\"]],\"ent_spans\":[]}",
+            ],
+            run: |_, path| {
+                let _ = doc_ee::data::read_rams(path);
+            },
+            extension: "jsonlines",
+        },
+        Target {
+            name: "wikievents",
+            shared_seeds: &["datasets/wikievents/dev.jsonl"],
+            seeds: &[
+                "{\"doc_id\":\"d\",\"tokens\":[\"A\",\"hit\",\"B\"],\"sentences\":[[[[\"A\",0,1],[\"hit\",2,5],[\"B\",6,7]],\"A hit B\"]],\"entity_mentions\":[],\"event_mentions\":[]}",
+            ],
+            run: |_, path| {
+                let _ = doc_ee::data::read_wikievents(path);
+                let _ = doc_ee::data::read_coref(path);
+            },
+            extension: "jsonl",
+        },
+        Target {
             name: "tokenizer-json",
             shared_seeds: &["models/all-minilm-l6-v2/tokenizer.json"],
             seeds: &[

@@ -256,8 +256,7 @@ pub fn fuzz(seconds: f64, only: &[String]) -> Result<()> {
          decoder deserializer) on a malformed `decoder` section of a `tokenizer.json`; core's \
          loaders now turn that into an error naming the file (regression test \
          `a_malformed_decoder_is_an_error_not_a_panic`).\n\nNot covered yet: out-of-memory \
-         detection (inputs are capped at 1 MiB), the E5S1 header, the RAMS / WikiEvents readers \
-         (doc-ee is newer than this suite), and the HTTP request bodies of \
+         detection (inputs are capped at 1 MiB), the E5S1 header, and the HTTP request bodies of \
          the servers.\n",
     );
     std::fs::write(root().join("docs/reliability.md"), &md)
