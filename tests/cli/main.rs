@@ -7,6 +7,7 @@
 mod arxiv_cap;
 mod doc_ee;
 mod frame_parse;
+mod ml_prune;
 mod newsbot;
 mod para_filter;
 mod subnet_tune;
@@ -100,6 +101,7 @@ const TOOLS: &[(&str, &[&str])] = &[
             "demo",
         ],
     ),
+    ("ml-prune", &["prune", "profile", "demo"]),
     (
         "newsbot",
         &[

@@ -95,6 +95,7 @@ enum Task {
 pub const DEMO_TASKS: &[&str] = &[
     "text-cls",
     "subnet-tune",
+    "ml-prune",
     "synth-tasks",
     "docre-gain",
     "mls-nmt",

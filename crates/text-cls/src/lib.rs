@@ -30,5 +30,5 @@ pub use model::{
     Classifier, ClassifierSpec, EncodedSet, Head, Pooling, encode, parse_score, probabilities,
 };
 pub use train::{
-    ClassificationTask, METRICS, MaskBuilder, Subnetwork, TrainConfig, train, train_with,
+    ClassificationTask, METRICS, MaskBuilder, Subnetwork, TrainConfig, optimizer, train, train_with,
 };

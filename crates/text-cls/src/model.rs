@@ -4,8 +4,8 @@ use burnlp_core::burn;
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burnlp_core::burn::tensor::activation::softmax;
-use burnlp_core::burn::tensor::{Device, Tensor, TensorData};
-use burnlp_core::nn::bert::{Bert, BertConfig, BertInput, mean_pool};
+use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use burnlp_core::nn::bert::{Bert, BertConfig, BertInput, BertMasks, BertOutput, mean_pool};
 use burnlp_core::tokenize::{Encoded, Tokenizer};
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +108,23 @@ impl Classifier {
     pub fn forward(&self, input: BertInput) -> Tensor<2> {
         let mask = input.attention_mask.clone();
         let output = self.encoder.forward(input);
+        self.head_logits(output, mask)
+    }
+
+    /// [`Classifier::forward`] with head / neuron masks (or a width) on the encoder
+    /// (`Bert::forward_masked`): what structured pruning scores and simulates.
+    ///
+    /// # Shapes
+    /// - input ids and mask: `[batch, seq]`
+    /// - output: `[batch, outputs]`
+    pub fn forward_masked(&self, input: BertInput, masks: &BertMasks) -> Tensor<2> {
+        let mask = input.attention_mask.clone();
+        let output = self.encoder.forward_masked(input, masks);
+        self.head_logits(output, mask)
+    }
+
+    /// Pooling, dropout and the output layer over the encoder's output.
+    fn head_logits(&self, output: BertOutput, mask: Tensor<2, Int>) -> Tensor<2> {
         let pooled = match (self.pooling, output.pooled) {
             (Pooling::Cls, Some(pooled)) => pooled,
             (Pooling::Cls, None) => {

@@ -233,8 +233,10 @@ pub fn train_with(
     Ok(outcome.best()?.clone())
 }
 
-/// AdamW with no decay on biases and norms, and the encoder's own rate when pretrained.
-fn optimizer(config: &TrainConfig) -> AdamWConfig {
+/// AdamW with no decay on biases and norms, and the encoder's own rate when pretrained: the
+/// optimizer of every text-cls run (public for crates that continue training a classifier,
+/// e.g. after pruning it).
+pub fn optimizer(config: &TrainConfig) -> AdamWConfig {
     let optimizer = AdamWConfig::new(config.lr)
         .with_style(config.adam)
         .with_weight_decay(config.weight_decay)
