@@ -269,7 +269,9 @@ fn take<const D: usize>(tensor: Tensor<D>, dim: usize, indices: &[usize]) -> Ten
     let indices: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
     let n = indices.len();
     let indices = Tensor::<1, Int>::from_data(TensorData::new(indices, [n]), &device);
-    tensor.detach().select(dim, indices)
+    // Detached again: on an autodiff device the result of `select` is not a leaf, and a new
+    // parameter must be one.
+    tensor.detach().select(dim, indices).detach()
 }
 
 /// A linear layer keeping the output features `columns`.
@@ -295,7 +297,7 @@ fn take_inputs(layer: &Linear, rows: &[usize], scale: Option<Vec<f32>>) -> Linea
         None => weight,
     };
     Linear {
-        weight: Param::from_tensor(weight),
+        weight: Param::from_tensor(weight.detach()),
         bias: layer
             .bias
             .as_ref()

@@ -199,3 +199,23 @@ fn masked_attention_with_dropout_on_the_training_path_stays_finite() {
     let grad = model.layers[0].query.weight.val().grad(&grads).unwrap();
     assert!(values(grad).iter().all(|v| v.is_finite()));
 }
+
+/// A model on the training (autodiff) device can be cut too, and the cut model trains: its
+/// parameters are leaves (ml-prune met "Can't convert a non leaf tensor into a tracked tensor").
+#[test]
+fn units_are_selected_on_an_autodiff_device() {
+    let device = device::cpu().autodiff();
+    let model = model(2, &device);
+    let mut selection = UnitSelection::all(&model);
+    selection.heads[0].retain(|&h| h != 1);
+    selection.neurons[1].retain(|&i| i % 2 == 0);
+    let pruned = model.select_units(&selection);
+    assert_eq!(pruned.layer_heads()[0], HEADS - 1);
+    let loss = pruned.forward(input(&device)).hidden.sum();
+    let grads = loss.backward();
+    let layer = &pruned.layers[1];
+    assert!(
+        layer.output.weight.grad(&grads).is_some(),
+        "the cut FFN output layer gets a gradient"
+    );
+}
