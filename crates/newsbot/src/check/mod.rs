@@ -363,18 +363,7 @@ impl<'a> Checker<'a> {
                     ("FGM", "FGA")
                 };
                 if let Some(Entity::Player(p)) = subject(k) {
-                    claims.push(Claim {
-                        player: p,
-                        col: made,
-                        said: n,
-                        span: (k, k),
-                    });
-                    claims.push(Claim {
-                        player: p,
-                        col: tried,
-                        said: m,
-                        span: (k + 4, k + 4),
-                    });
+                    claims.extend(made_and_attempted(p, (made, tried), (n, k), (m, k + 4)));
                 }
                 k += 5;
                 continue;
@@ -390,18 +379,7 @@ impl<'a> Checker<'a> {
                     _ => ("FTM", "FTA"),
                 };
                 if let Some(Entity::Player(p)) = subject(k) {
-                    claims.push(Claim {
-                        player: p,
-                        col: made,
-                        said: n,
-                        span: (k, k),
-                    });
-                    claims.push(Claim {
-                        player: p,
-                        col: tried,
-                        said: m,
-                        span: (k + 2, k + 2),
-                    });
+                    claims.extend(made_and_attempted(p, (made, tried), (n, k), (m, k + 2)));
                 }
                 k += 4;
                 continue;
@@ -665,4 +643,28 @@ impl<'a> Checker<'a> {
 /// Checks a text against a box score.
 pub fn check_text(game: &BoxScore, text: &str) -> Vec<Finding> {
     Checker::new(game).check(text)
+}
+
+/// The two claims of a "made of attempted" statement about `player`: the made count said at
+/// token `made.1`, the attempts at token `tried.1`.
+fn made_and_attempted(
+    player: usize,
+    (made_col, tried_col): (&'static str, &'static str),
+    made: (i64, usize),
+    tried: (i64, usize),
+) -> [Claim; 2] {
+    [
+        Claim {
+            player,
+            col: made_col,
+            said: made.0,
+            span: (made.1, made.1),
+        },
+        Claim {
+            player,
+            col: tried_col,
+            said: tried.0,
+            span: (tried.1, tried.1),
+        },
+    ]
 }
