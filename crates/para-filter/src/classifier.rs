@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use burnlp_core::burn::tensor::Device;
-use burnlp_core::cli;
+use burnlp_core::cli::{self, EncoderArgs};
 use burnlp_core::data::check_disjoint;
 use burnlp_core::train::BestEval;
 use rand::SeedableRng;
@@ -191,6 +191,38 @@ pub fn train_scorer(
         &origin,
         resume,
     )?)
+}
+
+/// Trains a scorer with text-cls's default settings (`encoder`, or a tiny random BERT without
+/// one) into a fresh run directory `run` (an earlier run there is removed), then deletes its
+/// checkpoints (model plus optimizer moments; `best/` is kept): the runs of the measurements
+/// and of the miniature shared task.
+pub fn train_fresh_scorer(
+    clean: &[Pair],
+    other: &[String],
+    encoder: Option<&str>,
+    epochs: usize,
+    seed: u64,
+    run: &Path,
+) -> Result<BestEval> {
+    if run.exists() {
+        std::fs::remove_dir_all(run).map_err(|source| ParaFilterError::Write {
+            path: run.to_path_buf(),
+            source,
+        })?;
+    }
+    let config = ScorerTrainConfig {
+        fine_tune: TrainConfig {
+            encoder: EncoderArgs::from(encoder.unwrap_or(EncoderArgs::TINY)),
+            epochs,
+            seed,
+            ..TrainConfig::default()
+        },
+        ..ScorerTrainConfig::default()
+    };
+    let best = train_scorer(clean, other, &config, run, false)?;
+    let _ = std::fs::remove_dir_all(run.join("checkpoints"));
+    Ok(best)
 }
 
 /// A trained classifier run as a [`BatchScorer`]: the probability that a pair is clean.

@@ -6,13 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burnlp_core::burn::tensor::Device;
-use burnlp_core::cli::EncoderArgs;
 use burnlp_core::data::check_disjoint;
 use burnlp_core::data::overlap::dedup_against;
 use serde::{Deserialize, Serialize};
-use text_cls::TrainConfig;
 
-use crate::classifier::{ClassifierScorer, ScorerTrainConfig, train_scorer, z_mean};
+use crate::classifier::{ClassifierScorer, train_fresh_scorer, z_mean};
 use crate::corpus::{Lines, Pair, read_line_aligned};
 use crate::error::Result;
 use crate::eval::{MiningScores, NoiseReport, mining_scores, noise_report};
@@ -262,36 +260,18 @@ fn classifier_scores(
     let started = Instant::now();
     let pairs = &clean[..config.classifier_pairs.min(clean.len())];
     let other = &french[..pairs.len().min(french.len())];
-    let scorer_config = ScorerTrainConfig {
-        fine_tune: TrainConfig {
-            encoder: EncoderArgs {
-                encoder: config
-                    .encoder
-                    .clone()
-                    .unwrap_or_else(|| EncoderArgs::TINY.into()),
-            },
-            epochs: config.classifier_epochs,
-            lr: 1e-3,
-            encoder_lr: 3e-5,
-            seed: config.seed,
-            max_length: 128,
-            ..TrainConfig::default()
-        },
-        ..ScorerTrainConfig::default()
-    };
     let run = config.work.join("classifier");
-    if run.exists() {
-        std::fs::remove_dir_all(&run).map_err(|source| crate::error::ParaFilterError::Write {
-            path: run.clone(),
-            source,
-        })?;
-    }
-    let best = train_scorer(pairs, other, &scorer_config, &run, false)?;
+    let best = train_fresh_scorer(
+        pairs,
+        other,
+        config.encoder.as_deref(),
+        config.classifier_epochs,
+        config.seed,
+        &run,
+    )?;
     let scorer = ClassifierScorer::load(&run, device)?;
     let scores = score_pairs(lines, &scorer, None, 64)?;
     let seconds = started.elapsed().as_secs_f64();
-    // The best model is loaded; checkpoints (model + optimizer moments) are not needed.
-    let _ = std::fs::remove_dir_all(run.join("checkpoints"));
     let note = format!(
         "; the classifier is {} fine-tuned for {} epoch(s) on Multi30k train lines 1–{} (90 % \
          train, 10 % dev to select the model, dev accuracy {:.3}) against as many synthetic \

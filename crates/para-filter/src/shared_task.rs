@@ -19,15 +19,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burnlp_core::burn::tensor::Device;
-use burnlp_core::cli::EncoderArgs;
 use burnlp_core::data::check_disjoint;
 use burnlp_core::data::overlap::dedup_against;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use text_cls::TrainConfig;
 
-use crate::classifier::{ClassifierScorer, ScorerTrainConfig, train_scorer, z_mean};
+use crate::classifier::{ClassifierScorer, train_fresh_scorer, z_mean};
 use crate::corpus::{Lines, Pair, read_line_aligned};
 use crate::error::{ParaFilterError, Result};
 use crate::ibm1::{Ibm1Config, Ibm1Model};
@@ -274,29 +272,15 @@ pub fn prepare(config: &SharedTaskConfig, device: &Device) -> Result<Vec<Conditi
     for &seed in &config.classifier_seeds {
         let started = Instant::now();
         let run = config.work.join(format!("scorer-seed{seed}"));
-        if run.exists() {
-            std::fs::remove_dir_all(&run).map_err(|source| ParaFilterError::Write {
-                path: run.clone(),
-                source,
-            })?;
-        }
         let pairs = &clean[..config.classifier_pairs.min(clean.len())];
-        let scorer_config = ScorerTrainConfig {
-            fine_tune: TrainConfig {
-                encoder: EncoderArgs {
-                    encoder: config
-                        .encoder
-                        .clone()
-                        .unwrap_or_else(|| EncoderArgs::TINY.into()),
-                },
-                epochs: config.classifier_epochs,
-                seed,
-                ..TrainConfig::default()
-            },
-            ..ScorerTrainConfig::default()
-        };
-        train_scorer(pairs, &french[..pairs.len()], &scorer_config, &run, false)?;
-        let _ = std::fs::remove_dir_all(run.join("checkpoints"));
+        train_fresh_scorer(
+            pairs,
+            &french[..pairs.len()],
+            config.encoder.as_deref(),
+            config.classifier_epochs,
+            seed,
+            &run,
+        )?;
         classifier_seconds += started.elapsed().as_secs_f64();
         runs.push(run);
     }
