@@ -216,16 +216,19 @@ pub fn read_corpus(path: impl AsRef<Path>) -> Result<Vec<Pair>> {
         .collect()
 }
 
+/// Every line of a text file (plain, `.gz` or `.xz`), without its line number.
+pub fn read_lines(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    Lines::open(path.as_ref())?
+        .map(|l| l.map(|(_, t)| t))
+        .collect()
+}
+
 /// Reads two line-aligned files (line `i` of `xx` translates line `i` of `en`), as Tatoeba and
 /// Multi30k ship them; different line counts are an error.
 pub fn read_line_aligned(en: impl AsRef<Path>, xx: impl AsRef<Path>) -> Result<Vec<Pair>> {
     let (en, xx) = (en.as_ref(), xx.as_ref());
-    let left: Vec<String> = Lines::open(en)?
-        .map(|l| l.map(|(_, t)| t))
-        .collect::<Result<_>>()?;
-    let right: Vec<String> = Lines::open(xx)?
-        .map(|l| l.map(|(_, t)| t))
-        .collect::<Result<_>>()?;
+    let left = read_lines(en)?;
+    let right = read_lines(xx)?;
     if left.len() != right.len() {
         return Err(ParaFilterError::LineCount {
             path: xx.to_owned(),

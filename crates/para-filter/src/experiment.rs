@@ -2,7 +2,7 @@
 //! mining from synthetic Tatoeba document pairs (deu–eng, khm–eng).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burnlp_core::burn::tensor::Device;
@@ -11,7 +11,7 @@ use burnlp_core::data::overlap::dedup_against;
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::{ClassifierScorer, train_fresh_scorer, z_mean};
-use crate::corpus::{Lines, Pair, read_line_aligned};
+use crate::corpus::{Pair, read_line_aligned, read_lines};
 use crate::error::Result;
 use crate::eval::{MiningScores, NoiseReport, mining_scores, noise_report};
 use crate::ibm1::{Ibm1Config, Ibm1Model};
@@ -73,10 +73,6 @@ impl ExperimentConfig {
     }
 }
 
-fn lines(path: &Path) -> Result<Vec<String>> {
-    Lines::open(path)?.map(|l| l.map(|(_, t)| t)).collect()
-}
-
 fn english(pairs: &[Pair]) -> Vec<&str> {
     pairs.iter().map(|p| p.en.as_str()).collect()
 }
@@ -128,7 +124,7 @@ pub fn noise_experiment(
 ) -> Result<(Vec<ScorerRow>, String)> {
     let dir = config.shared.join("datasets/multi30k");
     let all = read_line_aligned(dir.join("train.en"), dir.join("train.de"))?;
-    let french = lines(&dir.join("train.fr"))?;
+    let french = read_lines(dir.join("train.fr"))?;
     let end = (config.clean + config.evaluation).min(all.len());
     let clean = &all[..config.clean.min(end)];
     let evaluation = dedup_against(all[clean.len()..end].to_vec(), english(clean), |p| {

@@ -501,9 +501,7 @@ fn select(args: &SelectArgs) -> Result<()> {
 }
 
 fn read_lines(path: &Path) -> Result<Vec<String>> {
-    Ok(para_filter::corpus::Lines::open(path)?
-        .map(|l| l.map(|(_, t)| t))
-        .collect::<para_filter::Result<_>>()?)
+    Ok(para_filter::corpus::read_lines(path)?)
 }
 
 fn noise(args: &NoiseArgs) -> Result<()> {

@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::{ClassifierScorer, train_fresh_scorer, z_mean};
-use crate::corpus::{Lines, Pair, read_line_aligned};
+use crate::corpus::{Pair, read_line_aligned, read_lines};
 use crate::error::{ParaFilterError, Result};
 use crate::ibm1::{Ibm1Config, Ibm1Model};
 use crate::margin::{MarginConfig, MarginScorer};
@@ -103,10 +103,6 @@ pub struct ConditionSummary {
     pub seconds: f64,
 }
 
-fn lines_of(path: &Path) -> Result<Vec<String>> {
-    Lines::open(path)?.map(|l| l.map(|(_, t)| t)).collect()
-}
-
 fn write_side(path: &Path, texts: impl Iterator<Item = String>) -> Result<()> {
     let mut text = String::new();
     for t in texts {
@@ -174,7 +170,7 @@ fn timed_scores(pairs: &[Pair], scorer: &dyn BatchScorer) -> Result<(Vec<f64>, f
 pub fn prepare(config: &SharedTaskConfig, device: &Device) -> Result<Vec<ConditionSummary>> {
     let dir = config.shared.join("datasets/multi30k");
     let all = read_line_aligned(dir.join("train.en"), dir.join("train.de"))?;
-    let french = lines_of(&dir.join("train.fr"))?;
+    let french = read_lines(dir.join("train.fr"))?;
     if config.clean + config.corpus > all.len() {
         return Err(ParaFilterError::invalid(
             "shared task sizes",
