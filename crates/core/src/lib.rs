@@ -13,6 +13,7 @@ pub mod hub;
 pub mod matching;
 pub mod metrics;
 pub mod nn;
+pub mod openai;
 pub mod report;
 pub mod tokenize;
 pub mod train;

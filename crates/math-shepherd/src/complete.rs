@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use burnlp_core::burn::tensor::Device;
+use burnlp_core::openai::{ClientSettings, OpenAiClient};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -154,8 +155,10 @@ impl Default for HttpSettings {
     }
 }
 
-/// A client of an OpenAI-compatible `/v1/completions` endpoint.
+/// A client of an OpenAI-compatible `/v1/completions` endpoint (transport: core's
+/// [`OpenAiClient`]).
 pub struct HttpCompleter {
+    client: OpenAiClient,
     url: String,
     settings: HttpSettings,
 }
@@ -276,24 +279,20 @@ impl HttpCompleter {
     /// A client of the server at `url` (e.g. `http://127.0.0.1:8000`; a trailing `/v1` or
     /// `/v1/completions` is accepted).
     pub fn new(url: &str, settings: HttpSettings) -> Self {
-        let base = url
-            .trim_end_matches('/')
-            .trim_end_matches("/v1/completions")
-            .trim_end_matches("/v1");
+        let client = OpenAiClient::new(
+            url,
+            ClientSettings {
+                retries: settings.retries,
+                backoff: settings.backoff,
+                timeout: settings.timeout,
+                api_key: settings.api_key.clone(),
+            },
+        );
         Self {
-            url: format!("{base}/v1/completions"),
+            url: format!("{}/v1/completions", client.base_url()),
+            client,
             settings,
         }
-    }
-
-    /// An HTTP agent with this client's timeout (one per worker thread, each keeping its own
-    /// connection alive).
-    fn agent(&self) -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .timeout_global(Some(self.settings.timeout))
-            .http_status_as_error(false)
-            .build()
-            .into()
     }
 
     /// The endpoint called.
@@ -302,53 +301,9 @@ impl HttpCompleter {
     }
 
     fn request(&self, agent: &ureq::Agent, body: &CompletionRequest) -> Result<CompletionResponse> {
-        let mut last_error = String::new();
-        for attempt in 0..=self.settings.retries {
-            if attempt > 0 {
-                let wait = self.settings.backoff * (1u32 << (attempt - 1).min(16));
-                tracing::warn!(attempt, ?wait, error = %last_error, "retrying completion request");
-                std::thread::sleep(wait);
-            }
-            let mut request = agent.post(&self.url);
-            if let Some(key) = &self.settings.api_key {
-                request = request.header("Authorization", &format!("Bearer {key}"));
-            }
-            match request.send_json(body) {
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
-                    if status == 200 {
-                        return response
-                            .body_mut()
-                            .with_config()
-                            .limit(256 << 20)
-                            .read_json::<CompletionResponse>()
-                            .map_err(|e| {
-                                Error::Completer(format!("{}: unreadable response: {e}", self.url))
-                            });
-                    }
-                    let text = response.body_mut().read_to_string().unwrap_or_default();
-                    last_error = format!("HTTP {status}: {}", text.trim());
-                    if status != 429 && status < 500 {
-                        return Err(Error::Completer(format!("{}: {last_error}", self.url)));
-                    }
-                }
-                Err(ureq::Error::ConnectionFailed) | Err(ureq::Error::Io(_))
-                    if attempt == self.settings.retries =>
-                {
-                    return Err(Error::Completer(format!(
-                        "cannot reach {} after {} attempts (is the server running?)",
-                        self.url,
-                        attempt + 1
-                    )));
-                }
-                Err(e) => last_error = e.to_string(),
-            }
-        }
-        Err(Error::Completer(format!(
-            "{}: failed after {} attempts: {last_error}",
-            self.url,
-            self.settings.retries + 1
-        )))
+        self.client
+            .post(agent, "/v1/completions", body)
+            .map_err(|e| Error::Completer(e.to_string()))
     }
 }
 
@@ -368,7 +323,7 @@ impl Completer for HttpCompleter {
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
-                    let agent = self.agent();
+                    let agent = self.client.agent();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(chunk) = chunks.get(i) else { break };
