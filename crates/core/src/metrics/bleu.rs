@@ -60,6 +60,15 @@ impl BleuTokenizer {
     pub fn tokenize(self, line: &str) -> String {
         match self {
             BleuTokenizer::None => line.to_string(),
+            _ => normalize_spaces(&self.spaced(line)),
+        }
+    }
+
+    /// The tokenizer's output before runs of whitespace are joined into single spaces: it
+    /// splits into the same tokens as [`BleuTokenizer::tokenize`], one copy sooner.
+    fn spaced(self, line: &str) -> String {
+        match self {
+            BleuTokenizer::None => line.to_string(),
             BleuTokenizer::V13a => tokenize_13a(line),
             BleuTokenizer::Intl => tokenize_intl(line),
             BleuTokenizer::Zh => tokenize_zh(line),
@@ -90,28 +99,75 @@ fn normalize_spaces(line: &str) -> String {
     py_split(line).collect::<Vec<_>>().join(" ")
 }
 
-/// sacreBLEU's `TokenizerRegexp`, the language-dependent part of `13a` and `zh`.
-fn tokenize_regexp(line: &str) -> String {
-    static RULES: LazyLock<[(Regex, &str); 4]> = LazyLock::new(|| {
-        let re = |p: &str| Regex::new(p).expect("valid built-in regex");
-        [
-            // Language-dependent part (assuming Western languages).
-            (re(r"([{-~\[-` -&(-+:-@/])"), " ${1} "),
-            // Tokenize period and comma unless preceded by a digit.
-            (re(r"([^0-9])([.,])"), "${1} ${2} "),
-            // Tokenize period and comma unless followed by a digit.
-            (re(r"([.,])([^0-9])"), " ${1} ${2}"),
-            // Tokenize dash when preceded by a digit.
-            (re(r"([0-9])(-)"), "${1} ${2} "),
-        ]
-    });
-    let mut s = line.to_string();
-    for (re, rep) in RULES.iter() {
-        if let std::borrow::Cow::Owned(o) = re.replace_all(&s, *rep) {
-            s = o;
+/// Whether rule 1 of `TokenizerRegexp` (`[{-~\[-` -&(-+:-@/]`) splits off this byte.
+fn splits_off(b: u8) -> bool {
+    matches!(b, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/')
+}
+
+/// One left-to-right, non-overlapping pass of a two-character rule, as `re.sub` applies it:
+/// where `hit(a, b)` holds for the bytes at `i` and `i + 1`, `emit` writes their replacement
+/// and the scan resumes at `i + 2`.
+///
+/// Working on bytes is exact for the rules here: each names an ASCII byte on one side
+/// (`.`, `,`, `-` or a digit) and `[^0-9]` on the other, and the bytes of a multi-byte UTF-8
+/// character are never ASCII, so a match can only start or end on a character boundary and
+/// consumes the same characters as the regular expression does.
+fn pair_pass(
+    input: &[u8],
+    hit: impl Fn(u8, u8) -> bool,
+    emit: impl Fn(&mut Vec<u8>, u8, u8),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() + input.len() / 4 + 4);
+    let mut i = 0;
+    while i < input.len() {
+        if i + 1 < input.len() && hit(input[i], input[i + 1]) {
+            emit(&mut out, input[i], input[i + 1]);
+            i += 2;
+        } else {
+            out.push(input[i]);
+            i += 1;
         }
     }
-    normalize_spaces(&s)
+    out
+}
+
+/// sacreBLEU's `TokenizerRegexp`, the language-dependent part of `13a` and `zh`, before its
+/// final whitespace normalisation: its four
+/// regular expressions, applied in order, written as byte passes (about ten times faster than
+/// running the expressions; the expressions themselves are the test oracle).
+fn tokenize_regexp(line: &str) -> String {
+    let digit = |b: u8| b.is_ascii_digit();
+    let period_comma = |b: u8| b == b'.' || b == b',';
+    // Language-dependent part (assuming Western languages).
+    let mut s = Vec::with_capacity(line.len() * 2);
+    for &b in line.as_bytes() {
+        if splits_off(b) {
+            s.extend_from_slice(&[b' ', b, b' ']);
+        } else {
+            s.push(b);
+        }
+    }
+    // Tokenize period and comma unless preceded by a digit: `([^0-9])([.,])` → `$1 $2 `.
+    let s = pair_pass(
+        &s,
+        |a, b| !digit(a) && period_comma(b),
+        |out, a, b| out.extend_from_slice(&[a, b' ', b, b' ']),
+    );
+    // Tokenize period and comma unless followed by a digit: `([.,])([^0-9])` → ` $1 $2`.
+    let s = pair_pass(
+        &s,
+        |a, b| period_comma(a) && !digit(b),
+        |out, a, b| out.extend_from_slice(&[b' ', a, b' ', b]),
+    );
+    // Tokenize dash when preceded by a digit: `([0-9])(-)` → `$1 $2 `.
+    let s = pair_pass(
+        &s,
+        |a, b| digit(a) && b == b'-',
+        |out, a, b| out.extend_from_slice(&[a, b' ', b, b' ']),
+    );
+    // Spaces were inserted next to ASCII bytes only, so the bytes are still UTF-8. The runs of
+    // whitespace are joined by the caller.
+    String::from_utf8(s).expect("ASCII spaces inserted at character boundaries")
 }
 
 /// sacreBLEU's `Tokenizer13a`.
@@ -149,7 +205,7 @@ fn tokenize_intl(line: &str) -> String {
             s = o;
         }
     }
-    normalize_spaces(&s)
+    s
 }
 
 /// Inclusive code-point ranges of sacreBLEU's `_is_chinese_char`.
@@ -448,9 +504,13 @@ fn closest_ref_len(hyp_len: usize, ref_lens: &[usize]) -> usize {
     best.map_or(0, |(_, l)| l)
 }
 
+/// A hash map with the Fx hasher: n-gram keys are short integers, and SipHash's resistance to
+/// collision attacks buys nothing for counting one segment's n-grams.
+type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
+
 /// Counts all n-grams of orders `1..=max_order` of a token-id sequence.
-fn count_ngrams(ids: &[u32], max_order: usize) -> HashMap<&[u32], usize> {
-    let mut m = HashMap::with_capacity(ids.len() * max_order);
+fn count_ngrams(ids: &[u32], max_order: usize) -> FxMap<&[u32], usize> {
+    let mut m = FxMap::with_capacity_and_hasher(ids.len() * max_order, Default::default());
     for n in 1..=max_order {
         for w in ids.windows(n) {
             *m.entry(w).or_insert(0) += 1;
@@ -459,10 +519,30 @@ fn count_ngrams(ids: &[u32], max_order: usize) -> HashMap<&[u32], usize> {
     m
 }
 
+/// Counts the n-grams of orders `1..=max_order` (at most 4) of ids below `u16::MAX`, each
+/// packed into one `u64`: 16 bits per token holding `id + 1`, so an n-gram's order is the
+/// number of its non-zero 16-bit blocks.
+fn count_packed_ngrams(ids: &[u32], max_order: usize) -> FxMap<u64, usize> {
+    let mut m = FxMap::with_capacity_and_hasher(ids.len() * max_order, Default::default());
+    for start in 0..ids.len() {
+        let mut key = 0u64;
+        for (n, &id) in ids[start..].iter().take(max_order).enumerate() {
+            key |= (u64::from(id) + 1) << (16 * n);
+            *m.entry(key).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+/// The order index (0 for unigrams) of a packed n-gram.
+fn packed_order(key: u64) -> usize {
+    (63 - key.leading_zeros() as usize) / 16
+}
+
 /// Statistics of one tokenized segment against its tokenized references.
 fn segment_stats<'a>(hyp: &[&'a str], refs: &[Vec<&'a str>], max_order: usize) -> BleuStats {
-    // Map tokens to small integer ids so n-grams hash as short integer slices.
-    let mut vocab: HashMap<&'a str, u32> = HashMap::new();
+    // Map tokens to small integer ids so n-grams hash as short integers.
+    let mut vocab: FxMap<&'a str, u32> = FxMap::default();
     let mut intern = |toks: &[&'a str]| -> Vec<u32> {
         toks.iter()
             .map(|t| {
@@ -473,8 +553,34 @@ fn segment_stats<'a>(hyp: &[&'a str], refs: &[Vec<&'a str>], max_order: usize) -
     };
     let ref_ids: Vec<Vec<u32>> = refs.iter().map(|r| intern(r)).collect();
     let hyp_ids = intern(hyp);
+    let ref_lens: Vec<usize> = refs.iter().map(Vec::len).collect();
 
-    let mut ref_ngrams: HashMap<&[u32], usize> = HashMap::new();
+    let mut stats = BleuStats::zeros(max_order);
+    stats.sys_len = hyp.len();
+    stats.ref_len = closest_ref_len(hyp.len(), &ref_lens);
+    if max_order <= 4 && vocab.len() < usize::from(u16::MAX) {
+        let mut ref_ngrams = FxMap::default();
+        for (k, ids) in ref_ids.iter().enumerate() {
+            let this = count_packed_ngrams(ids, max_order);
+            if k == 0 {
+                ref_ngrams = this;
+            } else {
+                for (ng, c) in this {
+                    let e = ref_ngrams.entry(ng).or_insert(0);
+                    *e = (*e).max(c);
+                }
+            }
+        }
+        for (ng, c) in count_packed_ngrams(&hyp_ids, max_order) {
+            let n = packed_order(ng);
+            stats.total[n] += c;
+            if let Some(&rc) = ref_ngrams.get(&ng) {
+                stats.correct[n] += c.min(rc);
+            }
+        }
+        return stats;
+    }
+    let mut ref_ngrams: FxMap<&[u32], usize> = FxMap::default();
     for (k, ids) in ref_ids.iter().enumerate() {
         let this = count_ngrams(ids, max_order);
         if k == 0 {
@@ -486,11 +592,6 @@ fn segment_stats<'a>(hyp: &[&'a str], refs: &[Vec<&'a str>], max_order: usize) -
             }
         }
     }
-    let ref_lens: Vec<usize> = refs.iter().map(Vec::len).collect();
-
-    let mut stats = BleuStats::zeros(max_order);
-    stats.sys_len = hyp.len();
-    stats.ref_len = closest_ref_len(hyp.len(), &ref_lens);
     for (ng, c) in count_ngrams(&hyp_ids, max_order) {
         let n = ng.len() - 1;
         stats.total[n] += c;
@@ -532,21 +633,25 @@ impl Bleu {
     /// Lowercases (optionally), right-strips and tokenizes one segment, as sacreBLEU's
     /// `BLEU._preprocess_segment` does.
     pub fn preprocess(&self, line: &str) -> String {
+        self.config.tokenizer.tokenize(&self.prepare(line))
+    }
+
+    /// The lowercased (optionally) and right-stripped segment.
+    fn prepare<'a>(&self, line: &'a str) -> std::borrow::Cow<'a, str> {
         if self.config.lowercase {
-            self.config
-                .tokenizer
-                .tokenize(py_rstrip(&line.to_lowercase()))
+            std::borrow::Cow::Owned(py_rstrip(&line.to_lowercase()).to_string())
         } else {
-            self.config.tokenizer.tokenize(py_rstrip(line))
+            std::borrow::Cow::Borrowed(py_rstrip(line))
         }
     }
 
     /// Statistics of one segment against its references (at least one).
     pub fn segment_stats<R: AsRef<str>>(&self, hypothesis: &str, references: &[R]) -> BleuStats {
-        let hyp = self.preprocess(hypothesis);
+        let tokenizer = self.config.tokenizer;
+        let hyp = tokenizer.spaced(&self.prepare(hypothesis));
         let refs: Vec<String> = references
             .iter()
-            .map(|r| self.preprocess(r.as_ref()))
+            .map(|r| tokenizer.spaced(&self.prepare(r.as_ref())))
             .collect();
         let hyp_toks: Vec<&str> = py_split(&hyp).collect();
         let ref_toks: Vec<Vec<&str>> = refs.iter().map(|r| py_split(r).collect()).collect();
@@ -634,6 +739,71 @@ pub fn corpus_bleu<H: AsRef<str> + Sync, R: AsRef<str> + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// sacreBLEU's `TokenizerRegexp` run as regular expressions: the oracle of the byte passes.
+    fn tokenize_regexp_oracle(line: &str) -> String {
+        static RULES: LazyLock<[(Regex, &str); 4]> = LazyLock::new(|| {
+            [
+            (Regex::new(r"([{-~\[-` -&(-+:-@/])").unwrap(), " ${1} "),
+            (Regex::new(r"([^0-9])([.,])").unwrap(), "${1} ${2} "),
+            (Regex::new(r"([.,])([^0-9])").unwrap(), " ${1} ${2}"),
+            (Regex::new(r"([0-9])(-)").unwrap(), "${1} ${2} "),
+            ]
+        });
+        let mut s = line.to_string();
+        for (re, rep) in RULES.iter() {
+            s = re.replace_all(&s, *rep).into_owned();
+        }
+        normalize_spaces(&s)
+    }
+
+    #[test]
+    fn byte_passes_equal_the_regular_expressions() {
+        // Random strings over an alphabet rich in the rules' characters, multi-byte ones
+        // included, from a fixed linear congruential stream.
+        let alphabet: Vec<char> = "ab9 0.,-.,'$/{~[`:@(+&\"\\\n\té漢€😀.,1-2".chars().collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..5_000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = (state >> 59) as usize;
+            let line: String = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(state >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            assert_eq!(
+                normalize_spaces(&tokenize_regexp(&line)),
+                tokenize_regexp_oracle(&line),
+                "{line:?}"
+            );
+        }
+        for line in ["1.,2", "a..b", ",,,", "3--4", "x.-5", "é.é,1", "1,-.2"] {
+            assert_eq!(
+                normalize_spaces(&tokenize_regexp(line)),
+                tokenize_regexp_oracle(line),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn packed_and_slice_ngram_counts_agree() {
+        let ids = [3u32, 1, 3, 1, 3, 7, 0, 65533];
+        for order in 1..=4 {
+            let packed = count_packed_ngrams(&ids, order);
+            let slices = count_ngrams(&ids, order);
+            assert_eq!(packed.len(), slices.len());
+            for (ng, c) in &slices {
+                let key = ng
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |k, (n, &id)| k | ((u64::from(id) + 1) << (16 * n)));
+                assert_eq!(packed[&key], *c, "{ng:?}");
+                assert_eq!(packed_order(key), ng.len() - 1);
+            }
+        }
+    }
 
     #[test]
     fn tokenizer_13a() {
