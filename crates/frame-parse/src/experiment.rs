@@ -360,12 +360,16 @@ fn render(
     );
     let _ = writeln!(
         md,
-        "Written by `frame-parse experiment` (`cargo run -p frame-parse -- experiment --train-blocks {} --epochs {} --dim {} --seed S…`; \
+        "Written by `frame-parse experiment` (`cargo run -p frame-parse -- experiment --train-blocks {} --epochs {} --dim {}{} --seed S…`; \
 each finished run is recorded in `results.jsonl` in the runs folder and the report shows every recorded run of this setting, \
 so seeds and systems are added by later invocations). Seeds: {}.\n",
         args.train_blocks,
         args.epochs,
         args.dim,
+        args.bert
+            .as_ref()
+            .map(|b| format!(" --bert {b}"))
+            .unwrap_or_default(),
         seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
     );
     let _ = writeln!(
@@ -388,6 +392,14 @@ No test sentence is a training sentence (`check_disjoint`). The official FN1.7 t
 Adam lr 1e-3 constant (paper: 1e-4 with StepLR), batch 32; no dependency GCN (no parses in the shared data). Frames are chosen among the LU's candidates from `lu_index.tsv`.",
         d = args.dim
     );
+    if let Some(bert) = &args.bert {
+        let _ = writeln!(
+            md,
+            "- The BERT-family rows replace the word embeddings by the first-subword vectors of `{bert}` (the BiLSTM runs over them), fine-tuned with learning rate {:e} (the rest of KID {:e}), batch 16.",
+            TrainConfig::default().encoder_lr,
+            TrainConfig::default().lr,
+        );
+    }
     let _ = writeln!(
         md,
         "- Scores: the crate's scorer (KID's `evaluate.py` with exact matching; Core FEs weigh 1, other FEs 0.5; predicted frames are used for argument scoring).\n"
