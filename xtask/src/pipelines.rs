@@ -228,7 +228,7 @@ pub fn fuzz(seconds: f64, only: &[String]) -> Result<()> {
         .collect::<std::result::Result<_, _>>()
         .context("burnlp-fuzz printed a malformed report line")?;
     let mut md = String::from(
-        "# Reliability\n\nMeasured by `cargo xtask fuzz` (and, later, `cargo xtask faults`); regenerate \
+        "# Reliability\n\nMeasured by `cargo xtask fuzz` and `cargo xtask faults`; regenerate \
          with the command below.\n\n## Fuzzing\n\n",
     );
     md.push_str(&format!(
@@ -259,6 +259,12 @@ pub fn fuzz(seconds: f64, only: &[String]) -> Result<()> {
          detection (inputs are capped at 1 MiB), the E5S1 header, and the HTTP request bodies of \
          the servers.\n",
     );
+    // Keep the fault-injection section `cargo xtask faults` wrote.
+    let old = std::fs::read_to_string(root().join("docs/reliability.md")).unwrap_or_default();
+    if let Some(at) = old.find("\n## Fault injection\n") {
+        md.push('\n');
+        md.push_str(&old[at + 1..]);
+    }
     std::fs::write(root().join("docs/reliability.md"), &md)
         .context("writing docs/reliability.md")?;
     eprintln!("fuzz: docs/reliability.md written");

@@ -113,9 +113,10 @@ impl Default for TrainConfig {
 pub struct TrainReport {
     /// Optimizer steps done.
     pub steps: usize,
-    /// Training wall time in seconds.
+    /// Wall time of this process in seconds.
     pub wall_s: f64,
-    /// Target tokens per second of training (evaluation included).
+    /// Target tokens per second of training (evaluation included; a resumed run counts only
+    /// the steps this process took).
     pub target_tokens_per_s: f64,
     /// Step of the best validation loss.
     pub best_step: Option<usize>,
@@ -340,6 +341,12 @@ pub fn train(
         &serde_json::to_value(config).expect("serializable"),
         config.resume,
     )?;
+    // Steps already taken by an earlier process: the throughput below counts only this one's.
+    let resumed_step = if config.resume && out.join("checkpoints").is_dir() {
+        checkpoints(out)?.last().map_or(0, |(step, _)| *step)
+    } else {
+        0
+    };
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
     let model = spec.config().init(&train_device);
@@ -382,7 +389,9 @@ pub fn train(
     let report = TrainReport {
         steps: outcome.state.step,
         wall_s,
-        target_tokens_per_s: tokens_per_step * outcome.state.step as f64 / wall_s,
+        target_tokens_per_s: tokens_per_step
+            * outcome.state.step.saturating_sub(resumed_step) as f64
+            / wall_s,
         best_step: outcome.state.best.as_ref().map(|b| b.step),
         last_eval: outcome.last_eval,
         averaged,

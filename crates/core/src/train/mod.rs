@@ -529,7 +529,7 @@ impl Trainer {
 
     /// The model, state and newest checkpoint to start from: the latest checkpoint when
     /// resuming (its metrics lines after the checkpoint's step are dropped), or a fresh state
-    /// (and an emptied metrics log).
+    /// (and an emptied metrics log, also when `resume` finds no checkpoint).
     fn start<M: Module>(
         &self,
         mut model: M,
@@ -551,7 +551,10 @@ impl Trainer {
                 tracing::info!(checkpoint = %dir.display(), step = state.step, "resuming");
                 return Ok((model, state, Some(dir)));
             }
-        } else if metrics_path.exists() {
+        }
+        // Starting afresh, also when a resumed run finds no checkpoint (killed before its
+        // first): the lines of an earlier process must not stay in the log.
+        if metrics_path.exists() {
             std::fs::remove_file(metrics_path).map_err(|source| TrainError::Io {
                 path: metrics_path.to_path_buf(),
                 source,

@@ -239,6 +239,33 @@ fn resumed_run_equals_uninterrupted_run() {
 }
 
 #[test]
+fn resuming_without_a_checkpoint_starts_a_clean_log() {
+    // A process killed before its first checkpoint leaves metrics lines and no checkpoint;
+    // `--resume` then starts afresh and must not keep the dead process's lines (found by
+    // `cargo xtask faults`: text-cls's log held steps 1–50 twice).
+    let _serial = serial();
+    let device = device::cpu().autodiff();
+    let task = Blobs::new(48);
+    let optimizer = AdamWConfig::new(5e-3);
+    let full_dir = tempfile::tempdir().unwrap();
+    Trainer::new(config(), full_dir.path())
+        .fit(Mlp::new(&device), optimizer.init(), &task, false)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("metrics.jsonl"),
+        "{\"split\":\"train\",\"step\":1,\"loss\":9.0}\n",
+    )
+    .unwrap();
+    Trainer::new(config(), dir.path())
+        .fit(Mlp::new(&device), optimizer.init(), &task, true)
+        .unwrap();
+    let log = |d: &std::path::Path| std::fs::read_to_string(d.join("metrics.jsonl")).unwrap();
+    assert!(!log(dir.path()).contains("9.0"), "the stale line survived");
+    assert_eq!(log(dir.path()).lines().count(), log(full_dir.path()).lines().count());
+}
+
+#[test]
 fn accumulation_equals_larger_batches() {
     let _serial = serial();
     let device = device::cpu().autodiff();
