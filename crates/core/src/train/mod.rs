@@ -542,15 +542,13 @@ impl Trainer {
             seed: self.config.seed,
             ..TrainState::default()
         };
-        if resume {
-            if let Some(dir) = checkpoints.latest()? {
-                model = load_parameters(model, &dir.join(MODEL_FILE))?;
-                optimizer.load(&dir, &first_device(&model))?;
-                let state: TrainState = read_json(&dir.join("state.json"))?;
-                truncate_metrics(metrics_path, state.step)?;
-                tracing::info!(checkpoint = %dir.display(), step = state.step, "resuming");
-                return Ok((model, state, Some(dir)));
-            }
+        if resume && let Some(dir) = checkpoints.latest()? {
+            model = load_parameters(model, &dir.join(MODEL_FILE))?;
+            optimizer.load(&dir, &first_device(&model))?;
+            let state: TrainState = read_json(&dir.join("state.json"))?;
+            truncate_metrics(metrics_path, state.step)?;
+            tracing::info!(checkpoint = %dir.display(), step = state.step, "resuming");
+            return Ok((model, state, Some(dir)));
         }
         // Starting afresh, also when a resumed run finds no checkpoint (killed before its
         // first): the lines of an earlier process must not stay in the log.
