@@ -12,7 +12,11 @@ fn every_subcommand_builds_its_help() {
         "summarize",
         "train-summarizer",
         "speak",
+        "translate",
         "run",
+        "serve",
+        "browser-check",
+        "translation-experiment",
         "experiment",
         "demo",
     ] {
@@ -52,6 +56,8 @@ fn a_bad_table_is_an_error_naming_the_file_and_cell() {
     )
     .failure();
     assert!(stderr.contains("--k"), "{stderr}");
+    let stderr = run("newsbot", &["serve", "--addr", "0.0.0.0:0"]).failure();
+    assert!(stderr.contains("--public"), "{stderr}");
 }
 
 #[test]
@@ -106,9 +112,16 @@ fn the_chain_and_the_checker_run_on_a_shared_game() {
         ],
     )
     .success();
-    for f in ["article.md", "summary.md", "translation.md", "index.html"] {
+    for f in ["article.md", "summary.md", "index.html"] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    // No translator was given, so there is no translation; translate says what it needs.
+    assert!(!out.join("translation.md").exists());
+    let stderr = run("newsbot", &["translate", "--table", path.to_str().unwrap()]).failure();
+    assert!(
+        stderr.contains("--model") && stderr.contains("--endpoint"),
+        "{stderr}"
+    );
     let text = dir.path().join("report.txt");
     std::fs::write(
         &text,

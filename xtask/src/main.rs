@@ -404,9 +404,16 @@ fn ci(tests_only: bool) -> Result<()> {
     Ok(())
 }
 
-/// Debian packages that tests use when present (they skip with a printed reason otherwise):
-/// `espeak-ng` for newsbot's speech. Installed with apt-get when missing and possible.
-const SYSTEM_PACKAGES: &[(&str, &str)] = &[("espeak-ng", "espeak-ng")];
+/// Programs that tests use when present (they skip with a printed reason otherwise), with their
+/// Debian packages: espeak-ng (newsbot's speech) and Chromium (newsbot's browser test).
+/// Installed with apt-get when missing and possible.
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[("espeak-ng", "espeak-ng"), ("chromium", "chromium")];
+
+/// Font files the tests need, with their Debian packages (Chromium draws Chinese with them).
+const SYSTEM_FILES: &[(&str, &str)] = &[(
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "fonts-noto-cjk",
+)];
 
 fn install_system_packages() {
     let missing: Vec<&str> = SYSTEM_PACKAGES
@@ -418,6 +425,12 @@ fn install_system_packages() {
                 .map_or(true, |o| !o.status.success())
         })
         .map(|(_, package)| *package)
+        .chain(
+            SYSTEM_FILES
+                .iter()
+                .filter(|(file, _)| !Path::new(file).exists())
+                .map(|(_, package)| *package),
+        )
         .collect();
     if missing.is_empty() {
         return;

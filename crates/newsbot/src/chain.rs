@@ -1,23 +1,26 @@
 //! `newsbot run`: the whole chain on one table — the article in Chinese and English (with
-//! provenance), the fact check of the English article, extractive summaries, speech of each
-//! language's headline and summary with its viseme track, and a self-contained `index.html`
-//! that plays the audio with an animated mouth.
+//! provenance), the fact check of the English article, extractive summaries, the translation of
+//! the Chinese article (§4, when a translator is given), speech of each language's headline and
+//! summary with its viseme track, and a self-contained `index.html` that plays them with the
+//! animated avatar of [`crate::avatar`].
 //!
-//! Translation (§4) is not built: `translation.md` says so, and points at the English article,
-//! which is generated from the table directly, not translated.
+//! [`compose`] does the work in memory (the web app of [`crate::serve`] uses it too); [`run`]
+//! writes the files.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::avatar::{FACE_SVG, MOUTH_SCRIPT};
 use crate::check::{Finding, check_text};
 use crate::error::Result;
 use crate::format::Lang;
 use crate::generate::{Article, write_article};
-use crate::speech::{Espeak, speak_to_file, viseme_track, visemes_json};
+use crate::speech::{Espeak, PassThrough, speak, viseme_track, visemes_json};
 use crate::summarize::{Lead, SentenceScorer, join, top_k};
 use crate::table::Table;
 use crate::templates::TemplateStore;
+use crate::translate::{EntityDictionary, TranslationReport, Translator, translate_article};
 
 /// Settings of the chain.
 pub struct ChainConfig<'a> {
@@ -31,6 +34,48 @@ pub struct ChainConfig<'a> {
     pub espeak: Option<&'a Espeak>,
     /// Video frame rate of the viseme track.
     pub fps: u32,
+    /// The translator of the Chinese article into English, with its name (None: no
+    /// translation).
+    pub translator: Option<(&'a dyn Translator, &'a str)>,
+    /// Entity dictionary entries that override the template store's renderings.
+    pub dictionary: Option<&'a EntityDictionary>,
+}
+
+/// One language's speech.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spoken {
+    /// The language.
+    pub lang: Lang,
+    /// The text read (headline and summary).
+    pub text: String,
+    /// The WAV file.
+    #[serde(skip)]
+    pub wav: Vec<u8>,
+    /// Seconds of audio.
+    pub seconds: f64,
+    /// The `visemes.json` document.
+    pub visemes: serde_json::Value,
+}
+
+/// Everything the chain produces for one table, in memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Composed {
+    /// The Chinese article.
+    pub zh: Article,
+    /// The English article (generated from the table, not translated).
+    pub en: Article,
+    /// The Chinese summary (lead-k).
+    pub summary_zh: String,
+    /// The English summary.
+    pub summary_en: String,
+    /// Which scorer chose the English summary.
+    pub scorer: String,
+    /// Contradictions the checker finds in the English article (basketball only).
+    pub findings: Option<Vec<Finding>>,
+    /// The translation of the Chinese article into English (when a translator is given).
+    pub translation: Option<TranslationReport>,
+    /// English then Chinese speech, or why there is none.
+    pub speech: std::result::Result<Vec<Spoken>, String>,
 }
 
 /// What the chain wrote.
@@ -42,6 +87,8 @@ pub struct ChainOutcome {
     pub contradictions: Option<usize>,
     /// Seconds of speech (None when not synthesised) and why not.
     pub speech: std::result::Result<f64, String>,
+    /// Entity accuracy of the translation (when a translator was given).
+    pub entity_accuracy: Option<f64>,
 }
 
 fn summary(article: &Article, scorer: &dyn SentenceScorer, k: usize) -> Result<String> {
@@ -54,6 +101,106 @@ fn summary(article: &Article, scorer: &dyn SentenceScorer, k: usize) -> Result<S
     })
 }
 
+/// Runs the chain on `table` in memory.
+pub fn compose(
+    table: &Table,
+    source: &str,
+    store: &TemplateStore,
+    config: &ChainConfig<'_>,
+) -> Result<Composed> {
+    let zh = write_article(table, source, store, Lang::Zh, config.seed)?;
+    let en = write_article(table, source, store, Lang::En, config.seed)?;
+    let findings = match table {
+        Table::Basketball(g) => Some(check_text(g, &en.body_text())),
+        Table::Soccer(_) => None,
+    };
+    let scorer_en: &dyn SentenceScorer = config.scorer.unwrap_or(&Lead);
+    let summary_en = summary(&en, scorer_en, config.k)?;
+    let summary_zh = summary(&zh, &Lead, config.k)?;
+    let scorer = if config.scorer.is_some() {
+        "the BERT sentence scorer".to_string()
+    } else {
+        format!("lead-{}", config.k)
+    };
+    let translation = match config.translator {
+        Some((translator, name)) => Some(translate_article(
+            &zh,
+            store,
+            Lang::En,
+            translator,
+            name,
+            config.dictionary,
+        )?),
+        None => None,
+    };
+    let speech = match config.espeak {
+        None => Err("speech was not requested".to_string()),
+        Some(espeak) if !espeak.available() => {
+            Err("espeak-ng is not installed (apt-get install -y espeak-ng)".to_string())
+        }
+        Some(espeak) => {
+            let mut spoken = Vec::new();
+            for (lang, text) in [
+                (Lang::En, format!("{}. {summary_en}", en.title.text)),
+                (Lang::Zh, format!("{}。{summary_zh}", zh.title.text)),
+            ] {
+                let speech = speak(espeak, espeak, &PassThrough, &text, lang)?;
+                let track = viseme_track(&speech.timings);
+                let seconds = speech.waveform.seconds();
+                spoken.push(Spoken {
+                    lang,
+                    text,
+                    wav: speech.waveform.wav_bytes(),
+                    seconds,
+                    visemes: visemes_json(&track, config.fps, seconds),
+                });
+            }
+            Ok(spoken)
+        }
+    };
+    Ok(Composed {
+        zh,
+        en,
+        summary_zh,
+        summary_en,
+        scorer,
+        findings,
+        translation,
+        speech,
+    })
+}
+
+impl Composed {
+    /// The speech of one language, if any.
+    pub fn spoken(&self, lang: Lang) -> Option<&Spoken> {
+        self.speech.as_ref().ok()?.iter().find(|s| s.lang == lang)
+    }
+
+    /// The fact checker's verdict in words.
+    pub fn check_note(&self) -> String {
+        match self.findings.as_deref() {
+            Some([]) => {
+                "The fact checker found no statement the box score contradicts.".to_string()
+            }
+            Some(f) => format!("The fact checker flagged {} statement(s).", f.len()),
+            None => "The fact checker reads basketball box scores only.".to_string(),
+        }
+    }
+
+    /// How the speech was made, or why there is none.
+    pub fn speech_note(&self) -> String {
+        match (&self.speech, self.spoken(Lang::En)) {
+            (Ok(_), Some(s)) => format!(
+                "English speech by espeak-ng, {:.1} s; mouth shapes from phoneme timings aligned \
+                 to the audio energy.",
+                s.seconds
+            ),
+            (Ok(_), None) => "No English speech.".to_string(),
+            (Err(why), _) => format!("No speech: {why}."),
+        }
+    }
+}
+
 /// Runs the chain on `table`, writing into `out`.
 pub fn run(
     table: &Table,
@@ -62,8 +209,7 @@ pub fn run(
     config: &ChainConfig<'_>,
     out: &Path,
 ) -> Result<ChainOutcome> {
-    let zh = write_article(table, source, store, Lang::Zh, config.seed)?;
-    let en = write_article(table, source, store, Lang::En, config.seed)?;
+    let c = compose(table, source, store, config)?;
     let mut files = Vec::new();
     let mut put = |name: &str, bytes: &[u8]| -> Result<()> {
         let path = out.join(name);
@@ -71,98 +217,63 @@ pub fn run(
         files.push(path);
         Ok(())
     };
-    put("article.md", zh.markdown().as_bytes())?;
-    put("article.en.md", en.markdown().as_bytes())?;
-    let provenance = serde_json::json!({"zh": &zh, "en": &en});
+    put("article.md", c.zh.markdown().as_bytes())?;
+    put("article.en.md", c.en.markdown().as_bytes())?;
+    let provenance = serde_json::json!({"zh": &c.zh, "en": &c.en});
     put(
         "article.json",
         serde_json::to_string_pretty(&provenance)?.as_bytes(),
     )?;
-
-    let findings: Option<Vec<Finding>> = match table {
-        Table::Basketball(g) => Some(check_text(g, &en.body_text())),
-        Table::Soccer(_) => None,
-    };
-    if let Some(f) = &findings {
+    if let Some(f) = &c.findings {
         put("check.json", serde_json::to_string_pretty(f)?.as_bytes())?;
     }
-
-    let scorer_en: &dyn SentenceScorer = config.scorer.unwrap_or(&Lead);
-    let summary_en = summary(&en, scorer_en, config.k)?;
-    let summary_zh = summary(&zh, &Lead, config.k)?;
-    let scorer_name = if config.scorer.is_some() {
-        "the BERT sentence scorer"
-    } else {
-        "lead"
-    };
     put(
         "summary.md",
         format!(
-            "# {}\n\n{summary_zh}\n\n# {}\n\n{summary_en}\n\n---\nExtractive summaries of {} \
-             sentences: Chinese by lead-{}, English by {scorer_name}.\n",
-            zh.title.text, en.title.text, config.k, config.k
+            "# {}\n\n{}\n\n# {}\n\n{}\n\n---\nExtractive summaries of {} \
+             sentences: Chinese by lead-{}, English by {}.\n",
+            c.zh.title.text,
+            c.summary_zh,
+            c.en.title.text,
+            c.summary_en,
+            config.k,
+            config.k,
+            c.scorer
         )
         .as_bytes(),
     )?;
-    put(
-        "translation.md",
-        b"# Translation: not built\n\nThe entity-replacement translation wrapper of the spec (section 4) \
-is not built in this version of newsbot, so there is no translation of the Chinese article here.\n\n\
-`article.en.md` is an English article generated from the same table with English templates; it \
-is not a translation.\n",
-    )?;
-
-    let spoken_en = format!("{}. {summary_en}", en.title.text);
-    let spoken_zh = format!("{}。{summary_zh}", zh.title.text);
-    let speech = match config.espeak {
-        None => Err("speech was not requested".to_string()),
-        Some(espeak) if !espeak.available() => {
-            Err("espeak-ng is not installed (apt-get install -y espeak-ng)".to_string())
-        }
-        Some(espeak) => {
-            let mut seconds = 0.0;
-            for (lang, text, wav, visemes) in [
-                (Lang::En, &spoken_en, "speech.wav", "visemes.json"),
-                (Lang::Zh, &spoken_zh, "speech.zh.wav", "visemes.zh.json"),
-            ] {
-                let speech = speak_to_file(espeak, text, lang, &out.join(wav))?;
-                let track = viseme_track(&speech.timings);
-                let length = speech.waveform.seconds();
-                put(
-                    visemes,
-                    serde_json::to_string(&visemes_json(&track, config.fps, length))?.as_bytes(),
-                )?;
-                if lang == Lang::En {
-                    seconds = length;
-                }
+    if let Some(t) = &c.translation {
+        put("translation.md", t.markdown().as_bytes())?;
+    }
+    match &c.speech {
+        Ok(spoken) => {
+            for s in spoken {
+                let (wav, visemes) = match s.lang {
+                    Lang::En => ("speech.wav", "visemes.json"),
+                    Lang::Zh => ("speech.zh.wav", "visemes.zh.json"),
+                };
+                put(wav, &s.wav)?;
+                put(visemes, serde_json::to_string(&s.visemes)?.as_bytes())?;
             }
-            Ok(seconds)
         }
-    };
-    if let Err(why) = &speech {
-        put(
+        Err(why) => put(
             "speech.md",
             format!("# Speech: not produced\n\n{why}.\n").as_bytes(),
-        )?;
+        )?,
     }
-    let html = page(
-        &zh,
-        &en,
-        &summary_zh,
-        &summary_en,
-        findings.as_deref(),
-        out,
-        &speech,
-    )?;
-    put("index.html", html.as_bytes())?;
-    if speech.is_ok() {
-        files.push(out.join("speech.wav"));
-        files.push(out.join("speech.zh.wav"));
-    }
+    put("index.html", page(&c).as_bytes())?;
     Ok(ChainOutcome {
         files,
-        contradictions: findings.map(|f| f.len()),
-        speech,
+        contradictions: c.findings.as_ref().map(Vec::len),
+        speech: c
+            .speech
+            .as_ref()
+            .map(|_| c.spoken(Lang::En).map_or(0.0, |s| s.seconds))
+            .map_err(Clone::clone),
+        entity_accuracy: c
+            .translation
+            .as_ref()
+            .map(TranslationReport::entity_accuracy),
     })
 }
 
@@ -185,7 +296,8 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
+/// HTML-escapes text.
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -216,42 +328,55 @@ fn paragraphs(a: &Article) -> String {
     out
 }
 
-fn page(
-    zh: &Article,
-    en: &Article,
-    summary_zh: &str,
-    summary_en: &str,
-    findings: Option<&[Finding]>,
-    out: &Path,
-    speech: &std::result::Result<f64, String>,
-) -> Result<String> {
-    let read = |name: &str| {
-        std::fs::read(out.join(name)).map_err(|source| crate::error::NewsbotError::Read {
-            path: out.join(name),
-            source,
-        })
+/// A `data:` URL of a WAV file.
+pub fn wav_data_url(wav: &[u8]) -> String {
+    format!("data:audio/wav;base64,{}", base64(wav))
+}
+
+/// JSON for a `<script>` element (`</` escaped).
+pub fn script_json(value: &impl Serialize) -> Result<String> {
+    Ok(serde_json::to_string(value)?.replace("</", "<\\/"))
+}
+
+fn translation_html(c: &Composed) -> String {
+    match &c.translation {
+        None => "<p class=\"note\">No translator was given (<code>--model</code> or \
+                 <code>--endpoint</code>), so the Chinese article is not translated.</p>"
+            .to_string(),
+        Some(t) => {
+            let mut out = String::from("<p>");
+            for p in &t.sentences {
+                out.push_str(&format!(
+                    "<span class=\"s\" title=\"{}\">{}</span> ",
+                    escape(&p.source),
+                    escape(&p.text)
+                ));
+            }
+            out.push_str(&format!(
+                "</p><p class=\"note\">Translated by {} with entity replacement; entity \
+                 accuracy {}/{}, {} sentence(s) translated again unmasked.</p>",
+                escape(&t.translator),
+                t.entities_right,
+                t.entities,
+                t.fallbacks
+            ));
+            out
+        }
+    }
+}
+
+fn page(c: &Composed) -> String {
+    let audio = |lang| {
+        c.spoken(lang)
+            .map(|s| wav_data_url(&s.wav))
+            .unwrap_or_default()
     };
-    let (audio_en, frames_en, audio_zh, frames_zh) = match speech {
-        Ok(_) => (
-            format!("data:audio/wav;base64,{}", base64(&read("speech.wav")?)),
-            String::from_utf8_lossy(&read("visemes.json")?).into_owned(),
-            format!("data:audio/wav;base64,{}", base64(&read("speech.zh.wav")?)),
-            String::from_utf8_lossy(&read("visemes.zh.json")?).into_owned(),
-        ),
-        Err(_) => (String::new(), "null".into(), String::new(), "null".into()),
+    let frames = |lang| {
+        c.spoken(lang)
+            .and_then(|s| script_json(&s.visemes).ok())
+            .unwrap_or_else(|| "null".into())
     };
-    let check = match findings {
-        Some([]) => "The fact checker found no statement the box score contradicts.".to_string(),
-        Some(f) => format!("The fact checker flagged {} statement(s).", f.len()),
-        None => "The fact checker reads basketball box scores only.".to_string(),
-    };
-    let speech_note = match speech {
-        Ok(s) => format!(
-            "English speech by espeak-ng, {s:.1} s; mouth shapes from phoneme timings aligned to the audio energy."
-        ),
-        Err(why) => format!("No speech: {}.", escape(why)),
-    };
-    Ok(format!(
+    format!(
         r##"<!doctype html>
 <html lang="zh"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -259,42 +384,36 @@ body{{font-family:"Noto Sans CJK SC","Noto Sans",sans-serif;max-width:60rem;marg
 .row{{display:flex;gap:2rem;align-items:flex-start}} .s:hover{{background:#ffe9a8}}
 .note{{color:#666;font-size:.9rem}} h1{{font-size:1.6rem}} h2{{font-size:1.2rem;margin-top:2rem}}
 </style></head><body>
-<div class="row"><svg id="face" width="180" height="200" viewBox="0 0 180 200" aria-label="avatar">
-<ellipse cx="90" cy="100" rx="75" ry="90" fill="#f3d2b3" stroke="#8a6a4f" stroke-width="3"/>
-<circle cx="62" cy="80" r="8" fill="#333"/><circle cx="118" cy="80" r="8" fill="#333"/>
-<ellipse id="mouth" cx="90" cy="145" rx="25" ry="2" fill="#7a2530"/></svg>
+<div class="row">{face}
 <div><h1>{title}</h1><p class="note">{speech_note} {check}</p>
 <p>中文 <audio id="audio-zh" controls src="{audio_zh}"></audio></p>
 <p>English <audio id="audio-en" controls src="{audio_en}"></audio></p></div></div>
 <h2>摘要</h2><p>{summary_zh}</p>
 <h2>Summary</h2><p>{summary_en}</p>
 <h2>正文</h2>{body_zh}
-<h2>English article (generated from the same table; translation is not built)</h2><h3>{title_en}</h3>{body_en}
+<h2>Translation of the Chinese article</h2>{translation}
+<h2>English article (generated from the same table)</h2><h3>{title_en}</h3>{body_en}
 <p class="note">Hover a sentence to see the table cells it came from.</p>
 <script>
-const players = [[document.getElementById("audio-zh"), {frames_zh}],
-                 [document.getElementById("audio-en"), {frames_en}]];
-const mouth = document.getElementById("mouth");
-function draw() {{
-  let open = 0, width = 0.5;
-  for (const [audio, track] of players) {{
-    if (track && !audio.paused) {{
-      const i = Math.min(track.frames_open_width.length - 1, Math.floor(audio.currentTime * track.fps));
-      if (i >= 0) [open, width] = track.frames_open_width[i];
-    }}
-  }}
-  mouth.setAttribute("ry", (2 + 22 * open).toFixed(1));
-  mouth.setAttribute("rx", (12 + 30 * width).toFixed(1));
-  requestAnimationFrame(draw);
-}}
-requestAnimationFrame(draw);
+{script}
+newsbotAvatar.players = [[document.getElementById("audio-zh"), {frames_zh}],
+                         [document.getElementById("audio-en"), {frames_en}]];
 </script></body></html>
 "##,
-        title = escape(&zh.title.text),
-        title_en = escape(&en.title.text),
-        summary_zh = escape(summary_zh),
-        summary_en = escape(summary_en),
-        body_zh = paragraphs(zh),
-        body_en = paragraphs(en),
-    ))
+        title = escape(&c.zh.title.text),
+        title_en = escape(&c.en.title.text),
+        face = FACE_SVG,
+        script = MOUTH_SCRIPT,
+        speech_note = escape(&c.speech_note()),
+        check = c.check_note(),
+        audio_zh = audio(Lang::Zh),
+        audio_en = audio(Lang::En),
+        frames_zh = frames(Lang::Zh),
+        frames_en = frames(Lang::En),
+        summary_zh = escape(&c.summary_zh),
+        summary_en = escape(&c.summary_en),
+        body_zh = paragraphs(&c.zh),
+        body_en = paragraphs(&c.en),
+        translation = translation_html(c),
+    )
 }

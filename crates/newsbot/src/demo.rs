@@ -197,6 +197,8 @@ pub fn demo(out: &std::path::Path) -> Result<Vec<DemoRow>> {
         scorer: None,
         espeak: Some(&espeak),
         fps: 30,
+        translator: None,
+        dictionary: None,
     };
     let started = Instant::now();
     let outcome = crate::chain::run(&game, "demo game", &store, &config, out)?;
@@ -206,7 +208,6 @@ pub fn demo(out: &std::path::Path) -> Result<Vec<DemoRow>> {
         "article.json",
         "check.json",
         "summary.md",
-        "translation.md",
         "index.html",
     ];
     let speech = match &outcome.speech {

@@ -66,6 +66,27 @@ pub enum NewsbotError {
         /// What went wrong (and how to fix it).
         problem: String,
     },
+    /// An mls-nmt run directory could not be loaded or translate.
+    #[error("mls-nmt model `{run}`")]
+    Nmt {
+        /// The run directory.
+        run: PathBuf,
+        /// The mls-nmt error.
+        #[source]
+        source: mls_nmt::NmtError,
+    },
+    /// An OpenAI-compatible endpoint failed (the message names the URL).
+    #[error(transparent)]
+    Http(#[from] burnlp_core::openai::HttpError),
+    /// The web app could not listen or serve.
+    #[error("serving on {addr}")]
+    Serve {
+        /// The address.
+        addr: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A value could not be serialised to JSON.
     #[error("serialising JSON")]
     Json(#[from] serde_json::Error),

@@ -2,6 +2,7 @@
 
 use newsbot::chain::{ChainConfig, base64, run};
 use newsbot::speech::Espeak;
+use newsbot::translate::Identity;
 use newsbot::{Table, TemplateStore};
 
 use crate::common::basketball_json;
@@ -15,7 +16,7 @@ fn base64_matches_the_rfc_examples() {
 }
 
 #[test]
-fn the_chain_writes_every_file_and_marks_translation_as_not_built() {
+fn the_chain_writes_every_file_and_a_translation_when_a_translator_is_given() {
     let dir = tempfile::tempdir().unwrap();
     let table = Table::from_value(&basketball_json(), "bb").unwrap();
     let espeak = Espeak::default();
@@ -26,6 +27,8 @@ fn the_chain_writes_every_file_and_marks_translation_as_not_built() {
         scorer: None,
         espeak: Some(&espeak),
         fps: 25,
+        translator: None,
+        dictionary: None,
     };
     let outcome = run(
         &table,
@@ -41,15 +44,15 @@ fn the_chain_writes_every_file_and_marks_translation_as_not_built() {
         "article.en.md",
         "article.json",
         "summary.md",
-        "translation.md",
         "index.html",
     ] {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
-    let translation = std::fs::read_to_string(dir.path().join("translation.md")).unwrap();
-    assert!(translation.contains("not built"));
+    assert!(!dir.path().join("translation.md").exists());
+    assert_eq!(outcome.entity_accuracy, None);
     let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
-    assert!(html.contains("老鹰"));
+    assert!(html.contains("老鹰") && html.contains("No translator was given"));
+    assert!(html.contains("id=\"mouth\"") && html.contains("newsbotAvatar.players"));
     if with_speech {
         assert!(dir.path().join("speech.wav").is_file());
         assert!(dir.path().join("speech.zh.wav").is_file());
@@ -64,6 +67,37 @@ fn the_chain_writes_every_file_and_marks_translation_as_not_built() {
         println!("skipped the speech files: espeak-ng is not installed");
         assert!(dir.path().join("speech.md").is_file());
     }
+}
+
+#[test]
+fn the_chain_translates_the_chinese_article_with_a_translator() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = Table::from_value(&basketball_json(), "bb").unwrap();
+    let config = ChainConfig {
+        seed: 1,
+        k: 3,
+        scorer: None,
+        espeak: None,
+        fps: 25,
+        translator: Some((&Identity, "identity")),
+        dictionary: None,
+    };
+    let outcome = run(
+        &table,
+        "bb",
+        &TemplateStore::embedded(),
+        &config,
+        dir.path(),
+    )
+    .unwrap();
+    assert_eq!(outcome.entity_accuracy, Some(1.0));
+    let md = std::fs::read_to_string(dir.path().join("translation.md")).unwrap();
+    assert!(
+        md.contains("zh → en by identity") && md.contains("Hawks"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    assert!(html.contains("Translated by identity"));
 }
 
 #[test]
