@@ -8,6 +8,8 @@
 //! - [`linearize`]: SPRING's DFS linearisation with pointer tokens, strict and lenient restoration;
 //! - [`fine`]: the fine-grained scores of Damonte et al. (2017) that ATP reports;
 //! - [`amrize`]: PseudoAMR graphs from dependency trees (CoNLL-U) and SRL annotations;
+//! - [`depparse`]: a biaffine dependency parser (Dozat & Manning 2017) on a BERT-family
+//!   encoder, with MST decoding and CoNLL 2018 UAS / LAS, for dependency trees of raw text;
 //! - [`parser`]: the seq2seq parser with single, multitask and intermediate-task training;
 //! - [`demo_data`]: generated sentences with their AMRs, split into disjoint train / dev / test
 //!   sets for the parser demo and tests;
@@ -17,6 +19,7 @@
 pub mod amrize;
 pub mod demo;
 pub mod demo_data;
+pub mod depparse;
 pub mod fine;
 mod hash;
 pub mod linearize;

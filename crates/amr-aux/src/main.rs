@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use burnlp_core::report::{DemoRow, print_rows};
 use clap::{Args, Parser, Subcommand};
 
+mod depparse_cli;
 mod parser_cli;
 mod tools_cli;
 
@@ -39,6 +40,10 @@ enum Command {
     Linearize(tools_cli::LinearizeArgs),
     /// PseudoAMR: dependency trees (CoNLL-U) or SRL columns as AMR-like graphs in Penman.
     Amrize(tools_cli::AmrizeArgs),
+    /// A biaffine dependency parser (Dozat & Manning 2017) on a BERT-family encoder: train it
+    /// on CoNLL-U, parse CoNLL-U or raw text, score UAS / LAS as CoNLL 2018.
+    #[command(subcommand)]
+    Depparse(depparse_cli::DepparseCommand),
 }
 
 #[derive(Args)]
@@ -69,6 +74,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Parse(args) => parser_cli::parse(&args),
         Command::Experiment(args) => parser_cli::experiment(&args),
         Command::Amrize(args) => tools_cli::amrize(&args),
+        Command::Depparse(command) => depparse_cli::run(&command),
     }
 }
 

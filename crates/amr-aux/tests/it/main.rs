@@ -11,6 +11,7 @@ macro_rules! shared {
 mod amrize;
 mod cli;
 mod demo;
+mod depparse;
 mod linearize;
 mod parser;
 mod penman;

@@ -8,7 +8,8 @@
 //! multiword-token lines (`3-4 don't`) are kept for the sentence text but are not nodes (their
 //! words are); empty nodes (`8.1`) belong to the enhanced graph only and are left out; both
 //! are counted ([`super::Amrized`]). HEAD must be a word of the sentence or 0, and the heads
-//! must form a tree. Any violation is a [`RecordError`] naming the file, line and sentence.
+//! must form a tree. Any violation is a [`RecordError`](super::RecordError) naming the file,
+//! line and sentence.
 //!
 //! # Output: ATP's bracketed trees
 //!
