@@ -101,7 +101,7 @@ const TOOLS: &[(&str, &[&str])] = &[
             "demo",
         ],
     ),
-    ("ml-prune", &["prune", "profile", "demo"]),
+    ("ml-prune", &["prune", "dynamic", "eval", "plot", "profile", "demo"]),
     (
         "newsbot",
         &[

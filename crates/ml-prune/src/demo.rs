@@ -2,7 +2,8 @@
 //! negation task, pruned by Taylor importance (and, as the control, by random scores) to two
 //! sparsities, re-fine-tuned for an epoch, and compared on dev right after pruning, on
 //! held-out test sentences after re-fine-tuning (accuracy) and on this CPU (latency per
-//! batch).
+//! batch); then one Dynamic Sparsification training sliced to width 0.25 against the
+//! fine-tuned model cut to the same width.
 
 use std::path::Path;
 use std::time::Instant;
@@ -13,6 +14,7 @@ use burnlp_core::report::DemoRow;
 use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
 use text_cls::{TrainConfig, synthetic};
 
+use crate::dynamic::{DynamicConfig, dynamic};
 use crate::error::{MlPruneError, Result};
 use crate::profile::LatencyConfig;
 use crate::prune::{Method, PruneConfig, PruneData, prune};
@@ -82,7 +84,7 @@ pub fn demo(out: &Path) -> Result<Vec<DemoRow>> {
     let report = prune(&config, &data, &out.join("importance"))?;
     let random_config = PruneConfig {
         method: Method::Random,
-        ..config
+        ..config.clone()
     };
     let random = prune(&random_config, &data, &out.join("random"))?;
     let full = &report.models[0];
@@ -147,5 +149,56 @@ pub fn demo(out: &Path) -> Result<Vec<DemoRow>> {
             started,
         ));
     }
+    rows.extend(dynamic_rows(&config, &data, out, started)?);
     Ok(rows)
+}
+
+/// Dynamic Sparsification on the demo's data: the student at width 0.25 and the rewired
+/// fine-tuned model cut to 0.25 without retraining, test accuracy.
+fn dynamic_rows(
+    config: &PruneConfig,
+    data: &PruneData,
+    out: &Path,
+    started: Instant,
+) -> Result<Vec<DemoRow>> {
+    const WIDTH: f64 = 0.25;
+    let ds_config = DynamicConfig {
+        fine_tune: config.fine_tune.clone(),
+        widths: vec![WIDTH, 1.0],
+        dynamic_epochs: 2,
+        importance_examples: config.importance_examples,
+        latency: config.latency,
+        ..DynamicConfig::default()
+    };
+    let report = dynamic(&ds_config, data, &out.join("dynamic"))?;
+    let at = |models: &[crate::PrunedModel]| {
+        models
+            .iter()
+            .find(|m| (m.sparsity - (1.0 - WIDTH)).abs() < 1e-9)
+            .and_then(|m| m.test)
+            .ok_or_else(|| MlPruneError::invalid("demo", "no test accuracy at width 0.25"))
+    };
+    let (n_train, n_dev, n_test) = SIZES;
+    let dataset = |what: &str| {
+        format!(
+            "synthetic negation, {what} at width {WIDTH} (1 head, 128 FFN neurons per layer; {n_train} train / {n_dev} dev / {n_test} unseen test, seed {SEED})"
+        )
+    };
+    Ok(vec![
+        DemoRow::new(
+            "ml-prune",
+            dataset("Dynamic Sparsification (one width-adaptive training), sliced"),
+            "test accuracy",
+            at(&report.models)?,
+            started,
+        )
+        .with_target(0.85),
+        DemoRow::new(
+            "ml-prune",
+            dataset("fine-tuned model rewired by importance and cut without retraining"),
+            "test accuracy",
+            at(&report.cut)?,
+            started,
+        ),
+    ])
 }

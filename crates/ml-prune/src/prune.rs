@@ -1,18 +1,26 @@
-//! Pruning a fine-tuned classifier's encoder to several sparsities (spec §4, shared setting).
+//! Pruning a fine-tuned classifier's encoder to several sparsities (spec §4; a
+//! reconstruction, the paper's code was not found).
 //!
-//! 1. Fine-tune with text-cls ([`text_cls::train`]) into `OUT/full/`.
-//! 2. Score every head and FFN neuron: first-order Taylor importance `Σ_b |∂L_b/∂ξ|` with
-//!    core's [`taylor_importance`], head scores ℓ2-normalised per layer (Michel et al. 2019),
-//!    or seeded uniform random scores (the control).
+//! 1. Fine-tune with text-cls ([`text_cls::train`]) into `OUT/full/`, on all training data.
+//! 2. Score every head and FFN neuron ([`Method`]): the mask gradients `Σ_b |∂L_b/∂ξ|` with
+//!    core's [`taylor_importance`] (Michel et al. 2019), per-weight Taylor scores
+//!    `Σ |∂L/∂w · w|` ([`crate::taylor`]), seeded random scores (the control), or learned
+//!    hard-concrete gates ([`crate::l0`], one training per sparsity); head scores are
+//!    ℓ2-normalised per layer.
 //! 3. For each sparsity `s`, keep the best `(1 − s)` of all heads and of all neurons, compared
-//!    over every layer (global selection), and slice them out with `Bert::select_units`: a
-//!    dense, smaller encoder. Since every head (every neuron) has the same number of
-//!    parameters, this removes the fraction `s` of the attention (feed-forward) parameters.
+//!    over every layer (global selection), and slice them out with `Bert::select_units` (on
+//!    the training device, directly): a dense, smaller encoder. Since every head (every neuron)
+//!    has the same number of parameters, this removes the fraction `s` of the attention
+//!    (feed-forward) parameters.
 //! 4. Re-fine-tune the pruned classifier briefly (core's [`Trainer`] on text-cls's
 //!    [`ClassificationTask`], head kept), select its best epoch on dev, and write it as a
 //!    text-cls run directory `OUT/s0.30/` (`Run::load` reads it) plus `OUT/s0.30/encoder/`, a
 //!    Hugging Face directory with per-layer sizes and the tokenizer (`load_encoder` reads it).
+//!
+//! [`Setting::PerLanguage`] repeats 2–4 for each language on that language's training and dev
+//! examples only (`OUT/LANG/s0.30/`): one mask, and one model, per language (spec §4.3).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burnlp_core::burn::module::Module;
@@ -21,9 +29,7 @@ use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::data::{check_disjoint, write_json};
 use burnlp_core::nn::bert::{BertInput, BertMasks};
 use burnlp_core::nn::prune::{UnitScores, UnitSelection, taylor_importance};
-use burnlp_core::train::{
-    LrSchedule, RunDir, TrainTask, Trainer, TrainerConfig, load_parameters, save_parameters,
-};
+use burnlp_core::train::{LrSchedule, RunDir, TrainTask, Trainer, TrainerConfig, save_parameters};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use text_cls::model::batch_input;
@@ -31,7 +37,7 @@ use text_cls::{
     ClassificationTask, Classifier, EncodedSet, Example, Head, Run, TrainConfig, encode,
 };
 
-use crate::data::example_key;
+use crate::data::{example_key, languages, only_language};
 use crate::error::{MlPruneError, Result};
 use crate::profile::{Latency, LatencyConfig, Params, latency};
 
@@ -39,8 +45,15 @@ use crate::profile::{Latency, LatencyConfig, Params, latency};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
-    /// First-order Taylor importance of the head and neuron masks (Michel et al. 2019).
+    /// Mask gradients `Σ_b |∂L_b/∂ξ|` of heads and neurons (Michel et al. 2019): the spec's
+    /// simple importance ranking.
     Importance,
+    /// Per-weight first-order Taylor scores `Σ |∂L/∂w · w|` over each unit's weights
+    /// (Molchanov et al. 2019).
+    Taylor,
+    /// Hard-concrete gates trained with an L0 penalty toward each sparsity (Louizos et al.
+    /// 2018; Wang et al. 2020).
+    L0,
     /// Seeded uniform random scores (the control).
     Random,
 }
@@ -57,12 +70,15 @@ pub enum Units {
     Ffn,
 }
 
-/// Where the masks are estimated (spec §4.3); only the shared setting is implemented.
+/// Where the masks are estimated (spec §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Setting {
-    /// One mask for all languages, from the training data.
+    /// One mask for all languages, from all training data.
     Shared,
+    /// One mask and one pruned model per language, each scored, re-fine-tuned and selected on
+    /// that language's examples only (every example needs a language).
+    PerLanguage,
 }
 
 /// A sparsity in the open interval (0, 1), for `--sparsity`.
@@ -93,15 +109,37 @@ pub struct PruneConfig {
     /// Target sparsities, each in (0, 1), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "0.1,0.3,0.5", value_parser = sparsity)]
     pub sparsity: Vec<f64>,
-    /// Training examples the importance scores are accumulated over.
+    /// Training examples the importance and Taylor scores are accumulated over.
     #[arg(long, default_value_t = 512, value_parser = burnlp_core::cli::positive)]
     pub importance_examples: usize,
     /// Re-fine-tuning epochs after pruning.
     #[arg(long, default_value_t = 1, value_parser = burnlp_core::cli::positive)]
     pub refine_epochs: usize,
+    /// `--method l0`: epochs of gate (and model) training per sparsity.
+    #[arg(long, default_value_t = 1, value_parser = burnlp_core::cli::positive)]
+    #[serde(default = "one")]
+    pub l0_epochs: usize,
+    /// `--method l0`: weight λ of the penalty `((E[‖z‖₀] − t) / N)²`.
+    #[arg(long, default_value_t = 10.0, value_parser = burnlp_core::cli::positive_f64)]
+    #[serde(default = "ten")]
+    pub l0_lambda: f64,
+    /// `--method l0`: learning rate of the gates' `log α`.
+    #[arg(long, default_value_t = 0.1, value_parser = burnlp_core::cli::positive_f64)]
+    #[serde(default = "tenth")]
+    pub l0_lr: f64,
     /// The latency measurement of every model.
     #[command(flatten)]
     pub latency: LatencyConfig,
+}
+
+fn one() -> usize {
+    1
+}
+fn ten() -> f64 {
+    10.0
+}
+fn tenth() -> f64 {
+    0.1
 }
 
 impl Default for PruneConfig {
@@ -114,6 +152,9 @@ impl Default for PruneConfig {
             sparsity: vec![0.1, 0.3, 0.5],
             importance_examples: 512,
             refine_epochs: 1,
+            l0_epochs: 1,
+            l0_lambda: 10.0,
+            l0_lr: 0.1,
             latency: LatencyConfig::default(),
         }
     }
@@ -142,16 +183,25 @@ impl PruneConfig {
         for (value, flag) in [
             (self.importance_examples, "--importance-examples"),
             (self.refine_epochs, "--refine-epochs"),
+            (self.l0_epochs, "--l0-epochs"),
         ] {
             if value == 0 {
                 return Err(MlPruneError::invalid(flag, "must be at least 1"));
+            }
+        }
+        for (value, flag) in [(self.l0_lambda, "--l0-lambda"), (self.l0_lr, "--l0-lr")] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(MlPruneError::invalid(
+                    flag,
+                    format!("{value} is not positive"),
+                ));
             }
         }
         Ok(())
     }
 }
 
-/// Training, dev and optional test examples.
+/// Training, dev and optional test examples (an example's [`Example::group`] is its language).
 #[derive(Debug, Clone, Default)]
 pub struct PruneData {
     /// Fine-tuning (and importance) examples.
@@ -162,11 +212,56 @@ pub struct PruneData {
     pub test: Option<Vec<Example>>,
 }
 
+impl PruneData {
+    /// The examples of one language.
+    pub fn language(&self, lang: &str) -> PruneData {
+        PruneData {
+            train: only_language(&self.train, lang),
+            dev: only_language(&self.dev, lang),
+            test: self.test.as_ref().map(|t| only_language(t, lang)),
+        }
+    }
+
+    /// Rejects overlapping splits, and for `setting` per-language, examples without a language
+    /// or a language missing from dev (or test).
+    pub fn check(&self, setting: Setting) -> Result<()> {
+        let keys = |set: &[Example]| set.iter().map(example_key).collect::<Vec<_>>();
+        check_disjoint("ml-prune train/dev", &keys(&self.train), &keys(&self.dev))?;
+        if let Some(test) = &self.test {
+            let seen: Vec<String> = keys(&self.train)
+                .into_iter()
+                .chain(keys(&self.dev))
+                .collect();
+            check_disjoint("ml-prune train+dev/test", &seen, &keys(test))?;
+        }
+        if setting == Setting::PerLanguage {
+            let train = languages(&self.train, "training data")?;
+            for (set, what) in [
+                (Some(&self.dev), "dev data"),
+                (self.test.as_ref(), "test data"),
+            ] {
+                let Some(set) = set else { continue };
+                let langs = languages(set, what)?;
+                if let Some(missing) = train.iter().find(|l| !langs.contains(*l)) {
+                    return Err(MlPruneError::invalid(
+                        what,
+                        format!("no examples of language `{missing}` (the training data has them)"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One model of a pruning run: the fine-tuned full model (sparsity 0) or a pruned one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrunedModel {
     /// Target sparsity (0 for the full model).
     pub sparsity: f64,
+    /// The language of a per-language model (none for the full and shared models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     /// The text-cls run directory (`encoder/` inside holds the Hugging Face encoder, for a
     /// pruned model).
     pub dir: PathBuf,
@@ -182,6 +277,16 @@ pub struct PrunedModel {
     pub dev: f64,
     /// Test accuracy, when test data was given.
     pub test: Option<f64>,
+    /// Mean test cross-entropy (negative log-likelihood of the gold labels), when test data was
+    /// given: it still separates models whose accuracy has saturated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// Dev accuracy per language, when the data has languages.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dev_by_lang: BTreeMap<String, f64>,
+    /// Test accuracy per language, when the data has languages.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub test_by_lang: BTreeMap<String, f64>,
     /// Encoder latency per batch.
     pub latency: Latency,
 }
@@ -191,25 +296,25 @@ pub struct PrunedModel {
 pub struct PruneReport {
     /// The scoring method.
     pub method: Method,
+    /// Where the masks were estimated.
+    #[serde(default = "shared")]
+    pub setting: Setting,
     /// The pruned units.
     pub units: Units,
-    /// The full model first, then one entry per sparsity.
+    /// The full model first, then one entry per sparsity (per language and sparsity for the
+    /// per-language setting).
     pub models: Vec<PrunedModel>,
+}
+
+fn shared() -> Setting {
+    Setting::Shared
 }
 
 /// Fine-tunes, scores, prunes to every sparsity, re-fine-tunes and evaluates; writes the run
 /// directories under `out` (see the module documentation).
 pub fn prune(config: &PruneConfig, data: &PruneData, out: &Path) -> Result<PruneReport> {
     config.validate()?;
-    let keys = |set: &[Example]| set.iter().map(example_key).collect::<Vec<_>>();
-    check_disjoint("ml-prune train/dev", &keys(&data.train), &keys(&data.dev))?;
-    if let Some(test) = &data.test {
-        let seen: Vec<String> = keys(&data.train)
-            .into_iter()
-            .chain(keys(&data.dev))
-            .collect();
-        check_disjoint("ml-prune train+dev/test", &seen, &keys(test))?;
-    }
+    data.check(config.setting)?;
     write_json(out.join("prune.json"), config, true)?;
     let full_dir = out.join("full");
     let origin = serde_json::json!({"train": data.train.len(), "dev": data.dev.len()});
@@ -218,44 +323,24 @@ pub fn prune(config: &PruneConfig, data: &PruneData, out: &Path) -> Result<Prune
 
     let inference = fine_tune.device.inference()?;
     let training = fine_tune.device.training()?;
-    // Surgery works on plain tensors; importance needs the autodiff device.
-    let full = Run::load(&full_dir, &inference)?;
-    let set =
-        |examples: &[Example], what: &str| encode(&full.tokenizer, &full.spec, examples, what);
-    let task = ClassificationTask {
-        train: set(&data.train, "training data")?,
-        dev: set(&data.dev, "dev data")?,
-        batch_size: fine_tune.batch_size,
-        pad_id: full.tokenizer.special_tokens().pad.unwrap_or(0),
-        head: Head::Classification,
-    };
-    let scores = match config.method {
-        Method::Importance => {
-            let tracked = Run::load(&full_dir, &training)?;
-            importance_scores(&tracked.model, &task, config.importance_examples)
+    // Scoring, surgery and re-fine-tuning all run on the training (autodiff) device.
+    let full = Run::load(&full_dir, &training)?;
+    let mut models = vec![evaluated(
+        &full_dir, 0.0, None, None, data, config, &inference,
+    )?];
+    match config.setting {
+        Setting::Shared => models.extend(prune_to_each(&full, data, None, config, out)?),
+        Setting::PerLanguage => {
+            for lang in languages(&data.train, "training data")? {
+                let subset = data.language(&lang);
+                let dir = out.join(&lang);
+                models.extend(prune_to_each(&full, &subset, Some(&lang), config, &dir)?);
+            }
         }
-        Method::Random => random_scores(&full.model, fine_tune.seed),
-    };
-    write_json(out.join("scores.json"), &scores_json(&scores), true)?;
-
-    let mut models = vec![evaluated(&full_dir, 0.0, None, data, config, &inference)?];
-    for &s in &config.sparsity {
-        let selection = select(&scores, s, config.units);
-        let dir = out.join(format!("s{s:.2}"));
-        let pruned = pruned_classifier(&full.model, &selection);
-        let dev_pruned = task.evaluate(&pruned)["accuracy"];
-        refine(&full, pruned, &task, config, &dir, &training)?;
-        models.push(evaluated(
-            &dir,
-            s,
-            Some(dev_pruned),
-            data,
-            config,
-            &inference,
-        )?);
     }
     let report = PruneReport {
         method: config.method,
+        setting: config.setting,
         units: config.units,
         models,
     };
@@ -263,24 +348,176 @@ pub fn prune(config: &PruneConfig, data: &PruneData, out: &Path) -> Result<Prune
     Ok(report)
 }
 
-/// Loads a run directory on the inference device, evaluates it, times its encoder and, for a
-/// pruned model, writes its encoder as a Hugging Face directory.
-fn evaluated(
+/// Scores the units of `full` on `data`, prunes to every sparsity, re-fine-tunes and evaluates
+/// on `data`; the models go to `out/sS/`.
+fn prune_to_each(
+    full: &Run,
+    data: &PruneData,
+    lang: Option<&str>,
+    config: &PruneConfig,
+    out: &Path,
+) -> Result<Vec<PrunedModel>> {
+    let inference = config.fine_tune.device.inference()?;
+    let task = classification_task(full, data, config.fine_tune.batch_size)?;
+    // A different random mask per language (FNV-1a of its name).
+    let seed = config.fine_tune.seed
+        ^ lang.map_or(0, |l| {
+            l.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        });
+    let scores = match config.method {
+        Method::Importance => Some(importance_scores(
+            &full.model,
+            &task,
+            config.importance_examples,
+        )),
+        Method::Taylor => Some(crate::taylor::taylor_scores(
+            &full.model,
+            &task,
+            config.importance_examples,
+        )),
+        Method::Random => Some(random_scores(&full.model, seed)),
+        Method::L0 => None,
+    };
+    if let Some(scores) = &scores {
+        write_json(out.join("scores.json"), &scores_json(scores), true)?;
+    }
+    let mut models = Vec::new();
+    for &s in &config.sparsity {
+        let dir = out.join(format!("s{s:.2}"));
+        let pruned = match &scores {
+            Some(scores) => pruned_classifier(&full.model, &select(scores, s, config.units)),
+            None => {
+                let l0_dir = dir.join("l0");
+                let (gated, pruned) =
+                    crate::l0::learn_and_prune(&full.model, &task, s, config, &l0_dir)?;
+                write_json(
+                    l0_dir.join("scores.json"),
+                    &scores_json(&gated.scores()),
+                    true,
+                )?;
+                remove_models(&l0_dir)?;
+                pruned
+            }
+        };
+        let dev_pruned = task.evaluate(&pruned.valid())["accuracy"];
+        refine(full, pruned, &task, config, &dir)?;
+        models.push(evaluated(
+            &dir,
+            s,
+            lang,
+            Some(dev_pruned),
+            data,
+            config,
+            &inference,
+        )?);
+    }
+    Ok(models)
+}
+
+/// The classification task of `data` with `run`'s tokenizer.
+pub fn classification_task(
+    run: &Run,
+    data: &PruneData,
+    batch_size: usize,
+) -> Result<ClassificationTask> {
+    let set = |examples: &[Example], what: &str| encode(&run.tokenizer, &run.spec, examples, what);
+    Ok(ClassificationTask {
+        train: set(&data.train, "training data")?,
+        dev: set(&data.dev, "dev data")?,
+        batch_size,
+        pad_id: run.tokenizer.special_tokens().pad.unwrap_or(0),
+        head: Head::Classification,
+    })
+}
+
+/// Removes the model files (`best/`, `last/`) of an auxiliary training run, keeping its
+/// configuration and metrics.
+fn remove_models(dir: &Path) -> Result<()> {
+    let run = RunDir::new(dir);
+    for file in [run.best_model(), run.last_model()] {
+        if let Some(parent) = file.parent().filter(|p| p.exists() && *p != dir) {
+            std::fs::remove_dir_all(parent).map_err(|source| MlPruneError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        } else if file.exists() {
+            std::fs::remove_file(&file).map_err(|source| MlPruneError::Io {
+                path: file.clone(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads a run directory on the inference device, evaluates it (per language too, when the
+/// data has languages), times its encoder and, for a pruned model, writes its encoder as a
+/// Hugging Face directory.
+pub(crate) fn evaluated(
     dir: &Path,
     sparsity: f64,
+    lang: Option<&str>,
     dev_pruned: Option<f64>,
     data: &PruneData,
     config: &PruneConfig,
     device: &Device,
 ) -> Result<PrunedModel> {
     let run = Run::load(dir, device)?;
+    let model = evaluated_run(
+        &run,
+        dir,
+        sparsity,
+        dev_pruned,
+        data,
+        &config.latency,
+        device,
+        sparsity > 0.0,
+    )?;
+    Ok(PrunedModel {
+        lang: lang.map(str::to_string),
+        ..model
+    })
+}
+
+/// [`evaluated`] for a loaded run (`dir` is where it lives, and where its encoder is written
+/// as `encoder/` when `write_encoder`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn evaluated_run(
+    run: &Run,
+    dir: &Path,
+    sparsity: f64,
+    dev_pruned: Option<f64>,
+    data: &PruneData,
+    latency_config: &LatencyConfig,
+    device: &Device,
+    write_encoder: bool,
+) -> Result<PrunedModel> {
     let dev = run.evaluate(&data.dev, "dev data")?["accuracy"];
-    let test = match &data.test {
-        Some(test) => Some(run.evaluate(test, "test data")?["accuracy"]),
+    let test_metrics = match &data.test {
+        Some(test) => Some(run.evaluate(test, "test data")?),
         None => None,
     };
+    let test = test_metrics.as_ref().map(|m| m["accuracy"]);
+    let test_loss = test_metrics.as_ref().map(|m| m["loss"]);
+    let by_lang = |set: &[Example], what: &str| -> Result<BTreeMap<String, f64>> {
+        let mut out = BTreeMap::new();
+        let langs: std::collections::BTreeSet<&str> =
+            set.iter().filter_map(|e| e.group.as_deref()).collect();
+        for lang in langs {
+            let subset = only_language(set, lang);
+            out.insert(lang.to_string(), run.evaluate(&subset, what)?["accuracy"]);
+        }
+        Ok(out)
+    };
+    let dev_by_lang = by_lang(&data.dev, "dev data")?;
+    let test_by_lang = match &data.test {
+        Some(test) => by_lang(test, "test data")?,
+        None => BTreeMap::new(),
+    };
     let encoder = &run.model.encoder;
-    if sparsity > 0.0 {
+    if write_encoder {
         let encoder_dir = dir.join("encoder");
         encoder.save_pretrained(&encoder_dir, &run.spec.encoder)?;
         run.tokenizer
@@ -289,6 +526,7 @@ fn evaluated(
     tracing::info!(sparsity, dev, "evaluated");
     Ok(PrunedModel {
         sparsity,
+        lang: None,
         dir: dir.to_path_buf(),
         heads: encoder.layer_heads(),
         neurons: encoder.layer_intermediate_sizes(),
@@ -296,7 +534,10 @@ fn evaluated(
         dev_pruned: dev_pruned.unwrap_or(dev),
         dev,
         test,
-        latency: latency(encoder, &config.latency, device),
+        test_loss,
+        dev_by_lang,
+        test_by_lang,
+        latency: latency(encoder, latency_config, device),
     })
 }
 
@@ -311,15 +552,14 @@ pub fn pruned_classifier(model: &Classifier, selection: &UnitSelection) -> Class
     }
 }
 
-/// Re-fine-tunes `pruned` (a pruned copy of `full`, on a plain device) into the text-cls run
-/// directory `dir`, where `pruned.safetensors` keeps it as it was before re-fine-tuning.
+/// Re-fine-tunes `pruned` (a pruned copy of `full`, on the training device) into the text-cls
+/// run directory `dir`, where `pruned.safetensors` keeps it as it was before re-fine-tuning.
 fn refine(
     full: &Run,
     pruned: Classifier,
     task: &ClassificationTask,
     config: &PruneConfig,
     dir: &Path,
-    training: &Device,
 ) -> Result<()> {
     let mut spec = full.spec.clone();
     spec.encoder = pruned.encoder.sized_config(&full.spec.encoder);
@@ -329,10 +569,7 @@ fn refine(
         "heads": pruned.encoder.layer_heads(),
         "neurons": pruned.encoder.layer_intermediate_sizes(),
     });
-    // Through a parameter file onto the training device, as text-cls's `Run::load` does.
-    let path = dir.join("pruned.safetensors");
-    save_parameters(&pruned, &path)?;
-    let model = load_parameters(spec.init(training), &path)?;
+    save_parameters(&pruned, &dir.join("pruned.safetensors"))?;
     let fine_tune = &config.fine_tune;
     let steps = task.batches_per_epoch() * config.refine_epochs;
     let trainer = Trainer::new(
@@ -352,7 +589,7 @@ fn refine(
     let optimizer = text_cls::optimizer(fine_tune);
     let experiment = serde_json::json!({"prune": config, "model": spec, "kept": kept});
     trainer.write_config(&optimizer, &experiment, false)?;
-    trainer.fit(model, optimizer.init(), task, false)?.best()?;
+    trainer.fit(pruned, optimizer.init(), task, false)?.best()?;
     // The optimizer checkpoints only serve `--resume`, which a pruning run does not offer;
     // `best/` (what `Run::load` reads) and `last/` stay.
     let checkpoints = RunDir::new(dir).checkpoints().root().to_path_buf();
@@ -391,12 +628,13 @@ pub fn importance_scores(
     let importance = taylor_importance(&frozen.encoder, batches, |masks, batch| {
         let input = batch_input(&task.train, &batch, task.pad_id, &device);
         let logits = masked_logits(&frozen, input, masks);
-        cross_entropy(logits, &task.train, &batch, &device)
+        batch_cross_entropy(logits, &task.train, &batch, &device)
     });
     importance.sum_of_abs().normalize_heads_per_layer()
 }
 
-fn cross_entropy(
+/// The mean cross-entropy of `logits` against the gold labels of `batch` in `set`.
+pub(crate) fn batch_cross_entropy(
     logits: Tensor<2>,
     set: &EncodedSet,
     batch: &[usize],

@@ -73,3 +73,35 @@ fn dev_items_seen_in_training_are_rejected_before_training() {
     assert!(error.contains("train/dev"), "{error}");
     assert!(!dir.path().join("full").exists());
 }
+
+#[test]
+fn language_tagged_paths_parse_and_tag_examples() {
+    use ml_prune::LangPath;
+    let tagged: LangPath = "de=data/xnli.de.tsv".parse().unwrap();
+    assert_eq!(tagged.lang.as_deref(), Some("de"));
+    assert_eq!(tagged.path, std::path::PathBuf::from("data/xnli.de.tsv"));
+    let plain: LangPath = "data/a=b.tsv".parse().unwrap();
+    assert_eq!(
+        plain.lang, None,
+        "a path with `/` before `=` is no language"
+    );
+    assert!("de=".parse::<LangPath>().is_err());
+    assert!("".parse::<LangPath>().is_err());
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("de.tsv");
+    std::fs::write(&file, "a\tb\tentailment\nc\td\tneutral\n").unwrap();
+    let files = [
+        LangPath {
+            lang: Some("de".into()),
+            path: file.clone(),
+        },
+        LangPath {
+            lang: None,
+            path: file,
+        },
+    ];
+    let examples = Task::Xnli.read_all(&files).unwrap();
+    let groups: Vec<Option<&str>> = examples.iter().map(|e| e.group.as_deref()).collect();
+    assert_eq!(groups, vec![Some("de"), Some("de"), None, None]);
+}
