@@ -196,7 +196,12 @@ pub const RESULT_SUITES: &[ResultSuite] = &[
     ResultSuite {
         task: "arxiv-cap",
         setup: &[],
-        args: &["--data", "../shared/datasets/arxiv-latex"],
+        args: &[
+            "--data",
+            "../shared/datasets/arxiv-latex",
+            "--captioner-out",
+            "target/burnlp/arxiv-cap/captioner",
+        ],
         report_flag: "--out",
     },
     ResultSuite {
@@ -394,6 +399,7 @@ fn ci(tests_only: bool) -> Result<()> {
         )?;
     }
     install_system_packages();
+    install_python_modules();
     // Tests that need a fetched model skip with a printed reason when it is absent, so a
     // registry outage makes them skip rather than fail.
     if let Err(error) = models::fetch_models("python3") {
@@ -409,11 +415,16 @@ fn ci(tests_only: bool) -> Result<()> {
 /// Installed with apt-get when missing and possible.
 const SYSTEM_PACKAGES: &[(&str, &str)] = &[("espeak-ng", "espeak-ng"), ("chromium", "chromium")];
 
-/// Font files the tests need, with their Debian packages (Chromium draws Chinese with them).
-const SYSTEM_FILES: &[(&str, &str)] = &[(
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "fonts-noto-cjk",
-)];
+/// Files the tests need, with their Debian packages: the CJK fonts Chromium draws Chinese
+/// with, and arxiv-cap's rasterisers of PDF (`pdftoppm`) and EPS (`gs`) figures.
+const SYSTEM_FILES: &[(&str, &str)] = &[
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "fonts-noto-cjk",
+    ),
+    ("/usr/bin/pdftoppm", "poppler-utils"),
+    ("/usr/bin/gs", "ghostscript"),
+];
 
 fn install_system_packages() {
     let missing: Vec<&str> = SYSTEM_PACKAGES
@@ -446,6 +457,32 @@ fn install_system_packages() {
             "ci: could not install {} ({error:#}); the tests that need them will skip",
             missing.join(", ")
         );
+    }
+}
+
+/// Python modules that tests use when importable (they skip with a printed reason otherwise),
+/// with their PyPI packages: pyarrow reads arxiv-cap's Parquet. Installed with pip when missing
+/// and possible.
+const PYTHON_MODULES: &[(&str, &str)] = &[("pyarrow", "pyarrow")];
+
+fn install_python_modules() {
+    for (module, package) in PYTHON_MODULES {
+        let importable = Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if importable {
+            continue;
+        }
+        let installed = run("python3", &["-m", "pip", "install", "-q", package]).or_else(|_| {
+            run(
+                "python3",
+                &["-m", "pip", "install", "-q", "--break-system-packages", package],
+            )
+        });
+        if let Err(error) = installed {
+            eprintln!("ci: could not install {package} ({error:#}); the tests that need it will skip");
+        }
     }
 }
 

@@ -82,6 +82,41 @@ pub enum ArxivCapError {
         /// Which data.
         what: String,
     },
+    /// An image could not be rasterised or decoded.
+    #[error("image `{file}`: {message}")]
+    Raster {
+        /// The image file.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An external program is not installed.
+    #[error(
+        "`{tool}` is not installed: it rasterises PDF/EPS figures (install the Debian package `{package}`, or turn rasterising off)"
+    )]
+    MissingTool {
+        /// The program.
+        tool: String,
+        /// The Debian package providing it.
+        package: String,
+    },
+    /// The BERTScore encoder could not be loaded or run.
+    #[error("BERTScore encoder `{reference}`: {message}")]
+    Encoder {
+        /// The encoder reference (or the stage that failed).
+        reference: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A request to a model endpoint failed.
+    #[error("{message}")]
+    Endpoint {
+        /// What went wrong (names the URL).
+        message: String,
+    },
+    /// Training or loading the captioner failed.
+    #[error(transparent)]
+    Train(#[from] burnlp_core::train::TrainError),
     /// A metric could not be computed.
     #[error(transparent)]
     Metrics(#[from] burnlp_core::metrics::MetricsError),

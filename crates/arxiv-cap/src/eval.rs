@@ -8,6 +8,7 @@ use burnlp_core::metrics::cider::cider_d;
 use burnlp_core::metrics::rouge::rouge_l_corpus;
 use serde::{Deserialize, Serialize};
 
+use crate::bertscore::{BertScore, BertScorer};
 use crate::error::{ArxivCapError, Result};
 use crate::schema::ArxivCapRow;
 use crate::tasks::{Task, instances};
@@ -59,6 +60,9 @@ pub struct CaptionReport {
     pub rouge_l: f64,
     /// CIDEr-D (pycocoevalcap), document frequencies from these references.
     pub cider_d: f64,
+    /// BERTScore ([`crate::bertscore`]), when an encoder was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bertscore: Option<BertScore>,
 }
 
 /// Scores predictions against instances by id. A prediction for an unknown or repeated id is
@@ -73,6 +77,30 @@ pub fn score_captions(
             what: "the caption instance list".into(),
         });
     }
+    let (refs, hyps, missing) = aligned(instances, predictions, pred_path)?;
+    let bleu2 = Bleu::new(BleuConfig::default().with_max_ngram_order(2))?
+        .corpus_score(&hyps, &[&refs])?
+        .score;
+    let (_, rouge) = rouge_l_corpus(&refs, &hyps)?;
+    let grouped: Vec<[&str; 1]> = refs.iter().map(|r| [*r]).collect();
+    let cider = cider_d(&hyps, &grouped)?;
+    Ok(CaptionReport {
+        instances: instances.len(),
+        missing,
+        bleu2,
+        rouge_l: rouge.fmeasure,
+        cider_d: cider.score,
+        bertscore: None,
+    })
+}
+
+/// References and predictions in instance order (a missing prediction is `""`), and the number
+/// missing; an unknown or repeated prediction id is an error naming `pred_path` and the record.
+pub fn aligned<'a>(
+    instances: &'a [CaptionInstance],
+    predictions: &'a [CaptionPrediction],
+    pred_path: &Path,
+) -> Result<(Vec<&'a str>, Vec<&'a str>, usize)> {
     let by_id = crate::qa::index_predictions(
         instances.iter().map(|i| i.id.as_str()),
         predictions
@@ -86,17 +114,18 @@ pub fn score_captions(
         .map(|i| by_id.get(i.id.as_str()).copied().unwrap_or(""))
         .collect();
     let refs: Vec<&str> = instances.iter().map(|i| i.reference.as_str()).collect();
-    let bleu2 = Bleu::new(BleuConfig::default().with_max_ngram_order(2))?
-        .corpus_score(&hyps, &[&refs])?
-        .score;
-    let (_, rouge) = rouge_l_corpus(&refs, &hyps)?;
-    let grouped: Vec<[&str; 1]> = refs.iter().map(|r| [*r]).collect();
-    let cider = cider_d(&hyps, &grouped)?;
-    Ok(CaptionReport {
-        instances: instances.len(),
-        missing: instances.len() - by_id.len(),
-        bleu2,
-        rouge_l: rouge.fmeasure,
-        cider_d: cider.score,
-    })
+    Ok((refs, hyps, instances.len() - by_id.len()))
+}
+
+/// [`score_captions`] plus BERTScore with `scorer`.
+pub fn score_captions_with_bertscore(
+    instances: &[CaptionInstance],
+    predictions: &[CaptionPrediction],
+    pred_path: &Path,
+    scorer: &BertScorer,
+) -> Result<CaptionReport> {
+    let mut report = score_captions(instances, predictions, pred_path)?;
+    let (refs, hyps, _) = aligned(instances, predictions, pred_path)?;
+    report.bertscore = Some(scorer.score(&hyps, &refs)?);
+    Ok(report)
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ArxivCapError, Result};
+use crate::images::{ImageFormat, Rasterizer, pixel_size};
 use crate::latex::clean::word_count;
 use crate::latex::{Document, FigureProblem, MissingInputs};
 use crate::schema::{ArxivCapRow, CaptionImages, CilPair, Meta};
@@ -31,8 +32,12 @@ pub struct ExtractOptions {
     pub missing_inputs: MissingInputs,
     /// Drop papers without a journal reference or publication type in their metadata.
     pub require_venue: bool,
-    /// Copy each kept image's bytes into its row (for Parquet output).
+    /// Copy each kept image's bytes into its row (for Parquet output); a rasterised PDF/EPS
+    /// figure is embedded as its PNG.
     pub embed_images: bool,
+    /// Rasterise PDF/EPS figures (for their pixel size and embedded bytes); `None` keeps
+    /// them as they are, unmeasured.
+    pub rasterizer: Option<Rasterizer>,
 }
 
 impl Default for ExtractOptions {
@@ -45,6 +50,7 @@ impl Default for ExtractOptions {
             missing_inputs: MissingInputs::Skip,
             require_venue: false,
             embed_images: false,
+            rasterizer: None,
         }
     }
 }
@@ -160,6 +166,7 @@ pub fn resolve_image(
 
 /// How many items each stage saw and each filter dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DropCounts {
     /// Source packages read.
     pub papers_read: usize,
@@ -189,6 +196,10 @@ pub struct DropCounts {
     pub images_too_small: usize,
     /// Images dropped: same bytes as an earlier image of the paper.
     pub images_duplicate: usize,
+    /// PDF/EPS images rasterised (when rasterising is on).
+    pub images_rasterized: usize,
+    /// Images dropped: PDF/EPS that the rasteriser could not render.
+    pub images_raster_failed: usize,
     /// Papers written.
     pub papers_kept: usize,
     /// Captions written.
@@ -214,6 +225,8 @@ impl DropCounts {
         self.images_missing += other.images_missing;
         self.images_too_small += other.images_too_small;
         self.images_duplicate += other.images_duplicate;
+        self.images_rasterized += other.images_rasterized;
+        self.images_raster_failed += other.images_raster_failed;
         self.papers_kept += other.papers_kept;
         self.captions_kept += other.captions_kept;
         self.images_kept += other.images_kept;
@@ -264,7 +277,7 @@ pub fn to_row(
                 counts.images_missing += 1;
                 continue;
             };
-            if too_small(bytes, options) {
+            if bytes.len() < options.min_image_bytes {
                 counts.images_too_small += 1;
                 continue;
             }
@@ -272,12 +285,34 @@ pub fn to_row(
                 counts.images_duplicate += 1;
                 continue;
             }
+            let format = ImageFormat::detect(bytes, file);
+            let rasterized = match &options.rasterizer {
+                Some(r) if format.is_vector() => {
+                    match r.rasterize(bytes, format, &format!("{}/{file}", tree.name)) {
+                        Ok(png) => {
+                            counts.images_rasterized += 1;
+                            Some(png)
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "image dropped");
+                            counts.images_raster_failed += 1;
+                            continue;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let pixels = rasterized.as_deref().unwrap_or(bytes);
+            if too_small(pixels, options) {
+                counts.images_too_small += 1;
+                continue;
+            }
             cil_pairs.push(CilPair {
                 sub_caption: image.sub_caption.clone(),
                 image_file: file.clone(),
                 image: None,
                 image_ocr: Vec::new(),
-                image_bytes: options.embed_images.then(|| bytes.to_vec()),
+                image_bytes: options.embed_images.then(|| pixels.to_vec()),
             });
         }
         if cil_pairs.is_empty() {
@@ -306,9 +341,12 @@ pub fn to_row(
     })
 }
 
+/// Whether a raster image is narrower or lower than the minimum (sizes from the `image`
+/// crate, or the header for GIF and headers the decoder rejects).
 fn too_small(bytes: &[u8], options: &ExtractOptions) -> bool {
-    bytes.len() < options.min_image_bytes
-        || raster_size(bytes).is_some_and(|(w, h)| w.min(h) < options.min_image_side)
+    pixel_size(bytes)
+        .or_else(|| raster_size(bytes))
+        .is_some_and(|(w, h)| w.min(h) < options.min_image_side)
 }
 
 /// Width and height of a PNG, GIF or JPEG from its header; `None` for other formats.
@@ -374,6 +412,9 @@ pub fn extract_sources(
     mut sink: impl FnMut(ArxivCapRow) -> Result<()>,
 ) -> Result<Extraction> {
     let mut out = Extraction::default();
+    if let Some(rasterizer) = &options.rasterizer {
+        rasterizer.check_tools()?;
+    }
     for path in sources {
         match extract_one(path, options, metas, &mut out.counts) {
             Ok((row, warnings)) => {

@@ -357,6 +357,8 @@ const LIMITATIONS: &str = "
   only on synthetic cases), other conditionals such as `\\ifdefined` or `\\if0` (both
   branches are read), `\\def` macros with delimited parameters (not expanded), `%` inside
   verbatim text (read as a comment), `\\input` names built from macros (not found).
-- Images are resolved, not opened: PDF/EPS are not rasterised, so unreadable or blank images are
-  not detected and the minimum-size filter sees pixel sizes only for PNG, JPEG and GIF.
+- Images are compared by file, not by content: a rasterised figure (see below) is checked for
+  its pixel size only, so a blank or wrongly cropped rendering is not detected. These papers
+  include their EPS figures next to same-named PDFs, which pdflatex's order resolves first, so
+  the EPS path (`gs`) is exercised by tests only.
 ";

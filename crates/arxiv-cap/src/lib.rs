@@ -11,17 +11,25 @@
 //! - `parquet` (cargo feature, on by default): the released Parquet layout with image bytes;
 //! - [`output`]: rows written as they come (JSON Lines, Parquet);
 //! - [`qa`]: ArxivQA items (§3), validation, answer-letter parsing and accuracy (§5.4);
+//! - [`lvlm`]: question generation and benchmarking through an OpenAI-compatible endpoint;
 //! - [`tasks`]: the §5.2 task instances (single-/multiple-figure captioning, title generation);
 //! - [`eval`]: BLEU-2, ROUGE-L and CIDEr-D of generated captions (from `burnlp_core::metrics`);
+//! - [`bertscore`]: BERTScore with a BERT-family encoder from core (MiniLM);
+//! - [`images`]: image formats, pixel sizes, PDF/EPS rasterising, captioner inputs;
 //! - [`gold`]: extraction precision/recall against hand-checked gold figures;
+//! - [`captioner`]: a tiny ViT-style captioner trained on generated charts and real pairs;
 //! - [`demo`]: the `cargo xtask demo` rows on an embedded LaTeX sample.
 
+pub mod bertscore;
+pub mod captioner;
 pub mod demo;
 pub mod error;
 pub mod eval;
 pub mod extract;
 pub mod gold;
+pub mod images;
 pub mod latex;
+pub mod lvlm;
 pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;

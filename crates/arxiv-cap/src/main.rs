@@ -5,6 +5,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use arxiv_cap::bertscore::BertScorer;
+use arxiv_cap::captioner::experiment::ChartSplits;
+use arxiv_cap::captioner::{self, CaptionExample, CaptionerRun, CaptionerSpec};
+use arxiv_cap::eval::score_captions_with_bertscore;
+use arxiv_cap::images::Rasterizer;
 use arxiv_cap::{
     CaptionPrediction, ExtractOptions, Format, MetaRecord, MissingInputs, Prediction, RowWriter,
     Task, cap_stats, caption_instances, extract_sources, mc_accuracy, read_arxivcap, read_arxivqa,
@@ -34,7 +39,19 @@ enum Command {
     Eval(EvalArgs),
     /// Compare extraction with hand-checked gold figures and write a Markdown report.
     Experiment(ExperimentArgs),
-    /// Extract figures from an embedded LaTeX sample and parse embedded answers.
+    /// Generate ArxivQA-style questions about figures with a vision model behind an
+    /// OpenAI-compatible endpoint (resumable).
+    QaGen(QaGenArgs),
+    /// Run a served vision-language model over a task's instances or ArxivQA items and score it
+    /// (resumable).
+    BenchLvlm(BenchArgs),
+    /// Train the tiny captioner (patch encoder + Transformer decoder) on generated charts and
+    /// optionally extracted real pairs; scores it on held-out generated charts.
+    TrainCaptioner(TrainCaptionerArgs),
+    /// Caption images, generated charts or ArxivCap rows with a trained captioner.
+    Caption(CaptionArgs),
+    /// Extract figures from an embedded LaTeX sample, parse embedded answers, and train the
+    /// tiny captioner for a few steps on generated charts.
     Demo(DemoArgs),
 }
 
@@ -71,6 +88,201 @@ struct ExtractArgs {
     /// Fail on a missing `\input` file or an unreadable package instead of skipping it.
     #[arg(long)]
     strict: bool,
+    /// Keep PDF/EPS figures as they are (unmeasured, embedded as PDF/EPS) instead of
+    /// rasterising them with `pdftoppm` / `gs`.
+    #[arg(long)]
+    no_rasterize: bool,
+    /// Resolution of rasterised PDF/EPS figures.
+    #[arg(long, default_value_t = 100, value_parser = positive_u32)]
+    dpi: u32,
+}
+
+fn positive_u32(s: &str) -> std::result::Result<u32, String> {
+    let n = burnlp_core::cli::positive(s)?;
+    u32::try_from(n).map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// The endpoint and sampling flags of `qa-gen` and `bench-lvlm`.
+#[derive(Args)]
+struct EndpointArgs {
+    /// Base URL of the OpenAI-compatible server (e.g. http://127.0.0.1:8000).
+    #[arg(long)]
+    endpoint: String,
+    /// The served model's name.
+    #[arg(long)]
+    model: String,
+    /// Environment variable holding the API key (sent as a bearer token when set).
+    #[arg(long, default_value = "OPENAI_API_KEY")]
+    api_key_env: String,
+    /// Retries of a failed request (connection errors, 429, 5xx).
+    #[arg(long, default_value_t = 3)]
+    retries: usize,
+    /// Most generated tokens per answer.
+    #[arg(long, default_value_t = 512, value_parser = burnlp_core::cli::positive)]
+    max_tokens: usize,
+    /// Sampling temperature (0: greedy).
+    #[arg(long, default_value_t = 0.0, value_parser = burnlp_core::cli::non_negative_f64)]
+    temperature: f64,
+    /// Sampling seed, where the server supports one.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Resolution for rasterising PDF/EPS images before sending them.
+    #[arg(long, default_value_t = 100, value_parser = positive_u32)]
+    dpi: u32,
+}
+
+impl EndpointArgs {
+    fn client(&self) -> burnlp_core::openai::OpenAiClient {
+        let settings = burnlp_core::openai::ClientSettings {
+            retries: self.retries,
+            ..Default::default()
+        }
+        .with_env_key(&self.api_key_env);
+        burnlp_core::openai::OpenAiClient::new(&self.endpoint, settings)
+    }
+
+    fn config(&self) -> arxiv_cap::lvlm::LvlmConfig {
+        arxiv_cap::lvlm::LvlmConfig {
+            model: self.model.clone(),
+            max_tokens: self.max_tokens,
+            temperature: self.temperature,
+            seed: self.seed,
+        }
+    }
+}
+
+#[derive(Args)]
+struct QaGenArgs {
+    /// ArxivCap rows with embedded images (`.parquet`).
+    #[arg(long)]
+    cap: PathBuf,
+    /// Output folder: `arxivqa.jsonl`, `rejected.jsonl`, `images/` (an earlier run's items are
+    /// kept and skipped).
+    #[arg(long)]
+    out: PathBuf,
+    /// At most this many figures (single-image captions, in row order).
+    #[arg(long, value_parser = burnlp_core::cli::positive)]
+    limit: Option<usize>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The task.
+    #[arg(long, value_enum)]
+    task: EvalTask,
+    /// Caption tasks: ArxivCap rows with embedded images (`.parquet`); `mc`: ArxivQA items.
+    #[arg(long)]
+    gold: PathBuf,
+    /// `mc`: the folder the items' `image` paths are relative to.
+    #[arg(long)]
+    images: Option<PathBuf>,
+    /// Title generation: figures per paper.
+    #[arg(long, default_value_t = 4, value_parser = burnlp_core::cli::positive)]
+    max_figures: usize,
+    /// Predictions (`{"id", "prediction"}` JSON Lines; an earlier run's lines are kept and
+    /// skipped).
+    #[arg(long)]
+    pred: PathBuf,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct TrainCaptionerArgs {
+    /// Run directory (model.json, vocab.json, best/, last/, metrics.jsonl, held_out.json).
+    #[arg(long)]
+    out: PathBuf,
+    /// Real training pairs: ArxivCap rows with embedded images (`.parquet` from `extract`).
+    #[arg(long)]
+    cap: Vec<PathBuf>,
+    /// Resolution for rasterising PDF/EPS images of `--cap` rows that were not rasterised.
+    #[arg(long, default_value_t = 100, value_parser = positive_u32)]
+    dpi: u32,
+    #[command(flatten)]
+    captioner: CaptionerArgs,
+    #[command(flatten)]
+    device: burnlp_core::cli::DeviceArgs,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Settings of the captioner experiment.
+#[derive(Args)]
+struct CaptionerArgs {
+    /// Generated training charts (seeds 0..N).
+    #[arg(long, default_value_t = 4000, value_parser = burnlp_core::cli::positive)]
+    train_charts: usize,
+    /// Generated validation charts (the next seeds), for model selection.
+    #[arg(long, default_value_t = 300, value_parser = burnlp_core::cli::positive)]
+    valid_charts: usize,
+    /// Held-out test charts (seeds from 1,000,000: never trained on or selected with).
+    #[arg(long, default_value_t = 500, value_parser = burnlp_core::cli::positive)]
+    test_charts: usize,
+    /// Optimizer steps.
+    #[arg(long, default_value_t = 1500, value_parser = burnlp_core::cli::positive)]
+    steps: usize,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 32, value_parser = burnlp_core::cli::positive)]
+    batch_size: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 2e-3, value_parser = burnlp_core::cli::positive_f64)]
+    lr: f64,
+    /// Evaluate every N steps.
+    #[arg(long, default_value_t = 250, value_parser = burnlp_core::cli::positive)]
+    eval_every: usize,
+    /// Model size.
+    #[arg(long, default_value_t = 64, value_parser = burnlp_core::cli::positive)]
+    d_model: usize,
+    /// Encoder and decoder layers (each).
+    #[arg(long, default_value_t = 2, value_parser = burnlp_core::cli::positive)]
+    layers: usize,
+    /// Image side in pixels (charts are drawn at this size, real images resized to it).
+    #[arg(long, default_value_t = 32, value_parser = burnlp_core::cli::positive)]
+    image_size: usize,
+    /// Patch side; must divide the image side.
+    #[arg(long, default_value_t = 8, value_parser = burnlp_core::cli::positive)]
+    patch: usize,
+    /// Seed of initialisation and batch order.
+    #[arg(long, default_value_t = 13)]
+    seed: u64,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct CaptionInput {
+    /// Image files (PNG, JPEG, PDF, EPS).
+    #[arg(long, num_args = 1..)]
+    images: Vec<PathBuf>,
+    /// Caption this many generated charts (seeds from `--seed`) and score them.
+    #[arg(long, value_parser = burnlp_core::cli::positive)]
+    charts: Option<usize>,
+    /// Caption every single-figure instance of ArxivCap rows with embedded images; ids as
+    /// `eval --task single-figure` expects.
+    #[arg(long)]
+    cap: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CaptionArgs {
+    #[command(flatten)]
+    model: burnlp_core::cli::ModelArgs,
+    #[command(flatten)]
+    input: CaptionInput,
+    /// First chart seed for `--charts`.
+    #[arg(long, default_value_t = 2_000_000)]
+    seed: u64,
+    /// Write predictions (`{"id", "prediction"}` JSON Lines) here instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Resolution for rasterising PDF/EPS inputs.
+    #[arg(long, default_value_t = 100, value_parser = positive_u32)]
+    dpi: u32,
 }
 
 #[derive(Args)]
@@ -103,6 +315,8 @@ enum EvalTask {
     SingleFigure,
     /// Captions with several images; prediction ids `<arxiv_id>#<caption index>`.
     MultiFigure,
+    /// Descriptions of consecutive figure pairs; prediction ids `<arxiv_id>#<k>+<k+1>`.
+    Contrastive,
     /// Paper titles from figures; prediction ids are arXiv ids.
     Title,
     /// ArxivQA multiple choice; prediction ids are item ids.
@@ -140,6 +354,12 @@ struct EvalArgs {
     /// Predictions, JSON Lines `{"id": …, "prediction": "…"}`.
     #[arg(long)]
     pred: PathBuf,
+    /// Also compute BERTScore with this BERT-family encoder (a Hugging Face directory such as
+    /// ../shared/models/all-minilm-l6-v2, or any core encoder reference); caption tasks only.
+    #[arg(long)]
+    bertscore_model: Option<String>,
+    #[command(flatten)]
+    device: burnlp_core::cli::DeviceArgs,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -156,6 +376,17 @@ struct ExperimentArgs {
     /// Also print the per-paper scores as JSON lines.
     #[arg(long)]
     json: bool,
+    /// Keep PDF/EPS figures unrasterised (no pixel sizes, no rasterisation counts).
+    #[arg(long)]
+    no_rasterize: bool,
+    /// Resolution of rasterised PDF/EPS figures.
+    #[arg(long, default_value_t = 100, value_parser = positive_u32)]
+    dpi: u32,
+    /// Also train the tiny captioner and report its held-out chart scores, with its run here.
+    #[arg(long)]
+    captioner_out: Option<PathBuf>,
+    #[command(flatten)]
+    captioner: CaptionerArgs,
 }
 
 fn main() {
@@ -177,8 +408,27 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Eval(args) => eval(&args),
+        Command::Eval(args) => eval_command(&args),
         Command::Experiment(args) => experiment(&args),
+        Command::QaGen(args) => {
+            let rows = read_cap(&args.cap)?;
+            let rasterizer = Rasterizer {
+                dpi: args.endpoint.dpi,
+            };
+            let report = arxiv_cap::lvlm::qa_gen(
+                &args.endpoint.client(),
+                &rows,
+                &args.out,
+                &args.endpoint.config(),
+                &rasterizer,
+                args.limit,
+            )?;
+            print_value(&serde_json::to_value(report)?, false);
+            Ok(())
+        }
+        Command::BenchLvlm(args) => bench(&args),
+        Command::TrainCaptioner(args) => train_captioner(&args),
+        Command::Caption(args) => caption(&args),
         Command::Demo(args) => {
             let rows = arxiv_cap::demo::demo(&args.dir("arxiv-cap"))?;
             Ok(print_rows(&rows, args.json)?)
@@ -200,6 +450,7 @@ fn extract(args: &ExtractArgs) -> Result<()> {
         },
         require_venue: args.require_venue,
         embed_images: format.embeds_images(),
+        rasterizer: (!args.no_rasterize).then_some(Rasterizer { dpi: args.dpi }),
     };
     let metas: HashMap<_, _> = match &args.meta {
         Some(path) => burnlp_core::data::read_jsonl::<MetaRecord>(path)
@@ -269,7 +520,14 @@ fn read_cap(path: &Path) -> Result<Vec<arxiv_cap::ArxivCapRow>> {
     read_arxivcap(path).with_context(|| format!("reading ArxivCap {}", path.display()))
 }
 
-fn eval(args: &EvalArgs) -> Result<()> {
+fn eval_command(args: &EvalArgs) -> Result<()> {
+    let value = eval(args)?;
+    print_value(&value, args.json);
+    Ok(())
+}
+
+/// The scores of `eval` as JSON.
+fn eval(args: &EvalArgs) -> Result<serde_json::Value> {
     let value = match args.task {
         EvalTask::Mc => {
             let items = read_arxivqa(&args.gold, None)
@@ -278,27 +536,65 @@ fn eval(args: &EvalArgs) -> Result<()> {
                 .with_context(|| format!("reading predictions {}", args.pred.display()))?;
             serde_json::to_value(mc_accuracy(&items, &preds, &args.pred)?)?
         }
-        EvalTask::SingleFigure | EvalTask::MultiFigure | EvalTask::Title => {
-            let task = match args.task {
-                EvalTask::SingleFigure => Task::SingleFigure,
-                EvalTask::MultiFigure => Task::MultiFigure,
-                _ => Task::Title,
-            };
+        EvalTask::SingleFigure
+        | EvalTask::MultiFigure
+        | EvalTask::Contrastive
+        | EvalTask::Title => {
+            let task = caption_task(args.task);
             let instances = caption_instances(&read_cap(&args.gold)?, task, args.max_figures);
             let preds: Vec<CaptionPrediction> = burnlp_core::data::read_jsonl(&args.pred)
                 .with_context(|| format!("reading predictions {}", args.pred.display()))?;
-            serde_json::to_value(score_captions(&instances, &preds, &args.pred)?)?
+            let report = match &args.bertscore_model {
+                Some(reference) => {
+                    let scorer = BertScorer::load(reference, &args.device.inference()?)?;
+                    score_captions_with_bertscore(&instances, &preds, &args.pred, &scorer)?
+                }
+                None => score_captions(&instances, &preds, &args.pred)?,
+            };
+            serde_json::to_value(report)?
         }
     };
-    print_value(&value, args.json);
-    Ok(())
+    Ok(value)
 }
 
 fn experiment(args: &ExperimentArgs) -> Result<()> {
     let gold = args.data.join("gold_pairs.jsonl");
-    let scores = arxiv_cap::score_all(&args.data, &gold, &ExtractOptions::default())
+    let options = ExtractOptions {
+        rasterizer: (!args.no_rasterize).then_some(Rasterizer { dpi: args.dpi }),
+        ..ExtractOptions::default()
+    };
+    if let Some(rasterizer) = &options.rasterizer {
+        rasterizer.check_tools()?;
+    }
+    let scores = arxiv_cap::score_all(&args.data, &gold, &options)
         .with_context(|| format!("scoring extraction on {}", args.data.display()))?;
-    let report = arxiv_cap::markdown(&scores, &args.data.display().to_string());
+    let mut report = arxiv_cap::markdown(&scores, &args.data.display().to_string());
+    let counts = scores.last().map(|s| s.counts.clone()).unwrap_or_default();
+    report.push_str("\n## Rasterised figures\n\n");
+    report.push_str(&match &options.rasterizer {
+        Some(r) => format!(
+            "PDF figures are rasterised by poppler's `pdftoppm` (first page) and EPS figures by \
+             Ghostscript's `gs` (bounding box) at {} DPI, after the byte-size and duplicate \
+             filters: {} rasterised, {} failed (dropped); the minimum-size filter then saw their \
+             pixel sizes ({} images too small in all).\n",
+            r.dpi, counts.images_rasterized, counts.images_raster_failed, counts.images_too_small
+        ),
+        None => "PDF/EPS figures were not rasterised (`--no-rasterize`).\n".to_string(),
+    });
+    if let Some(out) = &args.captioner_out {
+        let (splits, spec, config) = captioner_settings(&args.captioner);
+        let run = captioner::experiment::run(
+            splits,
+            Vec::new(),
+            &spec,
+            &config,
+            out,
+            &burnlp_core::device::cpu(),
+        )
+        .with_context(|| format!("training the captioner into {}", out.display()))?;
+        report.push('\n');
+        report.push_str(&captioner::experiment::markdown(&run, &spec, &config));
+    }
     burnlp_core::data::write_atomic(&args.out, report.as_bytes())?;
     if args.json {
         for s in &scores {
@@ -319,5 +615,197 @@ fn print_value(value: &serde_json::Value, json: bool) {
             }
         }
         None => println!("{value}"),
+    }
+}
+
+fn captioner_settings(
+    args: &CaptionerArgs,
+) -> (ChartSplits, CaptionerSpec, captioner::TrainConfig) {
+    let splits = ChartSplits {
+        train: args.train_charts,
+        valid: args.valid_charts,
+        test: args.test_charts,
+    };
+    let spec = CaptionerSpec {
+        image_size: args.image_size,
+        patch: args.patch,
+        d_model: args.d_model,
+        ffn_dim: args.d_model * 2,
+        encoder_layers: args.layers,
+        decoder_layers: args.layers,
+        ..CaptionerSpec::tiny(0)
+    };
+    let config = captioner::TrainConfig {
+        steps: args.steps,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        eval_every: args.eval_every.min(args.steps),
+        warmup: (args.steps / 10).max(1),
+        seed: args.seed,
+        ..Default::default()
+    };
+    (splits, spec, config)
+}
+
+/// Real training pairs of `--cap` files; unusable images are reported, not silently skipped.
+fn real_pairs(paths: &[PathBuf], size: usize, dpi: u32) -> Result<Vec<CaptionExample>> {
+    let rasterizer = Rasterizer { dpi };
+    let mut out = Vec::new();
+    for path in paths {
+        let rows = read_cap(path)?;
+        let (examples, failed) = captioner::real_examples(&rows, size, &rasterizer);
+        for (id, why) in &failed {
+            eprintln!("warning: {}: {id}: not used: {why}", path.display());
+        }
+        eprintln!(
+            "{}: {} real pairs, {} images not usable",
+            path.display(),
+            examples.len(),
+            failed.len()
+        );
+        out.extend(examples);
+    }
+    Ok(out)
+}
+
+fn train_captioner(args: &TrainCaptionerArgs) -> Result<()> {
+    let device = args.device.inference()?;
+    let (splits, spec, config) = captioner_settings(&args.captioner);
+    let real = real_pairs(&args.cap, spec.image_size, args.dpi)?;
+    let report = captioner::experiment::run(splits, real, &spec, &config, &args.out, &device)
+        .with_context(|| format!("training the captioner into {}", args.out.display()))?;
+    print_value(&serde_json::to_value(&report)?, args.json);
+    Ok(())
+}
+
+fn caption(args: &CaptionArgs) -> Result<()> {
+    let device = args.model.device.inference()?;
+    let run = CaptionerRun::load(&args.model.model, &device)
+        .with_context(|| format!("loading the captioner {}", args.model.model.display()))?;
+    let size = run.spec.image_size;
+    let rasterizer = Rasterizer { dpi: args.dpi };
+    let examples: Vec<CaptionExample> = if let Some(n) = args.input.charts {
+        captioner::charts(args.seed, n, size)
+            .into_iter()
+            .map(CaptionExample::from)
+            .collect()
+    } else if let Some(path) = &args.input.cap {
+        let rows = read_cap(path)?;
+        let wanted: std::collections::HashSet<String> =
+            arxiv_cap::instances(&rows, Task::SingleFigure, 1)
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+        let (examples, failed) = captioner::real_examples(&rows, size, &rasterizer);
+        for (id, why) in failed.iter().filter(|(id, _)| wanted.contains(id)) {
+            eprintln!("warning: {id}: not captioned: {why}");
+        }
+        examples
+            .into_iter()
+            .filter(|e| wanted.contains(&e.id))
+            .collect()
+    } else {
+        args.input
+            .images
+            .iter()
+            .map(|path| {
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+                let image = arxiv_cap::images::load_raster(&bytes, path, size, &rasterizer)?;
+                Ok(CaptionExample {
+                    id: path.display().to_string(),
+                    image,
+                    caption: String::new(),
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let images: Vec<_> = examples.iter().map(|e| &e.image).collect();
+    let mut predictions = Vec::with_capacity(images.len());
+    for (chunk, ids) in images.chunks(64).zip(examples.chunks(64)) {
+        for (text, e) in run.caption(chunk, 64).into_iter().zip(ids) {
+            predictions.push(serde_json::json!({"id": e.id, "prediction": text}));
+        }
+        tracing::info!(done = predictions.len(), total = images.len(), "captioning");
+    }
+    match &args.out {
+        Some(path) => {
+            burnlp_core::data::write_jsonl(path, &predictions)?;
+            eprintln!("wrote {} captions to {}", predictions.len(), path.display());
+        }
+        None => {
+            for p in &predictions {
+                println!("{p}");
+            }
+        }
+    }
+    if args.input.charts.is_some() {
+        let instances: Vec<_> = examples
+            .iter()
+            .map(|e| arxiv_cap::eval::CaptionInstance {
+                id: e.id.clone(),
+                reference: e.caption.clone(),
+            })
+            .collect();
+        let preds: Vec<CaptionPrediction> =
+            serde_json::from_value(serde_json::Value::Array(predictions))?;
+        let report = score_captions(&instances, &preds, Path::new("<generated charts>"))?;
+        eprintln!("{}", serde_json::to_string(&report)?);
+    }
+    Ok(())
+}
+
+fn bench(args: &BenchArgs) -> Result<()> {
+    let client = args.endpoint.client();
+    let config = args.endpoint.config();
+    let rasterizer = Rasterizer {
+        dpi: args.endpoint.dpi,
+    };
+    let run = match args.task {
+        EvalTask::Mc => {
+            let Some(images) = &args.images else {
+                bail!("--task mc needs --images DIR (the folder of the items' images)");
+            };
+            let items = read_arxivqa(&args.gold, Some(images))
+                .with_context(|| format!("reading ArxivQA {}", args.gold.display()))?;
+            arxiv_cap::lvlm::bench_mc(&client, &items, images, &args.pred, &config, &rasterizer)?
+        }
+        task => {
+            let rows = read_cap(&args.gold)?;
+            arxiv_cap::lvlm::bench_captions(
+                &client,
+                &rows,
+                caption_task(task),
+                args.max_figures,
+                &args.pred,
+                &config,
+                &rasterizer,
+            )?
+        }
+    };
+    for line in &run.unusable {
+        eprintln!("left out: {line}");
+    }
+    let scores = eval(&EvalArgs {
+        task: args.task,
+        max_figures: args.max_figures,
+        gold: args.gold.clone(),
+        pred: args.pred.clone(),
+        bertscore_model: None,
+        device: burnlp_core::cli::DeviceArgs::default(),
+        json: true,
+    })?;
+    let value = serde_json::json!({"run": run, "scores": scores});
+    print_value(&value, args.json);
+    Ok(())
+}
+
+/// The caption task of an `--task` value (not `mc`).
+fn caption_task(task: EvalTask) -> Task {
+    match task {
+        EvalTask::SingleFigure => Task::SingleFigure,
+        EvalTask::MultiFigure => Task::MultiFigure,
+        EvalTask::Contrastive => Task::Contrastive,
+        _ => Task::Title,
     }
 }

@@ -203,3 +203,46 @@ fn arxivcap_rows_validate_and_give_caption_instances() {
         "{err}"
     );
 }
+
+#[test]
+fn contrastive_instances_pair_consecutive_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "cap.jsonl",
+        &[
+            cap_row(
+                "2101.00001",
+                &[
+                    ("Loss curves.", &["2101.00001/a.png"]),
+                    ("Two panels.", &["2101.00001/b1.png", "2101.00001/b2.png"]),
+                    ("Accuracy.", &["2101.00001/c.png"]),
+                ],
+            ),
+            cap_row("2101.00002", &[("Only one.", &["2101.00002/x.png"])]),
+        ],
+    );
+    let rows = read_arxivcap(&path).unwrap();
+    let pairs = instances(&rows, Task::Contrastive, 4);
+    let ids: Vec<&str> = pairs.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["2101.00001#0+1", "2101.00001#1+2"]);
+    assert_eq!(pairs[1].images, ["2101.00001/b1.png", "2101.00001/c.png"]);
+    assert_eq!(
+        pairs[0].target,
+        "The first figure shows: Loss curves. The second figure shows: Two panels."
+    );
+    let scored = caption_instances(&rows, Task::Contrastive, 4);
+    let preds: Vec<CaptionPrediction> = scored
+        .iter()
+        .map(|i| CaptionPrediction {
+            id: i.id.clone(),
+            prediction: i.reference.clone(),
+        })
+        .collect();
+    let report = score_captions(&scored, &preds, Path::new("p")).unwrap();
+    assert!(
+        (report.bleu2 - 100.0).abs() < 1e-9 && (report.rouge_l - 1.0).abs() < 1e-12,
+        "{report:?}"
+    );
+    assert_eq!(report.missing, 0);
+}

@@ -9,7 +9,9 @@ use crate::shared;
 fn demo_rows_meet_their_targets() {
     let dir = tempfile::tempdir().unwrap();
     let rows = arxiv_cap::demo::demo(dir.path()).unwrap();
-    assert_eq!(rows.len(), 3);
+    // Extraction, sub-figure lists, letter parsing; the captioner's BLEU-2, ROUGE-L, CIDEr-D on
+    // held-out charts, each above always answering the most frequent training caption.
+    assert_eq!(rows.len(), 6);
     for row in &rows {
         assert!(row.meets_target(), "{row}");
     }

@@ -1,9 +1,14 @@
 //! Integration tests of `arxiv-cap`, gathered into one test binary; one module per topic.
 
+mod bertscore;
+mod captioner;
 mod data;
 mod extraction;
+mod images;
+mod lvlm;
 mod output;
 mod parser;
+mod released;
 
 use std::path::PathBuf;
 
