@@ -101,7 +101,10 @@ const TOOLS: &[(&str, &[&str])] = &[
             "demo",
         ],
     ),
-    ("ml-prune", &["prune", "dynamic", "eval", "plot", "profile", "demo"]),
+    (
+        "ml-prune",
+        &["prune", "dynamic", "eval", "plot", "profile", "demo"],
+    ),
     (
         "newsbot",
         &[

@@ -477,11 +477,20 @@ fn install_python_modules() {
         let installed = run("python3", &["-m", "pip", "install", "-q", package]).or_else(|_| {
             run(
                 "python3",
-                &["-m", "pip", "install", "-q", "--break-system-packages", package],
+                &[
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--break-system-packages",
+                    package,
+                ],
             )
         });
         if let Err(error) = installed {
-            eprintln!("ci: could not install {package} ({error:#}); the tests that need it will skip");
+            eprintln!(
+                "ci: could not install {package} ({error:#}); the tests that need it will skip"
+            );
         }
     }
 }

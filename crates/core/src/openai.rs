@@ -101,7 +101,10 @@ impl OpenAiClient {
     /// a trailing `/v1` or `/v1/…` path are removed, so an endpoint's full URL also works.
     pub fn new(base_url: &str, settings: ClientSettings) -> Self {
         let mut base = base_url.trim_end_matches('/').to_string();
-        if let Some(at) = base.find("/v1/").or_else(|| base.ends_with("/v1").then(|| base.len() - 3)) {
+        if let Some(at) = base
+            .find("/v1/")
+            .or_else(|| base.ends_with("/v1").then(|| base.len() - 3))
+        {
             base.truncate(at);
         }
         Self { base, settings }
@@ -188,7 +191,11 @@ impl OpenAiClient {
     }
 
     /// POSTs a chat request to `/v1/chat/completions`.
-    pub fn chat(&self, agent: &ureq::Agent, request: &ChatRequest) -> Result<ChatResponse, HttpError> {
+    pub fn chat(
+        &self,
+        agent: &ureq::Agent,
+        request: &ChatRequest,
+    ) -> Result<ChatResponse, HttpError> {
         self.post(agent, "/v1/chat/completions", request)
     }
 }
@@ -357,7 +364,10 @@ mod tests {
             model: "m".into(),
             messages: vec![
                 ChatMessage::system("be brief"),
-                ChatMessage::user_with_images("what is shown?", &[image_data_url(b"\x89PNG", "image/png")]),
+                ChatMessage::user_with_images(
+                    "what is shown?",
+                    &[image_data_url(b"\x89PNG", "image/png")],
+                ),
             ],
             max_tokens: Some(8),
             temperature: None,
@@ -431,19 +441,35 @@ mod tests {
         let (url, server) = serve(vec![400]);
         let client = OpenAiClient::new(&url, fast());
         let err = client.chat(&client.agent(), &ask()).unwrap_err();
-        assert!(matches!(err, HttpError::Status { status: 400, .. }), "{err}");
+        assert!(
+            matches!(err, HttpError::Status { status: 400, .. }),
+            "{err}"
+        );
         assert_eq!(server.join().unwrap(), 1);
     }
 
     #[test]
     fn an_absent_server_is_named() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let client = OpenAiClient::new(
             &format!("http://127.0.0.1:{port}"),
-            ClientSettings { retries: 1, ..fast() },
+            ClientSettings {
+                retries: 1,
+                ..fast()
+            },
         );
         let err = client.chat(&client.agent(), &ask()).unwrap_err();
-        assert!(matches!(err, HttpError::Unreachable { attempts: 2, .. }), "{err}");
-        assert!(err.to_string().contains(&format!("127.0.0.1:{port}/v1/chat/completions")));
+        assert!(
+            matches!(err, HttpError::Unreachable { attempts: 2, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains(&format!("127.0.0.1:{port}/v1/chat/completions"))
+        );
     }
 }

@@ -90,7 +90,15 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(setting: &str, system: &str, encoder: &str, seed: Option<u64>, dev: Option<f64>, test: &Score, seconds: f64) -> Self {
+    fn new(
+        setting: &str,
+        system: &str,
+        encoder: &str,
+        seed: Option<u64>,
+        dev: Option<f64>,
+        test: &Score,
+        seconds: f64,
+    ) -> Self {
         Self {
             setting: setting.to_string(),
             system: system.to_string(),
@@ -242,7 +250,11 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf> {
         ..TrainConfig::default()
     };
     let mut variants: Vec<(&str, &str, TrainConfig)> = vec![
-        ("kid", "KID (reference code: no teacher forcing)", base.clone()),
+        (
+            "kid",
+            "KID (reference code: no teacher forcing)",
+            base.clone(),
+        ),
         (
             "teacher-forcing",
             "KID + teacher forcing",
@@ -284,7 +296,8 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf> {
             "needs `--bert ENCODER`",
         ));
     }
-    variants.retain(|(key, _, _)| args.variants.is_empty() || args.variants.iter().any(|v| v == key));
+    variants
+        .retain(|(key, _, _)| args.variants.is_empty() || args.variants.iter().any(|v| v == key));
     for &seed in &args.seeds {
         for (i, (_, name, config)) in variants.iter().enumerate() {
             let config = TrainConfig {
@@ -295,7 +308,12 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf> {
                 .iter()
                 .any(|r| r.system == *name && r.encoder == config.encoder && r.seed == Some(seed))
             {
-                tracing::info!(system = name, seed, "already recorded in {}", results.display());
+                tracing::info!(
+                    system = name,
+                    seed,
+                    "already recorded in {}",
+                    results.display()
+                );
                 continue;
             }
             let dir = args.runs.join(format!("v{i}-seed{seed}"));
@@ -370,7 +388,11 @@ so seeds and systems are added by later invocations). Seeds: {}.\n",
             .as_ref()
             .map(|b| format!(" --bert {b}"))
             .unwrap_or_default(),
-        seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let _ = writeln!(
         md,
@@ -442,7 +464,10 @@ Adam lr 1e-3 constant (paper: 1e-4 with StepLR), batch 32; no dependency GCN (no
             cell(|r| r.full_f1)
         );
     }
-    if let Some((kid_system, kid_encoder)) = systems.iter().find(|(s, _)| s.starts_with("KID (reference")) {
+    if let Some((kid_system, kid_encoder)) = systems
+        .iter()
+        .find(|(s, _)| s.starts_with("KID (reference"))
+    {
         let stats = |system: &str, encoder: &str| {
             let values: Vec<f64> = rows
                 .iter()
@@ -453,7 +478,10 @@ Adam lr 1e-3 constant (paper: 1e-4 with StepLR), batch 32; no dependency GCN (no
         };
         let (kid_n, (kid_mean, kid_sd)) = stats(kid_system, kid_encoder);
         let mut lines = Vec::new();
-        for (system, encoder) in systems.iter().filter(|(s, _)| s.starts_with("KID") && !s.starts_with("KID (reference")) {
+        for (system, encoder) in systems
+            .iter()
+            .filter(|(s, _)| s.starts_with("KID") && !s.starts_with("KID (reference"))
+        {
             let (n, (mean, sd)) = stats(system, encoder);
             let diff = mean - kid_mean;
             let verdict = if n < 2 || kid_n < 2 {
@@ -520,8 +548,7 @@ Adam lr 1e-3 constant (paper: 1e-4 with StepLR), batch 32; no dependency GCN (no
                 .max_by(|x, y| k(x).total_cmp(&k(y)))
                 .map(|m| (m.0.clone(), m.1, k(m)))
         };
-        if let (Some(frame), Some(full), Some(arg)) =
-            (best(|m| m.2), best(|m| m.4), best(|m| m.3))
+        if let (Some(frame), Some(full), Some(arg)) = (best(|m| m.2), best(|m| m.4), best(|m| m.3))
         {
             let _ = writeln!(
                 md,
@@ -595,6 +622,9 @@ mod tests {
         assert_eq!(read_rows(&path).unwrap(), vec![row.clone(), row]);
         std::fs::write(&path, "{\"setting\": 1}\n").unwrap();
         let err = read_rows(&path).unwrap_err().to_string();
-        assert!(err.contains("results.jsonl") && err.contains("line 1"), "{err}");
+        assert!(
+            err.contains("results.jsonl") && err.contains("line 1"),
+            "{err}"
+        );
     }
 }

@@ -744,10 +744,10 @@ mod tests {
     fn tokenize_regexp_oracle(line: &str) -> String {
         static RULES: LazyLock<[(Regex, &str); 4]> = LazyLock::new(|| {
             [
-            (Regex::new(r"([{-~\[-` -&(-+:-@/])").unwrap(), " ${1} "),
-            (Regex::new(r"([^0-9])([.,])").unwrap(), "${1} ${2} "),
-            (Regex::new(r"([.,])([^0-9])").unwrap(), " ${1} ${2}"),
-            (Regex::new(r"([0-9])(-)").unwrap(), "${1} ${2} "),
+                (Regex::new(r"([{-~\[-` -&(-+:-@/])").unwrap(), " ${1} "),
+                (Regex::new(r"([^0-9])([.,])").unwrap(), "${1} ${2} "),
+                (Regex::new(r"([.,])([^0-9])").unwrap(), " ${1} ${2}"),
+                (Regex::new(r"([0-9])(-)").unwrap(), "${1} ${2} "),
             ]
         });
         let mut s = line.to_string();
@@ -761,14 +761,20 @@ mod tests {
     fn byte_passes_equal_the_regular_expressions() {
         // Random strings over an alphabet rich in the rules' characters, multi-byte ones
         // included, from a fixed linear congruential stream.
-        let alphabet: Vec<char> = "ab9 0.,-.,'$/{~[`:@(+&\"\\\n\té漢€😀.,1-2".chars().collect();
+        let alphabet: Vec<char> = "ab9 0.,-.,'$/{~[`:@(+&\"\\\n\té漢€😀.,1-2"
+            .chars()
+            .collect();
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..5_000 {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let len = (state >> 59) as usize;
             let line: String = (0..len)
                 .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     alphabet[(state >> 33) as usize % alphabet.len()]
                 })
                 .collect();

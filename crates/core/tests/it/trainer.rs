@@ -262,7 +262,10 @@ fn resuming_without_a_checkpoint_starts_a_clean_log() {
         .unwrap();
     let log = |d: &std::path::Path| std::fs::read_to_string(d.join("metrics.jsonl")).unwrap();
     assert!(!log(dir.path()).contains("9.0"), "the stale line survived");
-    assert_eq!(log(dir.path()).lines().count(), log(full_dir.path()).lines().count());
+    assert_eq!(
+        log(dir.path()).lines().count(),
+        log(full_dir.path()).lines().count()
+    );
 }
 
 #[test]
