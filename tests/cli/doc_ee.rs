@@ -18,6 +18,7 @@ fn every_subcommand_builds_its_help() {
         "--gold",
         "--pred",
         "--heads",
+        "--parser",
         "--coref",
         "--window",
         "--json",

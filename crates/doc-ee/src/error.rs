@@ -46,6 +46,15 @@ pub enum DocEeError {
         #[source]
         source: amr_aux::Error,
     },
+    /// The dependency parser (an `amr-aux depparse` run) cannot be loaded or run.
+    #[error("dependency parser `{}`", run.display())]
+    Parser {
+        /// The run directory.
+        run: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<amr_aux::depparse::DepparseError>,
+    },
     /// The encoder cannot be loaded.
     #[error("cannot load the encoder `{reference}`")]
     Encoder {

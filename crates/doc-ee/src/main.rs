@@ -9,6 +9,7 @@ use burnlp_core::report::print_rows;
 use clap::{Args, Parser, Subcommand};
 use doc_ee::data::wikievents::{DEFAULT_WINDOW, read_wikievents_examples};
 use doc_ee::data::{Example, Ontology, read_rams, write_examples};
+use doc_ee::graph::parse::{parse_examples, trees_to_heads};
 use doc_ee::graph::{GraphSource, load_graphs};
 use doc_ee::score::{
     Dataset, HeadSource, format_scores, read_heads, read_predictions, score, write_predictions,
@@ -82,13 +83,26 @@ struct ScoreArgs {
     /// Predictions (TSAR format, the gold layout, or WikiEvents documents), detected per line.
     #[arg(long)]
     pred: PathBuf,
-    /// Dependency heads per example (JSON Lines {"doc_key", "heads"}); without it the span's
-    /// last token stands in for the head.
-    #[arg(long)]
-    heads: Option<PathBuf>,
+    #[command(flatten)]
+    heads: HeadArgs,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+/// Where head words come from (head F1).
+#[derive(Args)]
+struct HeadArgs {
+    /// Dependency heads per example (JSON Lines {"doc_key", "heads"}, 0-based, a root pointing
+    /// to itself).
+    #[arg(long, conflicts_with = "parser")]
+    heads: Option<PathBuf>,
+    /// Without --heads: parse the examples with this dependency parser (an `amr-aux depparse
+    /// train` run directory) and take its heads. Without either, a span's last token is its head.
+    #[arg(long)]
+    parser: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -137,7 +151,8 @@ struct TrainArgs {
     /// Event types and roles (`meta.json`); default: those of the training and dev data.
     #[arg(long)]
     meta: Option<PathBuf>,
-    /// Graphs: `none`, `amr:DIR` (DIR/{doc_key}.amr) or `conllu:FILE`.
+    /// Graphs: `none`, `amr:DIR` (DIR/{doc_key}.amr), `conllu:FILE` or `parse:RUN` (parse with
+    /// an `amr-aux depparse train` run).
     #[arg(long, default_value = "none")]
     graphs: GraphSource,
     #[command(flatten)]
@@ -185,9 +200,8 @@ struct EvalArgs {
     /// Add the gold spans to the candidates (the reference's evaluation quirk; reported).
     #[arg(long)]
     gold_spans: bool,
-    /// Dependency heads per example (see `score`).
-    #[arg(long)]
-    heads: Option<PathBuf>,
+    #[command(flatten)]
+    heads: HeadArgs,
     /// Also write the predictions here.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -219,8 +233,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train_cmd(&args),
         Command::Predict(args) => {
             let examples = args.data.load(&args.input)?;
-            let graphs = load_graphs(&args.graphs, &examples)?;
-            let run = TrainedRun::load(&args.model, &args.device.inference()?)
+            let device = args.device.inference()?;
+            let graphs = load_graphs(&args.graphs, &examples, &device)?;
+            let run = TrainedRun::load(&args.model, &device)
                 .with_context(|| format!("loading the run {}", args.model.display()))?;
             let predictions = run.predict(&examples, graphs.as_ref(), args.gold_spans)?;
             write_predictions(&args.out, &examples, &predictions)?;
@@ -241,12 +256,23 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn heads_of(path: Option<&Path>, gold: &[Example]) -> Result<HeadSource> {
-    Ok(match path {
-        Some(p) => HeadSource::Given(read_heads(p, gold)?),
-        None => {
+fn heads_of(args: &HeadArgs, gold: &[Example], device: &DeviceArgs) -> Result<HeadSource> {
+    Ok(match (&args.heads, &args.parser) {
+        (Some(p), _) => {
+            eprintln!("heads: from {}", p.display());
+            HeadSource::Given(read_heads(p, gold)?)
+        }
+        (None, Some(run)) => {
             eprintln!(
-                "note: no --heads: the head of a span is its last token (a stand-in for a dependency parse)"
+                "heads: from the dependency parser {} (amr-aux depparse)",
+                run.display()
+            );
+            let trees = parse_examples(run, gold, &device.inference()?)?;
+            HeadSource::Given(trees_to_heads(&trees, gold)?)
+        }
+        (None, None) => {
+            eprintln!(
+                "note: no --heads or --parser: the head of a span is its last token (a stand-in for a dependency parse)"
             );
             HeadSource::LastToken
         }
@@ -256,7 +282,7 @@ fn heads_of(path: Option<&Path>, gold: &[Example]) -> Result<HeadSource> {
 fn score_cmd(args: &ScoreArgs) -> Result<()> {
     let gold = args.data.load(&args.gold)?;
     let predictions = read_predictions(&args.pred, &gold)?;
-    let heads = heads_of(args.heads.as_deref(), &gold)?;
+    let heads = heads_of(&args.heads, &gold, &args.device)?;
     let scores = score(args.data.dataset, &gold, &predictions, &heads)?;
     if args.json {
         println!("{}", serde_json::to_string(&scores)?);
@@ -325,7 +351,7 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
         .chain(&dev_examples)
         .cloned()
         .collect();
-    let graphs = load_graphs(&args.graphs, &all)?;
+    let graphs = load_graphs(&args.graphs, &all, &args.config.device.inference()?)?;
     eprintln!(
         "training on {} examples, selecting on {} (graphs: {})",
         sizes.train, sizes.eval, args.graphs
@@ -356,14 +382,15 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
 
 fn eval_cmd(args: &EvalArgs) -> Result<()> {
     let gold = args.data.load(&args.gold)?;
-    let graphs = load_graphs(&args.graphs, &gold)?;
-    let run = TrainedRun::load(&args.model, &args.device.inference()?)
+    let device = args.device.inference()?;
+    let graphs = load_graphs(&args.graphs, &gold, &device)?;
+    let run = TrainedRun::load(&args.model, &device)
         .with_context(|| format!("loading the run {}", args.model.display()))?;
     let predictions = run.predict(&gold, graphs.as_ref(), args.gold_spans)?;
     if let Some(out) = &args.out {
         write_predictions(out, &gold, &predictions)?;
     }
-    let heads = heads_of(args.heads.as_deref(), &gold)?;
+    let heads = heads_of(&args.heads, &gold, &args.device)?;
     let scores = score_predictions(args.data.dataset, &gold, &predictions, &heads)?;
     if args.gold_spans {
         eprintln!("note: gold spans were added to the candidates (--gold-spans)");

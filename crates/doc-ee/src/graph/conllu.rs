@@ -6,12 +6,16 @@
 //! carries a `# doc_key = …` comment and the following sentences belong to it until the next
 //! one. Multiword-token lines and empty nodes are skipped (syntactic words count); every
 //! sentence must have as many words as the example's sentence.
+//!
+//! The file is read into [`DocTrees`] first ([`read_conllu_trees`]) and the graphs are built
+//! from those ([`trees_to_graphs`]), the path the project's own parser takes too
+//! ([`super::parse`]).
 
 use std::path::Path;
 
 use burnlp_core::data::read_conll;
 
-use super::{DocGraphs, SentenceGraph, edge_type};
+use super::{DocGraphs, DocTrees, SentenceGraph, edge_type};
 use crate::data::Example;
 use crate::error::{DocEeError, Result};
 
@@ -51,10 +55,10 @@ pub fn ud_edge_type(deprel: &str) -> usize {
     }
 }
 
-/// Reads the dependency graphs of `examples` from a CoNLL-U file.
-pub fn read_conllu_graphs(path: &Path, examples: &[Example]) -> Result<DocGraphs> {
+/// Reads the dependency trees of a CoNLL-U file, by `doc_key` (see the module docs).
+pub fn read_conllu_trees(path: &Path) -> Result<DocTrees> {
     let sentences = read_conll(path, 10)?;
-    let mut out = DocGraphs::new();
+    let mut out = DocTrees::new();
     let mut current: Option<String> = None;
     for sentence in &sentences {
         let problem = |p: String| DocEeError::line(path, sentence.line, p);
@@ -84,16 +88,29 @@ pub fn read_conllu_graphs(path: &Path, examples: &[Example]) -> Result<DocGraphs
             }
             heads.push((head, row[7].clone()));
         }
-        let graph = dependency_graph(&heads).map_err(problem)?;
-        out.get_mut(key).expect("inserted above").push(graph);
+        out.get_mut(key).expect("inserted above").push(heads);
     }
+    Ok(out)
+}
+
+/// Reads the dependency graphs of `examples` from a CoNLL-U file.
+pub fn read_conllu_graphs(path: &Path, examples: &[Example]) -> Result<DocGraphs> {
+    let trees = read_conllu_trees(path)?;
+    trees_to_graphs(&trees, examples, &path.display().to_string())
+}
+
+/// The sentence graphs of dependency trees ([`dependency_graph`] per sentence), checking that
+/// every parsed sentence of an example has as many words as the example's sentence (`origin`
+/// names the trees' source in errors). Trees of documents that are not among `examples` are
+/// converted too; a missing example is left to [`super::load_graphs`]'s check.
+pub fn trees_to_graphs(trees: &DocTrees, examples: &[Example], origin: &str) -> Result<DocGraphs> {
     for ex in examples {
-        if let Some(graphs) = out.get(&ex.doc_key) {
-            for (i, (g, s)) in graphs.iter().zip(&ex.sentences).enumerate() {
-                let n = g.nodes.len();
+        if let Some(sentences) = trees.get(&ex.doc_key) {
+            for (i, (t, s)) in sentences.iter().zip(&ex.sentences).enumerate() {
+                let n = t.len().max(1);
                 if n != s.len() && !(s.is_empty() && n == 1) {
                     return Err(DocEeError::invalid(
-                        path.display().to_string(),
+                        origin,
                         format!(
                             "`{}` sentence {i}: {n} words in the parse, {} in the data",
                             ex.doc_key,
@@ -104,7 +121,21 @@ pub fn read_conllu_graphs(path: &Path, examples: &[Example]) -> Result<DocGraphs
             }
         }
     }
-    Ok(out)
+    trees
+        .iter()
+        .map(|(key, sentences)| {
+            let graphs = sentences
+                .iter()
+                .enumerate()
+                .map(|(i, tree)| {
+                    dependency_graph(tree).map_err(|p| {
+                        DocEeError::invalid(origin, format!("`{key}` sentence {i}: {p}"))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((key.clone(), graphs))
+        })
+        .collect()
 }
 
 /// The graph of a tree given as `(head, deprel)` per word (heads 1-based, 0 = root).

@@ -8,17 +8,20 @@
 //! first word and no edge, as the reference does for a sentence its parser could not handle.
 //!
 //! Sources ([`GraphSource`]): AMR files with alignments ([`amr`], read with amr-aux's Penman
-//! reader) or dependency trees in CoNLL-U ([`conllu`]). [`ExampleGraph`] turns the sentence
+//! reader), dependency trees in CoNLL-U ([`conllu`]) or parsed on the fly by the project's own
+//! dependency parser ([`parse`], amr-aux's `depparse`). [`ExampleGraph`] turns the sentence
 //! graphs of an example into the *local* graph (sentence graphs side by side) and the *global*
 //! graph (the same plus type-6 edges between every ordered pair of sentence roots), over node
 //! spans in subword positions.
 
 pub mod amr;
 pub mod conllu;
+pub mod parse;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use burnlp_core::device::Device;
 use burnlp_core::nn::graph::HeteroGraph;
 use petgraph::graph::NodeIndex;
 use serde::{Deserialize, Serialize};
@@ -112,6 +115,9 @@ pub enum GraphSource {
     /// A CoNLL-U file: the sentences of each example in order, the first one with a
     /// `# doc_key = …` comment.
     Conllu(PathBuf),
+    /// The run directory of an `amr-aux depparse train` run: every sentence is parsed with it
+    /// and its trees become graphs as a CoNLL-U file's do.
+    Parse(PathBuf),
 }
 
 impl std::str::FromStr for GraphSource {
@@ -127,10 +133,15 @@ impl std::str::FromStr for GraphSource {
         if let Some(file) = s.strip_prefix("conllu:") {
             return Ok(GraphSource::Conllu(PathBuf::from(file)));
         }
-        if s == "parse" {
-            return Err("`parse` needs the project's dependency parser (amr-aux depparse), which is not built yet; parse the text yourself and pass conllu:FILE".into());
+        if let Some(run) = s.strip_prefix("parse:") {
+            return Ok(GraphSource::Parse(PathBuf::from(run)));
         }
-        Err(format!("`{s}`: expected none, amr:DIR or conllu:FILE"))
+        if s == "parse" {
+            return Err("`parse` needs the parser's run directory: parse:RUN (a run of `amr-aux depparse train`)".into());
+        }
+        Err(format!(
+            "`{s}`: expected none, amr:DIR, conllu:FILE or parse:RUN"
+        ))
     }
 }
 
@@ -140,6 +151,7 @@ impl std::fmt::Display for GraphSource {
             GraphSource::None => f.write_str("none"),
             GraphSource::Amr(dir) => write!(f, "amr:{}", dir.display()),
             GraphSource::Conllu(file) => write!(f, "conllu:{}", file.display()),
+            GraphSource::Parse(run) => write!(f, "parse:{}", run.display()),
         }
     }
 }
@@ -147,13 +159,29 @@ impl std::fmt::Display for GraphSource {
 /// The sentence graphs of every example, by `doc_key`.
 pub type DocGraphs = HashMap<String, Vec<SentenceGraph>>;
 
+/// A dependency tree: `(head, deprel)` per word, heads 1-based with 0 for the root (CoNLL-U's
+/// HEAD and DEPREL columns).
+pub type Tree = Vec<(usize, String)>;
+
+/// The dependency tree of every sentence of every example, by `doc_key`.
+pub type DocTrees = HashMap<String, Vec<Tree>>;
+
 /// Loads the graphs of `examples` from `source` (`None` for [`GraphSource::None`]), checking
 /// that every example has one graph per sentence whose spans lie inside the sentence.
-pub fn load_graphs(source: &GraphSource, examples: &[Example]) -> Result<Option<DocGraphs>> {
+/// [`GraphSource::Parse`] runs the parser on `device`.
+pub fn load_graphs(
+    source: &GraphSource,
+    examples: &[Example],
+    device: &Device,
+) -> Result<Option<DocGraphs>> {
     let graphs = match source {
         GraphSource::None => return Ok(None),
         GraphSource::Amr(dir) => amr::read_amr_dir(dir, examples)?,
         GraphSource::Conllu(file) => conllu::read_conllu_graphs(file, examples)?,
+        GraphSource::Parse(run) => {
+            let trees = parse::parse_examples(run, examples, device)?;
+            conllu::trees_to_graphs(&trees, examples, &source.to_string())?
+        }
     };
     for ex in examples {
         let Some(sentences) = graphs.get(&ex.doc_key) else {

@@ -4,9 +4,9 @@
 //! span's first token, follows `.head` while it stays inside the span. Here the heads are
 //! pluggable ([`HeadSource`]): a `--heads` file (JSON Lines `{"doc_key", "heads": [h_0, …]}`,
 //! one 0-based head per token of each example, a root pointing to itself — the official spaCy
-//! heads can be exported to it), or, without one, the span's last token (a stand-in for the
-//! project's own dependency parser, which is not built yet; English noun phrases are mostly
-//! head-final).
+//! heads can be exported to it), the trees of the project's own dependency parser converted to
+//! that convention (`--parser RUN`, [`crate::graph::parse::trees_to_heads`]), or, without
+//! either, the span's last token (English noun phrases are mostly head-final).
 //!
 //! A span that is not inside its example (a WikiEvents gold argument outside its window) keeps
 //! its first token: the reference's walk also stops there for spans before the window (Python's
@@ -27,7 +27,7 @@ pub struct Heads(pub HashMap<String, Vec<usize>>);
 /// Where head words come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeadSource {
-    /// Dependency heads of every example (a `--heads` file).
+    /// Dependency heads of every example (a `--heads` file or the parser's trees).
     Given(Heads),
     /// The span's last token (the fallback without a parse).
     LastToken,

@@ -1,5 +1,6 @@
 //! Graphs from AMR (JAMR / IBM metadata and ISI tags) and CoNLL-U; global and local graphs.
 
+use burnlp_core::device::Device;
 use doc_ee::graph::amr::{parse_aligned, sentence_graph};
 use doc_ee::graph::conllu::{read_conllu_graphs, ud_edge_type};
 use doc_ee::graph::{
@@ -113,7 +114,7 @@ fn amr_directories_and_conllu_files_load_per_example() {
     let amrs = format!("{JAMR}\n(x / thing~e.1)\n");
     file(&dir, "doc1.amr", &amrs);
     let source: GraphSource = format!("amr:{}", dir.path().display()).parse().unwrap();
-    let graphs = load_graphs(&source, std::slice::from_ref(&ex))
+    let graphs = load_graphs(&source, std::slice::from_ref(&ex), &Device::flex())
         .unwrap()
         .unwrap();
     assert_eq!(graphs["doc1"][1].nodes, vec![(1, 1)]);
@@ -141,9 +142,18 @@ fn amr_directories_and_conllu_files_load_per_example() {
     assert_eq!(ud_edge_type("punct"), 12);
 
     let wrong = example("doc1", &[4, 2], (2, 2), &[]);
-    let e = load_graphs(&GraphSource::Conllu(path), std::slice::from_ref(&wrong))
-        .unwrap_err()
-        .to_string();
+    let e = load_graphs(
+        &GraphSource::Conllu(path),
+        std::slice::from_ref(&wrong),
+        &Device::flex(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("5 words in the parse, 4 in the data"), "{e}");
-    assert!("parse".parse::<GraphSource>().is_err());
+    let e = "parse".parse::<GraphSource>().unwrap_err();
+    assert!(e.contains("parse:RUN"), "{e}");
+    assert_eq!(
+        "parse:runs/dep".parse::<GraphSource>().unwrap(),
+        GraphSource::Parse("runs/dep".into())
+    );
 }

@@ -4,6 +4,7 @@
 mod data;
 mod graph;
 mod model;
+mod parse;
 mod score;
 mod shared;
 
