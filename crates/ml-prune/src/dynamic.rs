@@ -27,7 +27,7 @@ use burnlp_core::burn::tensor::loss::cross_entropy_with_logits;
 use burnlp_core::burn::tensor::{Tensor, TensorData};
 use burnlp_core::data::write_json;
 use burnlp_core::nn::bert::{BertMasks, Width};
-use burnlp_core::train::{LrSchedule, Metrics, RunDir, TrainTask, Trainer, TrainerConfig};
+use burnlp_core::train::{Metrics, TrainTask, Trainer};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,10 @@ use crate::error::{MlPruneError, Result};
 use crate::eval::{sliced, width};
 use crate::l0::accuracy_with;
 use crate::profile::LatencyConfig;
-use crate::prune::{PruneData, PrunedModel, classification_task, evaluated_run, importance_scores};
+use crate::prune::{
+    PruneData, PrunedModel, classification_task, evaluated_run, fine_tune_trainer,
+    importance_scores, remove_checkpoints,
+};
 
 /// Everything that decides a Dynamic Sparsification run besides its data
 /// (`OUT/dynamic.json`).
@@ -296,19 +299,8 @@ pub fn dynamic(config: &DynamicConfig, data: &PruneData, out: &Path) -> Result<D
     let dir = out.join("dynamic");
     write_json(dir.join("model.json"), &full.spec, true)?;
     full.tokenizer.save(dir.join("tokenizer.json"), false)?;
-    let steps = task.batches_per_epoch() * config.dynamic_epochs;
     let trainer = Trainer::new(
-        TrainerConfig {
-            epochs: config.dynamic_epochs,
-            schedule: LrSchedule::Linear {
-                warmup: (steps as f64 * fine_tune.warmup) as usize,
-                total: steps,
-            },
-            metric: "accuracy".into(),
-            higher_is_better: true,
-            seed: fine_tune.seed,
-            ..TrainerConfig::default()
-        },
+        fine_tune_trainer(fine_tune, config.dynamic_epochs, task.batches_per_epoch()),
         &dir,
     );
     let optimizer = text_cls::optimizer(fine_tune);
@@ -317,13 +309,7 @@ pub fn dynamic(config: &DynamicConfig, data: &PruneData, out: &Path) -> Result<D
     trainer
         .fit(student, optimizer.init(), &dynamic_task, false)?
         .best()?;
-    let checkpoints = RunDir::new(&dir).checkpoints().root().to_path_buf();
-    if checkpoints.exists() {
-        std::fs::remove_dir_all(&checkpoints).map_err(|source| MlPruneError::Io {
-            path: checkpoints.clone(),
-            source,
-        })?;
-    }
+    remove_checkpoints(&dir)?;
 
     // Measure the teacher, the student at every width, and the rewired teacher cut.
     let teacher_run = Run::load(&full_dir, &inference)?;

@@ -24,14 +24,14 @@ use burnlp_core::burn::tensor::{Device, Tensor, TensorData};
 use burnlp_core::nn::bert::{BertInput, BertMasks};
 use burnlp_core::nn::gates::{HardConcreteConfig, HardConcreteGates};
 use burnlp_core::nn::prune::{UnitScores, UnitSelection};
-use burnlp_core::train::{
-    LrSchedule, Metrics, ParamGroup, RunDir, TrainTask, Trainer, TrainerConfig,
-};
+use burnlp_core::train::{Metrics, ParamGroup, TrainTask, Trainer};
 use text_cls::model::batch_input;
 use text_cls::{ClassificationTask, Classifier, EncodedSet};
 
-use crate::error::{MlPruneError, Result};
-use crate::prune::{PruneConfig, Units, batch_cross_entropy, select};
+use crate::error::Result;
+use crate::prune::{
+    PruneConfig, Units, batch_cross_entropy, fine_tune_trainer, remove_checkpoints, select,
+};
 
 /// A classifier whose heads and / or FFN neurons are multiplied by hard-concrete gates.
 #[derive(Module, Debug)]
@@ -275,19 +275,8 @@ pub fn learn_and_prune(
         neurons: (keep(neurons), neurons),
         lambda: config.l0_lambda,
     };
-    let steps = task.batches_per_epoch() * config.l0_epochs;
     let trainer = Trainer::new(
-        TrainerConfig {
-            epochs: config.l0_epochs,
-            schedule: LrSchedule::Linear {
-                warmup: (steps as f64 * fine_tune.warmup) as usize,
-                total: steps,
-            },
-            metric: "accuracy".into(),
-            higher_is_better: true,
-            seed: fine_tune.seed,
-            ..TrainerConfig::default()
-        },
+        fine_tune_trainer(fine_tune, config.l0_epochs, task.batches_per_epoch()),
         dir,
     );
     // text-cls's optimizer, its encoder group re-rooted under `model.`, and the gates' own rate.
@@ -309,13 +298,7 @@ pub fn learn_and_prune(
     });
     trainer.write_config(&optimizer, &experiment, false)?;
     let outcome = trainer.fit(gated, optimizer.init(), &l0, false)?;
-    let checkpoints = RunDir::new(dir).checkpoints().root().to_path_buf();
-    if checkpoints.exists() {
-        std::fs::remove_dir_all(&checkpoints).map_err(|source| MlPruneError::Io {
-            path: checkpoints.clone(),
-            source,
-        })?;
-    }
+    remove_checkpoints(dir)?;
     // The last state (the one that met the budget), not the dev-selected one, on the training
     // device: the pruned model is re-fine-tuned next.
     let gated = outcome.model;

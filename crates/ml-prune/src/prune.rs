@@ -571,19 +571,8 @@ fn refine(
     });
     save_parameters(&pruned, &dir.join("pruned.safetensors"))?;
     let fine_tune = &config.fine_tune;
-    let steps = task.batches_per_epoch() * config.refine_epochs;
     let trainer = Trainer::new(
-        TrainerConfig {
-            epochs: config.refine_epochs,
-            schedule: LrSchedule::Linear {
-                warmup: (steps as f64 * fine_tune.warmup) as usize,
-                total: steps,
-            },
-            metric: "accuracy".into(),
-            higher_is_better: true,
-            seed: fine_tune.seed,
-            ..TrainerConfig::default()
-        },
+        fine_tune_trainer(fine_tune, config.refine_epochs, task.batches_per_epoch()),
         dir,
     );
     let optimizer = text_cls::optimizer(fine_tune);
@@ -592,6 +581,35 @@ fn refine(
     trainer.fit(pruned, optimizer.init(), task, false)?.best()?;
     // The optimizer checkpoints only serve `--resume`, which a pruning run does not offer;
     // `best/` (what `Run::load` reads) and `last/` stay.
+    remove_checkpoints(dir)?;
+    Ok(())
+}
+
+/// The trainer settings of every fine-tuning pass after the first (re-fine-tuning, L0 gate
+/// training, width-adaptive distillation): `epochs` epochs of `batches` batches with text-cls's
+/// linear warm-up and decay, dev accuracy selecting the checkpoint.
+pub(crate) fn fine_tune_trainer(
+    fine_tune: &TrainConfig,
+    epochs: usize,
+    batches: usize,
+) -> TrainerConfig {
+    let steps = batches * epochs;
+    TrainerConfig {
+        epochs,
+        schedule: LrSchedule::Linear {
+            warmup: (steps as f64 * fine_tune.warmup) as usize,
+            total: steps,
+        },
+        metric: "accuracy".into(),
+        higher_is_better: true,
+        seed: fine_tune.seed,
+        ..TrainerConfig::default()
+    }
+}
+
+/// Deletes a finished run's optimizer checkpoints: they only serve `--resume`, which these
+/// runs do not offer; `best/` (what `Run::load` reads) and `last/` stay.
+pub(crate) fn remove_checkpoints(dir: &Path) -> Result<()> {
     let checkpoints = RunDir::new(dir).checkpoints().root().to_path_buf();
     if checkpoints.exists() {
         std::fs::remove_dir_all(&checkpoints).map_err(|source| MlPruneError::Io {
