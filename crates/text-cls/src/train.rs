@@ -6,9 +6,8 @@ use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::loss::cross_entropy_with_logits;
 use burnlp_core::burn::tensor::{Int, Tensor, TensorData};
 use burnlp_core::cli::{self, DeviceArgs, EncoderArgs};
-use burnlp_core::nn::bert::BertConfig;
-use burnlp_core::nn::encoder::load_encoder;
-use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
+use burnlp_core::nn::encoder::{load_encoder, tiny_encoder};
+use burnlp_core::tokenize::Tokenizer;
 use burnlp_core::train::subnet::MaskProvider;
 use burnlp_core::train::{
     AdamWConfig, AdamWStyle, BestEval, LrSchedule, Metrics, ParamGroup, TrainTask, Trainer,
@@ -291,19 +290,8 @@ fn build_model(
         .iter()
         .flat_map(|e| std::iter::once(e.text.clone()).chain(e.pair.clone()))
         .collect();
-    let wordpiece = WordPieceTrainingConfig {
-        vocab_size: 2000,
-        min_frequency: 1,
-        ..Default::default()
-    };
-    let tokenizer =
-        Tokenizer::train_wordpiece(texts, &wordpiece)?.with_max_length(Some(config.max_length))?;
-    let spec = spec(
-        BertConfig::new(tokenizer.vocab_size(), 64, 2, 4, 128)
-            .with_max_position_embeddings(config.max_length.max(8))
-            .with_hidden_dropout(0.1)
-            .with_attention_dropout(0.1),
-    );
+    let (tokenizer, encoder) = tiny_encoder(texts, config.max_length)?;
+    let spec = spec(encoder);
     let model = spec.init(device);
     Ok((tokenizer, spec, model))
 }

@@ -8,8 +8,8 @@ use burnlp_core::burn::tensor::{Device, Tensor};
 use burnlp_core::cli::{self, DeviceArgs, EncoderArgs};
 use burnlp_core::data::{BatchLimit, bucket_batches, epoch_seed, write_json};
 use burnlp_core::nn::bert::BertConfig;
-use burnlp_core::nn::encoder::load_encoder;
-use burnlp_core::tokenize::{Tokenizer, WordPieceTrainingConfig};
+use burnlp_core::nn::encoder::{load_encoder, tiny_encoder};
+use burnlp_core::tokenize::Tokenizer;
 use burnlp_core::train::{
     AdamWConfig, BestEval, LrSchedule, Metrics, ParamGroup, RunDir, TrainTask, Trainer,
     TrainerConfig, load_parameters,
@@ -262,20 +262,8 @@ fn build_model(
         return Ok((tokenizer, spec, model));
     }
     let texts: Vec<String> = train.iter().map(|s| forms(s).join(" ")).collect();
-    let wordpiece = WordPieceTrainingConfig {
-        vocab_size: 2000,
-        min_frequency: 1,
-        ..Default::default()
-    };
-    let tokenizer =
-        Tokenizer::train_wordpiece(texts, &wordpiece)?.with_max_length(Some(config.max_length))?;
-    let spec = spec(
-        BertConfig::new(tokenizer.vocab_size(), 64, 2, 4, 128)
-            .with_max_position_embeddings(config.max_length.max(8))
-            .with_hidden_dropout(0.1)
-            .with_attention_dropout(0.1),
-        config.max_length,
-    );
+    let (tokenizer, encoder) = tiny_encoder(texts, config.max_length)?;
+    let spec = spec(encoder, config.max_length);
     let model = spec.init(device);
     Ok((tokenizer, spec, model))
 }

@@ -46,6 +46,32 @@ pub struct PretrainedEncoder {
     pub location: ModelLocation,
 }
 
+/// The `tiny` encoder of `--encoder tiny` ([`crate::cli::EncoderArgs`]): a WordPiece
+/// vocabulary of at most 2,000 pieces learned from `texts`, truncating at `max_length`, and the
+/// configuration of a small random BERT over it (hidden 64, 2 layers, 4 heads, FFN 128, dropout
+/// 0.1, positions for `max_length`).
+pub fn tiny_encoder<I, S>(
+    texts: I,
+    max_length: usize,
+) -> Result<(Tokenizer, BertConfig), TokenizeError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let wordpiece = crate::tokenize::WordPieceTrainingConfig {
+        vocab_size: 2000,
+        min_frequency: 1,
+        ..Default::default()
+    };
+    let tokenizer =
+        Tokenizer::train_wordpiece(texts, &wordpiece)?.with_max_length(Some(max_length))?;
+    let config = BertConfig::new(tokenizer.vocab_size(), 64, 2, 4, 128)
+        .with_max_position_embeddings(max_length.max(8))
+        .with_hidden_dropout(0.1)
+        .with_attention_dropout(0.1);
+    Ok((tokenizer, config))
+}
+
 /// Loads the encoder and tokenizer a reference names.
 pub fn load_encoder(
     reference: &str,
