@@ -357,6 +357,44 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf> {
     Ok(args.out.clone())
 }
 
+/// One system's test scores over the seeds it ran: (mean, sample std) each.
+struct Summary<'a> {
+    system: &'a str,
+    encoder: &'a str,
+    n: usize,
+    frame: (f64, f64),
+    arg: (f64, f64),
+    full: (f64, f64),
+}
+
+/// The rows grouped by system and encoder, in first-seen order.
+fn summaries(rows: &[Row]) -> Vec<Summary<'_>> {
+    let mut systems: Vec<(&str, &str)> = Vec::new();
+    for r in rows {
+        if !systems.contains(&(r.system.as_str(), r.encoder.as_str())) {
+            systems.push((&r.system, &r.encoder));
+        }
+    }
+    systems
+        .into_iter()
+        .map(|(system, encoder)| {
+            let of: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.system == system && r.encoder == encoder)
+                .collect();
+            let stat = |f: fn(&Row) -> f64| mean_std(&of.iter().map(|r| f(r)).collect::<Vec<_>>());
+            Summary {
+                system,
+                encoder,
+                n: of.len(),
+                frame: stat(|r| r.frame_acc),
+                arg: stat(|r| r.arg_f1),
+                full: stat(|r| r.full_f1),
+            }
+        })
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn render(
     args: &ExperimentArgs,
@@ -426,13 +464,7 @@ Adam lr 1e-3 constant (paper: 1e-4 with StepLR), batch 32; no dependency GCN (no
         md,
         "- Scores: the crate's scorer (KID's `evaluate.py` with exact matching; Core FEs weigh 1, other FEs 0.5; predicted frames are used for argument scoring).\n"
     );
-    // Summary: mean ± sample std over seeds, per system and encoder, in first-seen order.
-    let mut systems: Vec<(&str, &str)> = Vec::new();
-    for r in rows {
-        if !systems.contains(&(r.system.as_str(), r.encoder.as_str())) {
-            systems.push((&r.system, &r.encoder));
-        }
-    }
+    let summaries = summaries(rows);
     let _ = writeln!(
         md,
         "Mean ± sample standard deviation over the seeds each system ran (n):\n"
@@ -442,14 +474,9 @@ Adam lr 1e-3 constant (paper: 1e-4 with StepLR), batch 32; no dependency GCN (no
         "| system | encoder | n | test frame acc | test arg F1 | test full F1 |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|");
-    for (system, encoder) in &systems {
-        let of: Vec<&Row> = rows
-            .iter()
-            .filter(|r| r.system == *system && r.encoder == *encoder)
-            .collect();
-        let cell = |f: fn(&Row) -> f64| {
-            let (m, sd) = mean_std(&of.iter().map(|r| f(r)).collect::<Vec<_>>());
-            if of.len() > 1 {
+    for sum in &summaries {
+        let cell = |(m, sd): (f64, f64)| {
+            if sum.n > 1 {
                 format!("{m:.4} ± {sd:.4}")
             } else {
                 format!("{m:.4}")
@@ -457,41 +484,35 @@ Adam lr 1e-3 constant (paper: 1e-4 with StepLR), batch 32; no dependency GCN (no
         };
         let _ = writeln!(
             md,
-            "| {system} | {encoder} | {} | {} | {} | {} |",
-            of.len(),
-            cell(|r| r.frame_acc),
-            cell(|r| r.arg_f1),
-            cell(|r| r.full_f1)
+            "| {} | {} | {} | {} | {} | {} |",
+            sum.system,
+            sum.encoder,
+            sum.n,
+            cell(sum.frame),
+            cell(sum.arg),
+            cell(sum.full)
         );
     }
-    if let Some((kid_system, kid_encoder)) = systems
+    if let Some(kid) = summaries
         .iter()
-        .find(|(s, _)| s.starts_with("KID (reference"))
+        .find(|sum| sum.system.starts_with("KID (reference"))
     {
-        let stats = |system: &str, encoder: &str| {
-            let values: Vec<f64> = rows
-                .iter()
-                .filter(|r| r.system == system && r.encoder == encoder)
-                .map(|r| r.full_f1)
-                .collect();
-            (values.len(), mean_std(&values))
-        };
-        let (kid_n, (kid_mean, kid_sd)) = stats(kid_system, kid_encoder);
         let mut lines = Vec::new();
-        for (system, encoder) in systems
-            .iter()
-            .filter(|(s, _)| s.starts_with("KID") && !s.starts_with("KID (reference"))
-        {
-            let (n, (mean, sd)) = stats(system, encoder);
-            let diff = mean - kid_mean;
-            let verdict = if n < 2 || kid_n < 2 {
+        for sum in summaries.iter().filter(|sum| {
+            sum.system.starts_with("KID") && !sum.system.starts_with("KID (reference")
+        }) {
+            let diff = sum.full.0 - kid.full.0;
+            let verdict = if sum.n < 2 || kid.n < 2 {
                 "one seed: no noise estimate"
-            } else if diff.abs() > sd + kid_sd {
+            } else if diff.abs() > sum.full.1 + kid.full.1 {
                 "larger than the two standard deviations together"
             } else {
                 "within the two standard deviations together: not a difference at this scale"
             };
-            lines.push(format!("{system} ({encoder}) {diff:+.4} ({verdict})"));
+            lines.push(format!(
+                "{} ({}) {diff:+.4} ({verdict})",
+                sum.system, sum.encoder
+            ));
         }
         let _ = writeln!(
             md,
@@ -523,21 +544,16 @@ Adam lr 1e-3 constant (paper: 1e-4 with StepLR), batch 32; no dependency GCN (no
     }
     let baseline = rows.iter().find(|r| r.seed.is_none());
     // Each trained system's mean over its seeds; the conclusions compare means, not best runs.
-    let means: Vec<(String, usize, f64, f64, f64)> = systems
+    let means: Vec<(String, usize, f64, f64, f64)> = summaries
         .iter()
-        .filter(|(system, _)| system.starts_with("KID"))
-        .map(|(system, encoder)| {
-            let of: Vec<&Row> = rows
-                .iter()
-                .filter(|r| r.system == *system && r.encoder == *encoder)
-                .collect();
-            let mean = |f: fn(&Row) -> f64| of.iter().map(|r| f(r)).sum::<f64>() / of.len() as f64;
+        .filter(|sum| sum.system.starts_with("KID"))
+        .map(|sum| {
             (
-                format!("{system} ({encoder})"),
-                of.len(),
-                mean(|r| r.frame_acc),
-                mean(|r| r.arg_f1),
-                mean(|r| r.full_f1),
+                format!("{} ({})", sum.system, sum.encoder),
+                sum.n,
+                sum.frame.0,
+                sum.arg.0,
+                sum.full.0,
             )
         })
         .collect();
