@@ -559,31 +559,38 @@ fn segment_stats<'a>(hyp: &[&'a str], refs: &[Vec<&'a str>], max_order: usize) -
     stats.sys_len = hyp.len();
     stats.ref_len = closest_ref_len(hyp.len(), &ref_lens);
     if max_order <= 4 && vocab.len() < usize::from(u16::MAX) {
-        let mut ref_ngrams = FxMap::default();
-        for (k, ids) in ref_ids.iter().enumerate() {
-            let this = count_packed_ngrams(ids, max_order);
-            if k == 0 {
-                ref_ngrams = this;
-            } else {
-                for (ng, c) in this {
-                    let e = ref_ngrams.entry(ng).or_insert(0);
-                    *e = (*e).max(c);
-                }
-            }
-        }
-        for (ng, c) in count_packed_ngrams(&hyp_ids, max_order) {
-            let n = packed_order(ng);
-            stats.total[n] += c;
-            if let Some(&rc) = ref_ngrams.get(&ng) {
-                stats.correct[n] += c.min(rc);
-            }
-        }
-        return stats;
+        let refs = ref_ids
+            .iter()
+            .map(|ids| count_packed_ngrams(ids, max_order));
+        clip(
+            refs,
+            count_packed_ngrams(&hyp_ids, max_order),
+            |ng| packed_order(*ng),
+            &mut stats,
+        );
+    } else {
+        let refs = ref_ids.iter().map(|ids| count_ngrams(ids, max_order));
+        clip(
+            refs,
+            count_ngrams(&hyp_ids, max_order),
+            |ng| ng.len() - 1,
+            &mut stats,
+        );
     }
-    let mut ref_ngrams: FxMap<&[u32], usize> = FxMap::default();
-    for (k, ids) in ref_ids.iter().enumerate() {
-        let this = count_ngrams(ids, max_order);
-        if k == 0 {
+    stats
+}
+
+/// Adds the hypothesis's n-gram counts to `stats`, each clipped by its largest count in any
+/// reference; `order` gives an n-gram's order index (0 for unigrams).
+fn clip<K: Eq + std::hash::Hash>(
+    refs: impl Iterator<Item = FxMap<K, usize>>,
+    hyp: FxMap<K, usize>,
+    order: impl Fn(&K) -> usize,
+    stats: &mut BleuStats,
+) {
+    let mut ref_ngrams: FxMap<K, usize> = FxMap::default();
+    for this in refs {
+        if ref_ngrams.is_empty() {
             ref_ngrams = this;
         } else {
             for (ng, c) in this {
@@ -592,14 +599,13 @@ fn segment_stats<'a>(hyp: &[&'a str], refs: &[Vec<&'a str>], max_order: usize) -
             }
         }
     }
-    for (ng, c) in count_ngrams(&hyp_ids, max_order) {
-        let n = ng.len() - 1;
+    for (ng, c) in hyp {
+        let n = order(&ng);
         stats.total[n] += c;
-        if let Some(&rc) = ref_ngrams.get(ng) {
+        if let Some(&rc) = ref_ngrams.get(&ng) {
             stats.correct[n] += c.min(rc);
         }
     }
-    stats
 }
 
 /// BLEU with a fixed configuration.
