@@ -302,5 +302,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }

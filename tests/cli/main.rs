@@ -7,6 +7,7 @@
 mod arxiv_cap;
 mod doc_ee;
 mod frame_parse;
+mod malformed;
 mod ml_prune;
 mod newsbot;
 mod para_filter;

@@ -56,7 +56,7 @@ struct DemoCommand {
 }
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {

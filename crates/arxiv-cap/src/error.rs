@@ -109,11 +109,8 @@ pub enum ArxivCapError {
         message: String,
     },
     /// A request to a model endpoint failed.
-    #[error("{message}")]
-    Endpoint {
-        /// What went wrong (names the URL).
-        message: String,
-    },
+    #[error("the model endpoint failed")]
+    Endpoint(#[from] burnlp_core::openai::HttpError),
     /// Training or loading the captioner failed.
     #[error(transparent)]
     Train(#[from] burnlp_core::train::TrainError),

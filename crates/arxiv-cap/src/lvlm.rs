@@ -183,9 +183,7 @@ fn ask(
     };
     let response = client
         .chat(agent, &request)
-        .map_err(|e| ArxivCapError::Endpoint {
-            message: e.to_string(),
-        })?;
+        .map_err(ArxivCapError::Endpoint)?;
     Ok(response.first_text().unwrap_or_default().to_string())
 }
 

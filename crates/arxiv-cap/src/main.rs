@@ -390,7 +390,7 @@ struct ExperimentArgs {
 }
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -532,8 +532,7 @@ fn eval(args: &EvalArgs) -> Result<serde_json::Value> {
         EvalTask::Mc => {
             let items = read_arxivqa(&args.gold, None)
                 .with_context(|| format!("reading ArxivQA {}", args.gold.display()))?;
-            let preds: Vec<Prediction> = burnlp_core::data::read_jsonl(&args.pred)
-                .with_context(|| format!("reading predictions {}", args.pred.display()))?;
+            let preds: Vec<Prediction> = read_predictions(&args.pred)?;
             serde_json::to_value(mc_accuracy(&items, &preds, &args.pred)?)?
         }
         EvalTask::SingleFigure
@@ -542,8 +541,7 @@ fn eval(args: &EvalArgs) -> Result<serde_json::Value> {
         | EvalTask::Title => {
             let task = caption_task(args.task);
             let instances = caption_instances(&read_cap(&args.gold)?, task, args.max_figures);
-            let preds: Vec<CaptionPrediction> = burnlp_core::data::read_jsonl(&args.pred)
-                .with_context(|| format!("reading predictions {}", args.pred.display()))?;
+            let preds: Vec<CaptionPrediction> = read_predictions(&args.pred)?;
             let report = match &args.bertscore_model {
                 Some(reference) => {
                     let scorer = BertScorer::load(reference, &args.device.inference()?)?;
@@ -555,6 +553,16 @@ fn eval(args: &EvalArgs) -> Result<serde_json::Value> {
         }
     };
     Ok(value)
+}
+
+/// A JSON Lines prediction file with at least one record.
+fn read_predictions<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let preds: Vec<T> = burnlp_core::data::read_jsonl(path)
+        .with_context(|| format!("reading predictions {}", path.display()))?;
+    if preds.is_empty() {
+        bail!("{} holds no predictions", path.display());
+    }
+    Ok(preds)
 }
 
 fn experiment(args: &ExperimentArgs) -> Result<()> {

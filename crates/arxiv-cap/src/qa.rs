@@ -108,12 +108,35 @@ fn position_letter(i: usize) -> char {
 /// naming the file, the record, the id and the problem.
 pub fn read_arxivqa(path: &Path, images: Option<&Path>) -> Result<Vec<QaItem>> {
     let items: Vec<QaItem> = burnlp_core::data::read_jsonl(path)?;
+    if items.is_empty() {
+        return Err(ArxivCapError::Empty {
+            what: format!("the ArxivQA file {}", path.display()),
+        });
+    }
+    let mut ids = HashSet::new();
     for (i, item) in items.iter().enumerate() {
         let missing_file = images
             .map(|dir| dir.join(&item.image))
             .filter(|p| !p.is_file())
             .map(|p| format!("missing image: {} does not exist", p.display()));
-        if let Some(problem) = item.problem().or(missing_file) {
+        let image = Path::new(&item.image);
+        let bad_id = if item.id.trim().is_empty() {
+            Some("empty `id`".to_owned())
+        } else if !ids.insert(item.id.as_str()) {
+            Some(format!("the id `{}` repeats an earlier record's", item.id))
+        } else if image.is_absolute()
+            || image
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            Some(format!(
+                "image `{}` is not a path inside the image folder",
+                item.image
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = bad_id.or_else(|| item.problem()).or(missing_file) {
             return Err(ArxivCapError::Invalid {
                 path: path.to_owned(),
                 record: i + 1,

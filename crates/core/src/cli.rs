@@ -199,6 +199,56 @@ fn check_device(spec: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Exit status of a run that failed on its input: a usage error (clap uses 2 as well), an input
+/// file that is missing, unreadable or malformed, a value out of range.
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// Exit status of a run that failed for a reason other than what it was given: a bug (a panic),
+/// the machine (a disk full, memory exhausted, an I/O failure), a network service that failed.
+pub const EXIT_FAILURE: i32 = 1;
+
+/// The exit status of a failed run, from its error and the chain of its causes: [`EXIT_FAILURE`]
+/// when a cause is an I/O failure of the machine (disk full, out of memory, a broken pipe, a
+/// network error) or an HTTP service that failed ([`crate::openai::HttpError`]);
+/// [`EXIT_BAD_INPUT`] otherwise — every other error a burnlp tool returns is about what it was
+/// given: files (the readers' errors name the file, record and field), flags and settings (a
+/// training run that diverges asks for other settings, so it is 2 as well).
+pub fn exit_code(error: &(dyn std::error::Error + 'static)) -> i32 {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if is_machine_failure(error) {
+            return EXIT_FAILURE;
+        }
+        cause = error.source();
+    }
+    EXIT_BAD_INPUT
+}
+
+fn is_machine_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        return !matches!(
+            io.kind(),
+            ErrorKind::NotFound
+                | ErrorKind::PermissionDenied
+                | ErrorKind::AlreadyExists
+                | ErrorKind::InvalidInput
+                | ErrorKind::InvalidData
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::IsADirectory
+                | ErrorKind::NotADirectory
+                | ErrorKind::DirectoryNotEmpty
+                | ErrorKind::InvalidFilename
+                | ErrorKind::FileTooLarge
+                | ErrorKind::ReadOnlyFilesystem
+                | ErrorKind::AddrInUse
+                | ErrorKind::AddrNotAvailable
+        );
+    }
+    error.downcast_ref::<crate::openai::HttpError>().is_some()
+        || error.downcast_ref::<ureq::Error>().is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +258,44 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         device: DeviceArgs,
+    }
+
+    #[test]
+    fn exit_code_separates_bad_input_from_failures_of_the_machine() {
+        use std::io::{Error, ErrorKind};
+        let missing = crate::data::DataError::Read {
+            path: "in.json".into(),
+            source: Error::from(ErrorKind::NotFound),
+        };
+        assert_eq!(exit_code(&missing), EXIT_BAD_INPUT);
+        let full = crate::data::DataError::Write {
+            path: "out.json".into(),
+            source: Error::from(ErrorKind::StorageFull),
+        };
+        assert_eq!(exit_code(&full), EXIT_FAILURE);
+        // A cause deep in an anyhow chain decides as well.
+        let wrapped = anyhow::Error::new(full).context("writing predictions");
+        assert_eq!(exit_code(wrapped.as_ref()), EXIT_FAILURE);
+        let diverged = crate::train::TrainError::NonFiniteLoss {
+            step: 3,
+            epoch: 0,
+            batch: 2,
+            value: f64::NAN,
+            last_checkpoint: None,
+        };
+        assert_eq!(exit_code(&diverged), EXIT_BAD_INPUT);
+        let unreachable = crate::openai::HttpError::Unreachable {
+            url: "http://127.0.0.1:9/v1".into(),
+            attempts: 3,
+        };
+        assert_eq!(exit_code(&unreachable), EXIT_FAILURE);
+        let bad_setting = crate::train::TrainError::InvalidSetting {
+            name: "lr".into(),
+            value: -1.0,
+        };
+        assert_eq!(exit_code(&bad_setting), EXIT_BAD_INPUT);
+        let parse = anyhow::anyhow!("`a.tsv` line 3: expected 2 columns, found 1");
+        assert_eq!(exit_code(parse.as_ref()), EXIT_BAD_INPUT);
     }
 
     #[test]

@@ -219,6 +219,9 @@ pub enum DataError {
         /// What is wrong.
         problem: Problem,
     },
+    /// The file holds no document (`[]`): nothing to train on, check or score.
+    #[error("the file holds no documents")]
+    Empty,
 }
 
 /// Reads a DocRED file (a JSON array of documents).
@@ -355,6 +358,9 @@ pub fn validate(
     documents: &[Document],
     relations: Option<&Relations>,
 ) -> Result<Validation, DataError> {
+    if documents.is_empty() {
+        return Err(DataError::Empty);
+    }
     let mut stats = Validation {
         documents: documents.len(),
         ..Validation::default()

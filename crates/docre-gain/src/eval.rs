@@ -187,13 +187,15 @@ pub enum EvalError {
     /// A prediction names an entity its document does not have (the official script fails
     /// with an index error on it).
     #[error(
-        "prediction {index} (`{title}`): entity index {entity} is out of range, the document has {entities} entities"
+        "prediction {index} (`{title}`): {field} {entity} is out of range, the document has {entities} entities"
     )]
     EntityOutOfRange {
         /// 0-based index of the prediction in the submission.
         index: usize,
         /// Its document.
         title: String,
+        /// `h_idx` or `t_idx`.
+        field: &'static str,
         /// The offending `h_idx` or `t_idx`.
         entity: usize,
         /// Entities of the document.
@@ -404,11 +406,12 @@ fn check_entities(predictions: &[Prediction], gold: &Gold<'_>) -> Result<(), Eva
         let Some(entities) = gold.entities.get(p.title.as_str()) else {
             continue;
         };
-        for entity in [p.h_idx, p.t_idx] {
+        for (field, entity) in [("h_idx", p.h_idx), ("t_idx", p.t_idx)] {
             if entity >= entities.len() {
                 return Err(EvalError::EntityOutOfRange {
                     index,
                     title: p.title.clone(),
+                    field,
                     entity,
                     entities: entities.len(),
                 });

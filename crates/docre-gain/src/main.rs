@@ -276,7 +276,7 @@ struct CheckArgs {
 }
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {

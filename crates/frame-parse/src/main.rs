@@ -124,7 +124,7 @@ struct ScoreArgs {
 }
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -31,7 +31,7 @@ use math_shepherd::synth::{SynthConfig, generate_problems};
 use math_shepherd::verify::{curves, write_verification};
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {

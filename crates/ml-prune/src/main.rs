@@ -128,7 +128,7 @@ struct ProfileArgs {
 }
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {

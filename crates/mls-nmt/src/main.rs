@@ -17,7 +17,7 @@ use mls_nmt::score::{Metric, compound_split_bleu, fairseq_bleu};
 use mls_nmt::{DecodeOptions, PrepareConfig, PreparedData, average_parameters, prepare, train};
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {

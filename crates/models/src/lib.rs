@@ -25,6 +25,9 @@ pub enum ModelsError {
     /// An E5S1 file cannot be read.
     #[error(transparent)]
     E5s1(#[from] E5s1Error),
+    /// A safetensors file could not be read.
+    #[error(transparent)]
+    Weights(#[from] burnlp_core::nn::weights::WeightError),
     /// A directory's `config.json` cannot be read.
     #[error("cannot read `{path}`: {message}")]
     Config {
@@ -164,6 +167,13 @@ pub fn describe(reference: &str) -> Result<String, ModelsError> {
             })?;
             let _ = writeln!(out, "Hugging Face directory {}", dir.display());
             let _ = writeln!(out, "{text}");
+            let weights = dir.join("model.safetensors");
+            if weights.exists() {
+                // Reading the file checks its header, dtypes and offsets.
+                let source =
+                    burnlp_core::nn::weights::WeightSource::open(&weights, &Default::default())?;
+                let _ = writeln!(out, "model.safetensors: {} tensors", source.names().count());
+            }
         }
     }
     Ok(out)

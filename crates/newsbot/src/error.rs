@@ -75,8 +75,9 @@ pub enum NewsbotError {
         #[source]
         source: mls_nmt::NmtError,
     },
-    /// An OpenAI-compatible endpoint failed (the message names the URL).
-    #[error(transparent)]
+    /// An OpenAI-compatible endpoint failed (the cause names the URL). Not transparent, so
+    /// that the exit status sees the HTTP failure in the cause chain.
+    #[error("the model endpoint failed")]
     Http(#[from] burnlp_core::openai::HttpError),
     /// The web app could not listen or serve.
     #[error("serving on {addr}")]

@@ -359,7 +359,7 @@ struct ExperimentArgs {
 }
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -54,6 +54,24 @@ pub enum DataError {
         /// The header's columns.
         available: String,
     },
+    /// A record with an empty text or label field.
+    #[error("{path}: record {record}: the `{column}` field is empty")]
+    EmptyField {
+        /// The file.
+        path: String,
+        /// 1-based record number (data rows, header not counted).
+        record: usize,
+        /// The column.
+        column: String,
+    },
+    /// Training data with a single class: no classifier can be learned from it.
+    #[error("{path}: every record has the label `{label}`; a classifier needs at least two")]
+    OneLabel {
+        /// The file.
+        path: String,
+        /// The only label.
+        label: String,
+    },
     /// A label that the model does not know.
     #[error("{path}: record {record} has label `{label}`, which is not one of {known}")]
     UnknownLabel {
@@ -114,16 +132,62 @@ pub fn read_tsv(path: &Path, columns: &Columns) -> Result<Vec<Example>, DataErro
             });
         }
     }
-    Ok(rows
-        .into_iter()
-        .map(|mut row| {
-            Example::new(
+    let required = [Some(&columns.text), columns.pair.as_ref(), label];
+    rows.into_iter()
+        .enumerate()
+        .map(|(index, mut row)| {
+            if let Some(column) = required
+                .iter()
+                .flatten()
+                .find(|c| row.get(c.as_str()).is_none_or(|v| v.trim().is_empty()))
+            {
+                return Err(DataError::EmptyField {
+                    path: path.display().to_string(),
+                    record: index + 1,
+                    column: (*column).clone(),
+                });
+            }
+            Ok(Example::new(
                 row.remove(&columns.text).unwrap_or_default(),
                 columns.pair.as_ref().and_then(|c| row.remove(c)),
                 row.remove(&columns.label).unwrap_or_default(),
-            )
+            ))
         })
-        .collect())
+        .collect()
+}
+
+/// Checks classification data before training: the training file has at least two labels,
+/// and every dev label occurs in it (the errors name the file and record).
+pub fn check_classes(
+    train: &[Example],
+    train_path: &Path,
+    dev: &[Example],
+    dev_path: &Path,
+) -> Result<(), DataError> {
+    let labels: std::collections::BTreeSet<&str> = train.iter().map(|e| e.label.as_str()).collect();
+    if let (1, Some(label)) = (labels.len(), labels.first()) {
+        return Err(DataError::OneLabel {
+            path: train_path.display().to_string(),
+            label: (*label).to_owned(),
+        });
+    }
+    if let Some((index, example)) = dev
+        .iter()
+        .enumerate()
+        .find(|(_, e)| !labels.contains(e.label.as_str()))
+    {
+        return Err(DataError::UnknownLabel {
+            path: dev_path.display().to_string(),
+            record: index + 1,
+            label: example.label.clone(),
+            known: format!(
+                "{} (the labels of {})",
+                labels.iter().copied().collect::<Vec<_>>().join(", "),
+                train_path.display()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Reads texts to label: like [`read_tsv`], but the label column may be absent (every example

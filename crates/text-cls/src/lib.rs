@@ -23,7 +23,7 @@ pub mod model;
 pub mod synthetic;
 pub mod train;
 
-pub use data::{Columns, DataError, Example, read_tsv, read_unlabelled};
+pub use data::{Columns, DataError, Example, check_classes, read_tsv, read_unlabelled};
 pub use error::TextClsError;
 pub use eval::{Prediction, Run, score, score_regression};
 pub use model::{

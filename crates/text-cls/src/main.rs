@@ -99,7 +99,7 @@ struct PredictArgs {
 }
 
 fn main() {
-    burnlp_runtime::main(run);
+    burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -130,10 +130,14 @@ fn train(args: &TrainArgs) -> Result<()> {
             let splits = synthetic::splits(n, (n / 8).max(1), 0, args.config.seed);
             (splits.train, splits.dev)
         }
-        (None, Some(train), Some(dev)) => (
-            load_examples(train, &columns)?,
-            load_examples(dev, &columns)?,
-        ),
+        (None, Some(train_path), Some(dev_path)) => {
+            let train = load_examples(train_path, &columns)?;
+            let dev = load_examples(dev_path, &columns)?;
+            if args.config.head != text_cls::Head::Regression {
+                text_cls::check_classes(&train, train_path, &dev, dev_path)?;
+            }
+            (train, dev)
+        }
         _ => bail!("give --train and --dev, or --synthetic N"),
     };
     let origin = serde_json::json!({

@@ -97,6 +97,16 @@ pub enum DataError {
         /// The `serde_json` message (names the missing or mistyped field).
         message: String,
     },
+    /// A TSV header names a column twice.
+    #[error("`{path}` line {line}: the header names the column `{column}` twice")]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number of the header.
+        line: usize,
+        /// The repeated name.
+        column: String,
+    },
     /// A TSV row has the wrong number of columns.
     #[error("`{path}` line {line}: expected {expected} tab-separated columns, found {found}")]
     ColumnCount {

@@ -90,6 +90,14 @@ pub fn read_tsv_with<T: DeserializeOwned>(
         }
         let fields: Vec<&str> = line.split('\t').collect();
         if header_pending {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(column) = fields.iter().find(|f| !seen.insert(**f)) {
+                return Err(DataError::DuplicateColumn {
+                    path: path.to_owned(),
+                    line: line_no,
+                    column: (*column).to_owned(),
+                });
+            }
             names = Some(fields.iter().map(|s| (*s).to_owned()).collect());
             expected = Some(fields.len());
             header_pending = false;

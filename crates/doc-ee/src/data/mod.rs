@@ -133,6 +133,14 @@ pub fn read_json_lines<T: DeserializeOwned>(path: &Path) -> Result<Vec<(usize, T
             .map_err(|e| DocEeError::line(path, index + 1, format!("{e}")))?;
         out.push((index + 1, record));
     }
+    if out.is_empty() {
+        // Every file this crate reads (documents, predictions, heads, coreference) has records.
+        return Err(DocEeError::line(
+            path,
+            1,
+            "the file holds no records".to_owned(),
+        ));
+    }
     Ok(out)
 }
 

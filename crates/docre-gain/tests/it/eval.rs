@@ -313,6 +313,7 @@ mod edge_cases {
             EvalError::EntityOutOfRange {
                 index: 1,
                 title: docs[0].title.clone(),
+                field: "t_idx",
                 entity: entities,
                 entities
             }

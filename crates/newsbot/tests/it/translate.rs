@@ -197,10 +197,10 @@ fn an_endpoint_that_drops_a_placeholder_triggers_the_per_sentence_fallback() {
 fn endpoint_errors_name_the_url() {
     let (url, _) = mock_endpoint(Mock::Refuse);
     let t = EndpointTranslator::new(&url, "mock-mt", Lang::Zh, Lang::En);
-    let e = t
-        .translate(&["老鹰赢了".to_string()])
-        .unwrap_err()
-        .to_string();
+    let error = t.translate(&["老鹰赢了".to_string()]).unwrap_err();
+    // The HTTP failure is the cause (so that the binary's exit status sees it).
+    let cause = std::error::Error::source(&error).map(ToString::to_string);
+    let e = format!("{error}: {}", cause.unwrap_or_default());
     assert!(e.contains(&url) && e.contains("400"), "{e}");
 }
 
