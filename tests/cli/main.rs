@@ -87,7 +87,16 @@ const TOOLS: &[(&str, &[&str])] = &[
     (
         "doc-ee",
         &[
-            "score", "convert", "split", "train", "predict", "eval", "demo",
+            "score",
+            "convert",
+            "split",
+            "train",
+            "predict",
+            "eval",
+            "validate",
+            "convert-duee",
+            "synth",
+            "demo",
         ],
     ),
     (

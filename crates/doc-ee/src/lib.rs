@@ -8,9 +8,12 @@
 //!   13 edge types, global and local graphs;
 //! - [`model`]: the two-stream encoder, R-GCN interaction, gated fusion, span classifier and
 //!   losses; [`train`]: training on core's trainer, prediction and evaluation;
-//! - [`synthetic`]: generated RAMS-format documents; [`demo`]: the `cargo xtask demo` rows.
+//! - [`synthetic`]: generated RAMS-format documents; [`demo`]: the `cargo xtask demo` rows;
+//! - [`dee`]: the GIT / IPGPF data and metric half: the Doc2EDAG format (ChFinAnn, DuEE-fin),
+//!   event schemas, BIO labels, the record-level metric and generated announcements.
 
 pub mod data;
+pub mod dee;
 pub mod demo;
 pub mod error;
 pub mod graph;

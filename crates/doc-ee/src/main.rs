@@ -1,5 +1,7 @@
 //! `doc-ee`: document-level event argument extraction (TSAR) on RAMS and WikiEvents: the
-//! official scorer, the WikiEvents window conversion, training, prediction and evaluation.
+//! official scorer, the WikiEvents window conversion, training, prediction and evaluation;
+//! and the GIT / IPGPF data half: Doc2EDAG-format validation, the record-level metric
+//! (`score --dataset chfinann|duee-fin`), DuEE-fin conversion and generated announcements.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +11,10 @@ use burnlp_core::report::print_rows;
 use clap::{Args, Parser, Subcommand};
 use doc_ee::data::wikievents::{DEFAULT_WINDOW, read_wikievents_examples};
 use doc_ee::data::{Example, Ontology, read_rams, write_examples};
+use doc_ee::dee::json::JsonLayout;
+use doc_ee::dee::synth::{SynthConfig, duee_to_jsonl, synth_chfinann, synth_duee};
+use doc_ee::dee::vocab::CharVocab;
+use doc_ee::dee::{CHFINANN, Check, DUEE_FIN, DatasetSchema, read_documents, validate};
 use doc_ee::graph::parse::{parse_examples, trees_to_heads};
 use doc_ee::graph::{GraphSource, load_graphs};
 use doc_ee::score::{
@@ -40,6 +46,139 @@ enum Command {
     Eval(EvalArgs),
     /// Train a tiny TSAR on generated RAMS-format documents and score it.
     Demo(DemoArgs),
+    /// Read and validate a Doc2EDAG-format file (ChFinAnn, converted DuEE-fin) and print its
+    /// statistics.
+    Validate(ValidateArgs),
+    /// Convert DuEE-fin JSON Lines into the Doc2EDAG format without triggers (DocEE's build).
+    ConvertDuee(ConvertDueeArgs),
+    /// Generate announcements: ChFinAnn in the Doc2EDAG format, DuEE-fin as JSON Lines.
+    Synth(SynthArgs),
+}
+
+/// Data sets `score` understands.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ScoreDataset {
+    /// RAMS 1.0 (TSAR).
+    Rams,
+    /// WikiEvents (TSAR windows).
+    Wikievents,
+    /// ChFinAnn in the Doc2EDAG format (record-level metric).
+    Chfinann,
+    /// DuEE-fin converted to the Doc2EDAG format (record-level metric).
+    DueeFin,
+}
+
+/// The Doc2EDAG-format data sets.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DeeDataset {
+    /// ChFinAnn (5 event types).
+    Chfinann,
+    /// DuEE-fin (13 event types).
+    DueeFin,
+}
+
+impl DeeDataset {
+    fn schema(self) -> &'static DatasetSchema {
+        match self {
+            DeeDataset::Chfinann => &CHFINANN,
+            DeeDataset::DueeFin => &DUEE_FIN,
+        }
+    }
+}
+
+/// JSON layouts of written Doc2EDAG files.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LayoutArg {
+    /// One line, Python's `json.dump(obj, f, ensure_ascii=False)`.
+    Line,
+    /// Python's `json.dump(obj, f, ensure_ascii=False, indent=2)`.
+    Indent2,
+}
+
+impl From<LayoutArg> for JsonLayout {
+    fn from(l: LayoutArg) -> Self {
+        match l {
+            LayoutArg::Line => JsonLayout::PythonLine,
+            LayoutArg::Indent2 => JsonLayout::PythonIndent2,
+        }
+    }
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// The data set (its event schema).
+    #[arg(long, value_enum)]
+    dataset: DeeDataset,
+    /// A Doc2EDAG-format file (`train.json`, `dev.json`, `test.json`, `dueefin_*_wo_tgg.json`).
+    #[arg(long)]
+    input: PathBuf,
+    /// Check records only (prediction files without span annotations).
+    #[arg(long)]
+    records_only: bool,
+    /// Also tokenize every sentence with this BERT vocabulary character by character (a
+    /// directory with `tokenizer.json`, e.g. shared/models/bert-base-chinese-tokenizer) and
+    /// report the share of `[UNK]` characters.
+    #[arg(long)]
+    vocab: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ConvertDueeArgs {
+    /// DuEE-fin JSON Lines (`duee_fin_train.json`, `duee_fin_dev.json`, …).
+    #[arg(long)]
+    input: PathBuf,
+    /// Output in the Doc2EDAG format.
+    #[arg(long)]
+    out: PathBuf,
+    /// Keep every document with empty annotations (test files without `event_list`).
+    #[arg(long)]
+    inference: bool,
+    /// Sentence length the build script merges and cuts to.
+    #[arg(long, default_value_t = 128, value_parser = burnlp_core::cli::positive)]
+    max_len: usize,
+    /// Output layout.
+    #[arg(long, value_enum, default_value = "line")]
+    layout: LayoutArg,
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    /// Which format and schema to generate.
+    #[arg(long, value_enum)]
+    dataset: DeeDataset,
+    /// Documents.
+    #[arg(long, default_value_t = 100, value_parser = burnlp_core::cli::positive)]
+    docs: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Share of multi-event documents (Doc2EDAG reports about 29% for ChFinAnn).
+    #[arg(long, default_value_t = 0.29, value_parser = burnlp_core::cli::fraction)]
+    multi_share: f64,
+    /// Share of multi-event documents mixing event types.
+    #[arg(long, default_value_t = 0.3, value_parser = burnlp_core::cli::fraction)]
+    mixed_share: f64,
+    /// Most records in one document.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=50))]
+    max_records: u16,
+    /// Probability that a non-key role is filled.
+    #[arg(long, default_value_t = 0.7, value_parser = burnlp_core::cli::fraction)]
+    fill: f64,
+    /// Probability of each distractor sentence.
+    #[arg(long, default_value_t = 0.6, value_parser = burnlp_core::cli::fraction)]
+    distractors: f64,
+    /// Output: a Doc2EDAG JSON file (chfinann) or JSON Lines (duee-fin).
+    #[arg(long)]
+    out: PathBuf,
+    /// Layout of a Doc2EDAG output.
+    #[arg(long, value_enum, default_value = "line")]
+    layout: LayoutArg,
+    /// Print the statistics as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The data a command reads.
@@ -75,12 +214,21 @@ impl DataArgs {
 
 #[derive(Args)]
 struct ScoreArgs {
-    #[command(flatten)]
-    data: DataArgs,
-    /// Gold file (RAMS jsonlines or WikiEvents jsonl).
+    /// The data set: rams / wikievents (TSAR's scorer) or chfinann / duee-fin (the Doc2EDAG
+    /// record-level metric on Doc2EDAG-format files).
+    #[arg(long, value_enum)]
+    dataset: ScoreDataset,
+    /// WikiEvents coreference file (`coref/{split}.jsonlines`).
+    #[arg(long)]
+    coref: Option<PathBuf>,
+    /// WikiEvents window length in tokens (600 reproduces the published converted files).
+    #[arg(long, default_value_t = DEFAULT_WINDOW, value_parser = burnlp_core::cli::positive)]
+    window: usize,
+    /// Gold file (RAMS jsonlines, WikiEvents jsonl, or a Doc2EDAG JSON file).
     #[arg(long)]
     gold: PathBuf,
-    /// Predictions (TSAR format, the gold layout, or WikiEvents documents), detected per line.
+    /// Predictions (TSAR format, the gold layout, or WikiEvents documents, detected per line;
+    /// for chfinann / duee-fin a Doc2EDAG JSON file whose records are the predictions).
     #[arg(long)]
     pred: PathBuf,
     #[command(flatten)]
@@ -253,7 +401,136 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("running the demo in {}", dir.display()))?;
             Ok(print_rows(&rows, args.json)?)
         }
+        Command::Validate(args) => validate_cmd(&args),
+        Command::ConvertDuee(args) => {
+            let docs = doc_ee::dee::duee::read_duee(&args.input)?;
+            let (out, stats) = doc_ee::dee::duee::convert_duee(&docs, args.max_len, args.inference);
+            let check = if args.inference {
+                Check::Records
+            } else {
+                Check::Gold
+            };
+            validate(&args.out, &out, &DUEE_FIN, check)?;
+            doc_ee::dee::write_documents(&args.out, &out, args.layout.into())?;
+            eprintln!(
+                "{} documents read, {} written to {}; skipped {} without events, dropped {} events whose trigger is not found, {} arguments not found, {} overwritten by a later argument of the same role",
+                stats.documents,
+                out.len(),
+                args.out.display(),
+                stats.skipped_documents,
+                stats.dropped_events,
+                stats.dropped_arguments,
+                stats.overwritten_arguments
+            );
+            Ok(())
+        }
+        Command::Synth(args) => synth_cmd(&args),
     }
+}
+
+fn validate_cmd(args: &ValidateArgs) -> Result<()> {
+    let docs = read_documents(&args.input)?;
+    let check = if args.records_only {
+        Check::Records
+    } else {
+        Check::Gold
+    };
+    let schema = args.dataset.schema();
+    let report = validate(&args.input, &docs, schema, check)?;
+    let sentences: usize = docs.iter().map(|d| d.sentences.len()).sum();
+    let chars: usize = docs
+        .iter()
+        .flat_map(|d| d.sentences.iter())
+        .map(|s| s.chars().count())
+        .sum();
+    let unk = match &args.vocab {
+        Some(dir) => {
+            let vocab = CharVocab::load(dir)?;
+            let unk: usize = docs
+                .iter()
+                .flat_map(|d| d.sentences.iter())
+                .map(|s| {
+                    vocab
+                        .encode(s)
+                        .iter()
+                        .filter(|&&id| id == vocab.unk())
+                        .count()
+                })
+                .sum();
+            Some(unk as f64 / chars.max(1) as f64)
+        }
+        None => None,
+    };
+    let summary = serde_json::json!({
+        "documents": report.documents,
+        "records": report.records,
+        "multi_event_documents": report.multi_event_documents,
+        "multi_event_share": report.multi_event_documents as f64 / report.documents.max(1) as f64,
+        "sentences": sentences,
+        "characters": chars,
+        "unlabelled_spans": report.unlabelled_spans,
+        "ner_labels": schema.ner_labels().len(),
+        "unk_share": unk,
+    });
+    if args.json {
+        println!("{summary}");
+    } else {
+        println!(
+            "{}: {} documents, {} records, {} multi-event documents ({:.1}%), {} sentences, {} characters",
+            args.input.display(),
+            report.documents,
+            report.records,
+            report.multi_event_documents,
+            100.0 * report.multi_event_documents as f64 / report.documents.max(1) as f64,
+            sentences,
+            chars
+        );
+        println!(
+            "{} NER labels; {} annotated spans with a field outside them (tagged O)",
+            schema.ner_labels().len(),
+            report.unlabelled_spans
+        );
+        if let Some(u) = unk {
+            println!("[UNK] characters: {:.3}%", 100.0 * u);
+        }
+    }
+    Ok(())
+}
+
+fn synth_cmd(args: &SynthArgs) -> Result<()> {
+    let cfg = SynthConfig {
+        docs: args.docs,
+        seed: args.seed,
+        multi_share: args.multi_share,
+        mixed_share: args.mixed_share,
+        max_records: usize::from(args.max_records),
+        fill: args.fill,
+        distractors: args.distractors,
+    };
+    let stats = match args.dataset {
+        DeeDataset::Chfinann => {
+            let (docs, stats) = synth_chfinann(&cfg);
+            validate(&args.out, &docs, &CHFINANN, Check::Gold)?;
+            doc_ee::dee::write_documents(&args.out, &docs, args.layout.into())?;
+            stats
+        }
+        DeeDataset::DueeFin => {
+            let (docs, stats) = synth_duee(&cfg);
+            burnlp_core::data::write_atomic(&args.out, duee_to_jsonl(&docs).as_bytes())?;
+            stats
+        }
+    };
+    eprintln!(
+        "wrote {} documents to {}",
+        stats.documents,
+        args.out.display()
+    );
+    if args.json {
+        println!("{}", serde_json::to_string(&stats)?);
+    } else {
+        print!("{}", stats.summary());
+    }
+    Ok(())
 }
 
 fn heads_of(args: &HeadArgs, gold: &[Example], device: &DeviceArgs) -> Result<HeadSource> {
@@ -280,14 +557,51 @@ fn heads_of(args: &HeadArgs, gold: &[Example], device: &DeviceArgs) -> Result<He
 }
 
 fn score_cmd(args: &ScoreArgs) -> Result<()> {
-    let gold = args.data.load(&args.gold)?;
+    let dataset = match args.dataset {
+        ScoreDataset::Rams => Dataset::Rams,
+        ScoreDataset::Wikievents => Dataset::Wikievents,
+        ScoreDataset::Chfinann => return score_dee(args, &CHFINANN),
+        ScoreDataset::DueeFin => return score_dee(args, &DUEE_FIN),
+    };
+    let data = DataArgs {
+        dataset,
+        coref: args.coref.clone(),
+        window: args.window,
+    };
+    let gold = data.load(&args.gold)?;
     let predictions = read_predictions(&args.pred, &gold)?;
     let heads = heads_of(&args.heads, &gold, &args.device)?;
-    let scores = score(args.data.dataset, &gold, &predictions, &heads)?;
+    let scores = score(dataset, &gold, &predictions, &heads)?;
     if args.json {
         println!("{}", serde_json::to_string(&scores)?);
     } else {
         print!("{}", format_scores(&scores));
+    }
+    Ok(())
+}
+
+fn score_dee(args: &ScoreArgs, schema: &DatasetSchema) -> Result<()> {
+    let gold = read_documents(&args.gold)?;
+    validate(&args.gold, &gold, schema, Check::Gold)?;
+    let pred = read_documents(&args.pred)?;
+    validate(&args.pred, &pred, schema, Check::Records)?;
+    let (scores, align) = doc_ee::dee::metric::score(schema, &gold, &pred);
+    if align.ignored_predictions > 0 {
+        eprintln!(
+            "warning: {} predicted documents are not in the gold file and were ignored",
+            align.ignored_predictions
+        );
+    }
+    if align.missing_predictions > 0 {
+        eprintln!(
+            "note: {} gold documents have no prediction (scored as predicting no records)",
+            align.missing_predictions
+        );
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&scores)?);
+    } else {
+        print!("{}", doc_ee::dee::metric::format_scores(&scores));
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! doc-ee integration tests: the RAMS and WikiEvents readers and TSAR's windows, the scorer's
-//! rules on hand-computed cases, graphs from AMR and CoNLL-U, the model, and the shared data.
+//! rules on hand-computed cases, graphs from AMR and CoNLL-U, the model, the shared data, and
+//! the Doc2EDAG (GIT / IPGPF) format, metric, DuEE-fin conversion and generator.
 
 mod data;
+mod dee;
 mod graph;
 mod model;
 mod parse;
