@@ -1171,6 +1171,188 @@ fn text_cls_targets() -> Vec<Target> {
     }]
 }
 
+fn fssl_span_targets() -> Vec<Target> {
+    const NER: &str = "Peter B-PER\nmet O\nSony B-ORG\n. O\n\n";
+    let valid = NER.repeat(8);
+    let with = |from: &str, to: &str| text(&valid.replacen(from, to, 1));
+    vec![Target {
+        tool: "fssl-span",
+        file: "corpus.conll",
+        valid: text(&valid),
+        companions: vec![],
+        args: &[
+            "episodes",
+            "--from",
+            "conll",
+            "--n-way",
+            "2",
+            "--k-shot",
+            "1",
+            "--q-shot",
+            "1",
+            "--episodes",
+            "2",
+            "--seed",
+            "1",
+            "--out",
+            "{dir}/episodes.jsonl",
+            "{bad}",
+        ],
+        // A cut at a sentence end is a smaller valid corpus.
+        generic: &[
+            Generic::Missing,
+            Generic::Directory,
+            Generic::Empty,
+            Generic::Blank,
+            Generic::InvalidUtf8,
+            Generic::Utf16,
+            Generic::Binary,
+            Generic::HugeLine,
+        ],
+        specific: vec![
+            ("a line with one column", with("met O", "met"), &["line 2"]),
+            ("an unknown tag scheme", with("B-ORG", "X-ORG"), &["line 3"]),
+            ("a tag without a type", with("B-ORG", "B-"), &["line 3"]),
+            (
+                "one entity type",
+                text(&"Peter B-PER\nmet O\n\n".repeat(8)),
+                &["PER"],
+            ),
+            (
+                "only outside tags",
+                text(&"Peter O\nmet O\n\n".repeat(8)),
+                &[],
+            ),
+            ("a lower-case tag", with("B-ORG", "b-org"), &["line 3"]),
+            (
+                "an O tag with a type",
+                with("met O", "met O-PER"),
+                &["line 2"],
+            ),
+            (
+                "an IOBES single tag",
+                with("Peter B-PER", "Peter S-PER"),
+                &["line 1"],
+            ),
+            (
+                "an IOBES end tag",
+                with("Sony B-ORG", "Sony E-ORG"),
+                &["line 3"],
+            ),
+            ("only a document line", text("-DOCSTART- -X- O O\n\n"), &[]),
+            ("a tag column of numbers", with("B-ORG", "42"), &["line 3"]),
+            (
+                "the tag first",
+                with("Peter B-PER", "B-PER Peter"),
+                &["line 1"],
+            ),
+        ],
+    }]
+}
+
+/// A one-document ChFinAnn file from `doc-ee synth` (the generator's output validates).
+fn chfinann_document() -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.json");
+    run(
+        "doc-ee",
+        &[
+            "synth",
+            "--dataset",
+            "chfinann",
+            "--docs",
+            "1",
+            "--seed",
+            "1",
+            "--out",
+            path.to_str().unwrap(),
+        ],
+    )
+    .success();
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn chfinann_targets() -> Vec<Target> {
+    let valid = chfinann_document();
+    let doc = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = valid.clone();
+        f(&mut v[0][1]);
+        v.to_string().into_bytes()
+    };
+    let record = |f: &dyn Fn(&mut serde_json::Value)| {
+        doc(&|d| f(&mut d["recguid_eventname_eventdict_list"][0]))
+    };
+    vec![Target {
+        tool: "doc-ee",
+        file: "chfinann.json",
+        valid: valid.to_string().into_bytes(),
+        companions: vec![],
+        args: &["validate", "--dataset", "chfinann", "--input", "{bad}"],
+        generic: ALL,
+        specific: vec![
+            (
+                "an unknown event type",
+                record(&|r| r[1] = "EquityTheft".into()),
+                &["EquityTheft"],
+            ),
+            (
+                "a role outside the schema",
+                record(&|r| r[2]["Thief"] = "李四".into()),
+                &["Thief"],
+            ),
+            (
+                "an argument that is no annotated span",
+                record(&|r| {
+                    let role = r[2].as_object().unwrap().keys().next().unwrap().clone();
+                    r[2][role] = "不存在的实体".into();
+                }),
+                &["不存在的实体"],
+            ),
+            (
+                "a range past its sentence",
+                doc(&|d| d["ann_valid_dranges"][0] = serde_json::json!([0, 0, 999])),
+                &["SYN-CHF"],
+            ),
+            (
+                "a range on a missing sentence",
+                doc(&|d| d["ann_valid_dranges"][0] = serde_json::json!([99, 0, 2])),
+                &["SYN-CHF"],
+            ),
+            (
+                "a range over other text",
+                doc(&|d| {
+                    let span = d["ann_valid_mspans"][0].as_str().unwrap().to_owned();
+                    let r = d["ann_mspan2dranges"][&span][0].clone();
+                    let shifted = serde_json::json!([
+                        r[0],
+                        r[1].as_i64().unwrap() + 1,
+                        r[2].as_i64().unwrap() + 1
+                    ]);
+                    d["ann_mspan2dranges"][&span][0] = shifted;
+                }),
+                &["SYN-CHF"],
+            ),
+            (
+                "sentences of the wrong type",
+                doc(&|d| d["sentences"] = "一句话".into()),
+                &["sentences"],
+            ),
+            ("a document that is not a pair", text("[[\"D1\"]]"), &[]),
+            (
+                "a duplicate guid",
+                {
+                    let mut v = valid.clone();
+                    let first = v[0].clone();
+                    v.as_array_mut().unwrap().push(first);
+                    v.to_string().into_bytes()
+                },
+                &["SYN-CHF"],
+            ),
+            ("no documents", text("[]"), &[]),
+        ],
+    }]
+}
+
 #[test]
 fn malformed_inputs_are_refused_with_exit_status_2() {
     let targets: Vec<Target> = [
@@ -1185,6 +1367,8 @@ fn malformed_inputs_are_refused_with_exit_status_2() {
         newsbot_targets(),
         arxiv_targets(),
         text_cls_targets(),
+        fssl_span_targets(),
+        chfinann_targets(),
     ]
     .into_iter()
     .flatten()

@@ -63,6 +63,17 @@ pub fn read_conll_corpus(path: impl AsRef<Path>) -> Result<Corpus> {
                 .iter()
                 .map(|r| r[r.len() - 1].clone())
                 .collect();
+            let first_token_line = sentence.line + sentence.comments.len();
+            for (i, tag) in tags.iter().enumerate() {
+                let typed = tag.strip_prefix("B-").or_else(|| tag.strip_prefix("I-"));
+                if tag != "O" && typed.is_none_or(|t| t.trim().is_empty()) {
+                    return Err(crate::data::invalid(
+                        &file,
+                        format!("line {}", first_token_line + i),
+                        format!("tag `{tag}` is not `O`, `B-<type>` or `I-<type>`"),
+                    ));
+                }
+            }
             sentences.push(Sentence { words, tags });
         }
     }

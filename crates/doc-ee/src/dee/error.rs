@@ -30,6 +30,12 @@ pub enum DeeError {
         #[source]
         source: serde_json::Error,
     },
+    /// A file holds no documents (`[]`).
+    #[error("`{}` holds no documents", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// A document's field has the wrong shape or misses an entry.
     #[error("`{}` document `{doc}` field `{field}`: {problem}", path.display())]
     Malformed {

@@ -433,7 +433,13 @@ pub fn read_documents(path: impl AsRef<Path>) -> Result<Vec<Document>> {
         path: path.to_path_buf(),
         source,
     })?;
-    parse_documents(path, &text)
+    let documents = parse_documents(path, &text)?;
+    if documents.is_empty() {
+        return Err(DeeError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(documents)
 }
 
 /// The documents printed in `layout` (no trailing newline, as `json.dump`).
