@@ -1250,6 +1250,120 @@ fn fssl_span_targets() -> Vec<Target> {
     }]
 }
 
+fn peft_moe_targets() -> Vec<Target> {
+    const LOG: &str = "0\t1\t\t0.6\t0.4\n2\t3\t\t0.7\t0.3\n";
+    const SUMMARY: &str = r#"{"gate_scores": {"0": {"0": 0.3, "1": 0.2, "2": 0.35, "3": 0.15}}, "token_scores": {"0": {"0": 0.25, "1": 0.25, "2": 0.25, "3": 0.25}}}"#;
+    let summary = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(SUMMARY).unwrap();
+        f(&mut v);
+        v.to_string().into_bytes()
+    };
+    vec![
+        Target {
+            tool: "peft-moe",
+            file: "expert_weights_0.txt",
+            valid: text(LOG),
+            companions: vec![],
+            args: &[
+                "route-stats",
+                "--from-logs",
+                "{dir}",
+                "--top-k",
+                "2",
+                "--out",
+                "{dir}/out",
+            ],
+            // The folder is what the command is given: a missing log is "no logs in the folder".
+            generic: &[
+                Generic::Empty,
+                Generic::Blank,
+                Generic::Truncated,
+                Generic::InvalidUtf8,
+                Generic::Utf16,
+                Generic::Binary,
+                Generic::HugeLine,
+            ],
+            specific: vec![
+                ("no double tab", text("0\t1\t0.6\t0.4\n"), &["line 1"]),
+                (
+                    "a word as an expert id",
+                    text("0\tx\t\t0.6\t0.4\n"),
+                    &["line 1"],
+                ),
+                (
+                    "more weights than ids",
+                    text("0\t1\t\t0.6\t0.4\t0.1\n"),
+                    &["line 1"],
+                ),
+                (
+                    "ids not a multiple of top-k",
+                    text("0\t1\t2\t\t0.6\t0.3\t0.1\n"),
+                    &["line 1"],
+                ),
+                ("a NaN weight", text("0\t1\t\tNaN\t0.4\n"), &["line 1"]),
+                (
+                    "a negative weight",
+                    text("0\t1\t\t-0.6\t0.4\n"),
+                    &["line 1"],
+                ),
+                (
+                    "an expert chosen twice by a token",
+                    text("1\t1\t\t0.6\t0.4\n"),
+                    &["line 1"],
+                ),
+                (
+                    "an expert id of a trillion",
+                    text("0\t1000000000000\t\t0.6\t0.4\n"),
+                    &["line 1"],
+                ),
+            ],
+        },
+        Target {
+            tool: "peft-moe",
+            file: "summary.json",
+            valid: text(SUMMARY),
+            companions: vec![],
+            args: &["select", "--stats", "{dir}", "--out", "{dir}/config.json"],
+            generic: &[
+                Generic::Empty,
+                Generic::Blank,
+                Generic::Truncated,
+                Generic::InvalidUtf8,
+                Generic::Binary,
+            ],
+            specific: vec![
+                (
+                    "no token scores",
+                    summary(&|v| {
+                        v.as_object_mut().unwrap().remove("token_scores");
+                    }),
+                    &["token_scores"],
+                ),
+                (
+                    "a score of the wrong type",
+                    summary(&|v| v["token_scores"]["0"]["1"] = "high".into()),
+                    &["summary.json"],
+                ),
+                (
+                    "a negative score",
+                    summary(&|v| v["token_scores"]["0"]["1"] = (-0.5).into()),
+                    &["0"],
+                ),
+                (
+                    "no layers",
+                    text(r#"{"gate_scores": {}, "token_scores": {}}"#),
+                    &[],
+                ),
+                (
+                    "a layer id that is no number",
+                    summary(&|v| v["token_scores"] = serde_json::json!({"first": {"0": 1.0}})),
+                    &["first"],
+                ),
+            ],
+        },
+    ]
+}
+
 /// A one-document ChFinAnn file from `doc-ee synth` (the generator's output validates).
 fn chfinann_document() -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
@@ -1369,6 +1483,7 @@ fn malformed_inputs_are_refused_with_exit_status_2() {
         text_cls_targets(),
         fssl_span_targets(),
         chfinann_targets(),
+        peft_moe_targets(),
     ]
     .into_iter()
     .flatten()

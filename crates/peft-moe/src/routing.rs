@@ -293,10 +293,39 @@ fn parse_log(text: &str, top_k: usize, path: &Path) -> Result<Vec<LogLine>, MoeE
                 ids.len()
             )));
         }
+        if let Some(id) = ids.iter().find(|&&id| id >= MAX_EXPERTS) {
+            return Err(error(format!(
+                "expert id {id} is not below {MAX_EXPERTS} (no MoE layer has that many experts)"
+            )));
+        }
+        if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+            return Err(error(format!("gate weight {w} is not a number ≥ 0")));
+        }
+        for (token, chosen) in ids.chunks(top_k).enumerate() {
+            if chosen
+                .iter()
+                .enumerate()
+                .any(|(i, id)| chosen[..i].contains(id))
+            {
+                return Err(error(format!(
+                    "token {token} chooses an expert twice: {chosen:?}"
+                )));
+            }
+        }
         lines.push((ids, weights));
+    }
+    if lines.is_empty() {
+        return Err(MoeError::Format {
+            path: path.to_path_buf(),
+            message: "no routing lines (expected `ids\\t\\tweights` per line)".into(),
+        });
     }
     Ok(lines)
 }
+
+/// The largest number of routed experts a log may name (DeepSeek-V2 has 160, DeepSeek-V3 256);
+/// a larger id is a corrupt line, not a layer to allocate counters for.
+const MAX_EXPERTS: usize = 1 << 16;
 
 /// Rounds to 4 decimals as the reference's `round(v, 4)` before writing `summary.json`.
 pub fn round4(x: f64) -> f64 {
@@ -353,11 +382,19 @@ impl Summary {
                         .ok()
                         .filter(|e| *e < values.len())
                         .ok_or_else(|| error(format!("{key}.{layer}: bad expert id `{expert}`")))?;
-                    values[e] = score.as_f64().ok_or_else(|| {
-                        error(format!("{key}.{layer}.{expert}: score is not a number"))
-                    })?;
+                    values[e] = score
+                        .as_f64()
+                        .filter(|v| v.is_finite() && *v >= 0.0)
+                        .ok_or_else(|| {
+                            error(format!(
+                                "{key}.{layer}.{expert}: score {score} is not a number ≥ 0"
+                            ))
+                        })?;
                 }
                 out.insert(layer_id, values);
+            }
+            if out.is_empty() {
+                return Err(error(format!("`{key}` has no layers")));
             }
             Ok(out)
         };
