@@ -9,6 +9,8 @@
 //!   written to `docs/reliability.md`.
 //! - `bench`: the criterion benchmarks, compared with their Python references where installed,
 //!   written to `docs/benchmarks.md`.
+//! - `load-test`: concurrent clients against `math-shepherd serve` on loopback, with the
+//!   server's memory sampled every second.
 //!
 //! xtask depends on no workspace crate and not on burn, so `cargo xtask --help` is instant; it
 //! drives cargo and the task binaries as subprocesses.
@@ -22,6 +24,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod faults;
+mod load;
 mod models;
 mod pipelines;
 mod tidy;
@@ -106,6 +109,36 @@ enum Task {
         #[arg(long)]
         only: Vec<String>,
     },
+    /// Concurrent clients against `math-shepherd serve` (release build, toy policy) on
+    /// loopback: failures, 429s, latency percentiles and the server's memory, written to
+    /// `target/burnlp/load-test.json`. Fails on a failed request or an unclean shutdown.
+    LoadTest {
+        /// Concurrent clients, each sending one request after another (reconnecting when the
+        /// server closes the connection after its answer).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        clients: u64,
+        /// Seconds of load (0 < s ≤ 3600).
+        #[arg(long, default_value_t = 60.0, value_parser = load_seconds)]
+        seconds: f64,
+        /// The server's worker threads.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+        workers: u64,
+        /// The server's queue (default: one place per client).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        queue: Option<u64>,
+        /// `max_tokens` of every request (the server allows 512).
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=512))]
+        max_tokens: u64,
+    },
+}
+
+/// `--seconds` of `load-test`: a finite number in (0, 3600].
+fn load_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        Ok(v) => Err(format!("{v} is not in (0, 3600]")),
+        Err(e) => Err(format!("`{s}`: {e}")),
+    }
 }
 
 /// Task crates that take part in `cargo xtask demo`, in display order.
@@ -144,6 +177,19 @@ fn main() -> Result<()> {
             x86_v4,
             only,
         } => bench::run_bench(&python, reuse, x86_v4, &only),
+        Task::LoadTest {
+            clients,
+            seconds,
+            workers,
+            queue,
+            max_tokens,
+        } => load::load_test(&load::LoadSettings {
+            clients: clients as usize,
+            seconds,
+            workers: workers as usize,
+            queue: queue.map(|q| q as usize),
+            max_tokens: max_tokens as usize,
+        }),
     }
 }
 
@@ -371,7 +417,8 @@ pub fn run(program: &str, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn cargo() -> String {
+/// The cargo running this xtask (`$CARGO`), else `cargo` on the PATH.
+pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 

@@ -291,12 +291,24 @@ pub(crate) struct ServeArgs {
     /// The model: a GGUF file, a Hugging Face directory or id, or a toy run directory.
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub(crate) model: String,
-    /// Address to listen on; loopback by default (anything else exposes the model).
+    /// Address to listen on: `host:port` or `host` (port 8000), e.g. `localhost`; loopback by
+    /// default (anything else exposes the model).
     #[arg(long, default_value = "127.0.0.1:8000")]
     pub(crate) addr: String,
     /// Worker threads (requests served at once).
     #[arg(long, default_value_t = 4, value_parser = burnlp_core::cli::positive)]
     pub(crate) workers: usize,
+    /// Requests waiting for a worker; further ones are answered 429 with Retry-After.
+    #[arg(long, default_value_t = 64, value_parser = burnlp_core::cli::positive)]
+    pub(crate) queue: usize,
+    /// Longest time in seconds from a request's arrival to its answer (504 past it;
+    /// generation stops at the next token).
+    #[arg(long, default_value_t = 300.0, value_parser = burnlp_core::cli::positive_f64)]
+    pub(crate) request_timeout: f64,
+    /// Most tokens in one prompt (400 over it, before any generation); default: the model's
+    /// context length, or 2048 for a toy run directory, which declares none.
+    #[arg(long, value_parser = burnlp_core::cli::positive)]
+    pub(crate) max_prompt_tokens: Option<usize>,
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 1 << 20, value_parser = burnlp_core::cli::positive)]
     pub(crate) max_body_bytes: usize,

@@ -43,6 +43,21 @@ pub enum Error {
     /// A completer failed (server unreachable, bad response, generation error).
     #[error("completer: {0}")]
     Completer(String),
+    /// Generation passed its deadline and was stopped.
+    #[error("generation stopped after {elapsed:.1?}: past the request's deadline")]
+    Timeout {
+        /// How long generation ran.
+        elapsed: std::time::Duration,
+    },
+    /// A server cannot listen on its address.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// The address as given.
+        addr: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A tokenizer failed.
     #[error(transparent)]
     Tokenize(#[from] burnlp_core::tokenize::TokenizeError),

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use burnlp_core::chat::{ChatMessage, ChatTemplate};
 use burnlp_core::nn::llama::CausalLm;
@@ -17,7 +18,8 @@ use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::data::shuffled_batches;
 use burnlp_core::data::write_atomic;
 use burnlp_core::nn::llama::{
-    FinishReason, GenerationConfig, Llama, LlamaConfig, LlamaInput, SamplingConfig, StopStrings,
+    FinishReason, GenerationConfig, Llama, LlamaConfig, LlamaInput, SamplingConfig, StopCriterion,
+    StopStrings,
 };
 use burnlp_core::train::{Metrics, TrainTask, load_parameters, save_parameters};
 use serde::{Deserialize, Serialize};
@@ -338,6 +340,27 @@ impl LanguageModel {
         params: &SampleParams,
         batch_rows: usize,
     ) -> Result<Vec<Vec<Completion>>> {
+        self.complete_until(prompts, params, batch_rows, None)
+    }
+
+    /// [`LanguageModel::complete`] that gives up at `deadline` with [`Error::Timeout`].
+    ///
+    /// The clock is read before every batch of rows and after every decode step (one token
+    /// of every unfinished row), so generation stops within one forward pass of the deadline;
+    /// a batch's first forward pass over its prompts is not interrupted (bound it by limiting
+    /// the prompt length).
+    pub fn complete_until(
+        &self,
+        prompts: &[String],
+        params: &SampleParams,
+        batch_rows: usize,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Vec<Completion>>> {
+        let start = Instant::now();
+        let past_deadline = || deadline.is_some_and(|d| Instant::now() >= d);
+        let timeout = || Error::Timeout {
+            elapsed: start.elapsed(),
+        };
         let mut rows: Vec<Vec<u32>> = Vec::with_capacity(prompts.len() * params.n);
         for p in prompts {
             let ids = self.codec.encode(p)?;
@@ -357,16 +380,30 @@ impl LanguageModel {
         };
         let mut flat = Vec::with_capacity(rows.len());
         for (chunk_index, chunk) in rows.chunks(batch_rows.max(1)).enumerate() {
+            if past_deadline() {
+                return Err(timeout());
+            }
             let config = GenerationConfig::new(params.max_tokens)
                 .with_sampling(sampling.clone())
                 .with_seed(params.seed.wrapping_add(chunk_index as u64 * 7919))
                 .with_eos_token_ids(eos.clone());
             let codec = &self.codec;
-            let mut stop = StopStrings::new(params.stop.clone(), |ids: &[u32]| codec.decode(ids));
+            let mut stop_strings =
+                StopStrings::new(params.stop.clone(), |ids: &[u32]| codec.decode(ids));
+            // Past the deadline every unfinished row stops at its next token, which ends
+            // the decode loop after the current step.
+            let mut timed_out = false;
+            let mut stop = |ids: &[u32]| {
+                timed_out = timed_out || past_deadline();
+                timed_out || stop_strings.should_stop(ids)
+            };
             let generations = self
                 .model
                 .generate_with_stop(chunk, &config, &mut stop)
                 .map_err(|e| Error::Completer(e.to_string()))?;
+            if timed_out {
+                return Err(timeout());
+            }
             for g in generations {
                 let kept: Vec<u32> = g
                     .tokens
@@ -417,6 +454,32 @@ impl LanguageModel {
             out.push(iter.by_ref().take(n).collect());
         }
         Ok(out)
+    }
+}
+
+/// The context length a model reference declares: `max_position_embeddings` of a Hugging Face
+/// `config.json`, `<architecture>.context_length` of a GGUF file; `None` for a toy run
+/// directory (its rotary positions have no fixed end) or when the files say nothing.
+pub fn context_length(reference: &str) -> Option<usize> {
+    use burnlp_core::hub::{ModelLocation, resolve};
+    let reference = reference.strip_prefix("local:").unwrap_or(reference);
+    if Path::new(reference).join(CONFIG_FILE).is_file() {
+        return None;
+    }
+    match resolve(reference).ok()? {
+        ModelLocation::HfDir(dir) => {
+            let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
+            let config: serde_json::Value = serde_json::from_str(&text).ok()?;
+            let length = config.get("max_position_embeddings")?.as_u64()?;
+            usize::try_from(length).ok()
+        }
+        ModelLocation::Gguf(path) => {
+            let file = burnlp_core::nn::gguf::GgufFile::open(path).ok()?;
+            let arch = file.get("general.architecture")?.as_str()?;
+            let length = file.get(&format!("{arch}.context_length"))?.as_u64()?;
+            usize::try_from(length).ok()
+        }
+        ModelLocation::E5s1(_) => None,
     }
 }
 

@@ -21,7 +21,7 @@ use math_shepherd::check_answers;
 use math_shepherd::experiment::{
     PipelineSettings, run_pipeline, sample_candidates, synthetic_test_problems, write_report,
 };
-use math_shepherd::lm::{LanguageModel, SOLUTION_STOP, SampleParams, final_answer};
+use math_shepherd::lm::{LanguageModel, SOLUTION_STOP, SampleParams, context_length, final_answer};
 use math_shepherd::lm::{PolicySettings, train_policy};
 use math_shepherd::ppo::{PpoSettings, ppo, test_accuracy};
 use math_shepherd::prm::{RewardKind, RewardModel, RewardSettings, train_reward_model};
@@ -114,16 +114,47 @@ fn serve_cmd(args: &ServeArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
     let lm = LanguageModel::load(&args.model, &device)
         .with_context(|| format!("loading {}", args.model))?;
+    let context = context_length(&args.model);
+    let max_prompt_tokens = match (args.max_prompt_tokens, context) {
+        (Some(limit), Some(context)) if limit > context => {
+            anyhow::bail!(
+                "--max-prompt-tokens {limit} is over the model's context length {context}"
+            )
+        }
+        (Some(limit), _) => limit,
+        (None, Some(context)) => context,
+        (None, None) => ServerLimits::default().max_prompt_tokens,
+    };
+    // Freed memory stays for reuse, but a large request's can be handed back afterwards.
+    burnlp_runtime::keep_freed_memory_until_released();
     let limits = ServerLimits {
         max_body_bytes: args.max_body_bytes,
         max_n: args.max_n,
         max_tokens: args.max_tokens,
+        max_prompt_tokens,
+        request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
+        queue: args.queue,
+        release_memory: Some(burnlp_runtime::release_freed_memory),
         ..ServerLimits::default()
     };
     let name = args.model.clone();
     let handle = start_server(lm, &name, &args.addr, args.workers, limits)?;
-    eprintln!("serving {name} on http://{}/v1/completions", handle.addr());
+    // SIGINT or SIGTERM: stop accepting, answer what was accepted, exit 0; a second signal
+    // exits at once.
+    let stop = handle.shutdown_flag();
+    ctrlc::set_handler(move || {
+        if stop.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("shutting down: finishing accepted requests");
+    })
+    .context("installing the SIGINT/SIGTERM handler")?;
+    eprintln!(
+        "serving {name} on http://{}/v1/completions (prompts up to {max_prompt_tokens} tokens)",
+        handle.addr()
+    );
     handle.join();
+    eprintln!("shut down");
     Ok(())
 }
 

@@ -235,6 +235,12 @@ struct ServeArgs {
     /// Serve without speech.
     #[arg(long)]
     no_speech: bool,
+    /// Requests in progress at once; more are answered 429 with Retry-After.
+    #[arg(long, default_value_t = 16, value_parser = burnlp_core::cli::positive)]
+    concurrency: usize,
+    /// Longest time in seconds a request may take (504 past it).
+    #[arg(long, default_value_t = 60.0, value_parser = burnlp_core::cli::positive_f64)]
+    request_timeout: f64,
     /// Also offer the records of this table file (JSON Lines of RotoWire records), up to 20.
     #[arg(long)]
     samples: Option<PathBuf>,
@@ -676,6 +682,10 @@ fn serve(args: &ServeArgs) -> Result<()> {
     use newsbot::serve::{Sample, ServerState, start};
     let mut state = ServerState::new();
     state.k = args.k;
+    state.limits = newsbot::serve::ServeLimits {
+        concurrency: args.concurrency,
+        timeout: std::time::Duration::from_secs_f64(args.request_timeout),
+    };
     if args.no_speech {
         state.espeak = None;
     }
@@ -703,7 +713,10 @@ fn serve(args: &ServeArgs) -> Result<()> {
     }
     state.dictionary = load_dictionary(&args.translator)?;
     let server = start(args.addr, std::sync::Arc::new(state), args.public, true)?;
-    eprintln!("newsbot is serving on {} (Ctrl-C stops it)", server.url());
+    eprintln!(
+        "newsbot is serving on {} (Ctrl-C or SIGTERM stops it)",
+        server.url()
+    );
     server.wait()?;
     Ok(())
 }

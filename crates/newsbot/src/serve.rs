@@ -16,7 +16,12 @@
 //! seconds keeping the mouth shape of that moment, `hold` delays the page's `load` event.
 //!
 //! Requests over [`BODY_LIMIT`] get 413. The server listens on loopback unless told otherwise
-//! ([`check_address`]).
+//! ([`check_address`]). [`ServeLimits`] bounds the work: past
+//! [`ServeLimits::concurrency`] requests in progress a new one gets 429 with `Retry-After` at
+//! once, and a request still unanswered after [`ServeLimits::timeout`] gets 504 (an article
+//! being composed on a blocking thread cannot be interrupted: it runs to its end unseen). On
+//! Ctrl-C or SIGTERM (`start` with `signals`) or [`Server::stop`] the server stops accepting
+//! connections, finishes the requests in progress and returns.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -47,6 +52,28 @@ pub const BODY_LIMIT: usize = 512 * 1024;
 
 /// Longest `/api/hold` wait (ms).
 pub const MAX_HOLD_MS: u64 = 20_000;
+
+/// Seconds a client told 429 is asked to wait (`Retry-After`).
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// Bounds on the work the server takes on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeLimits {
+    /// Requests in progress at once; more get 429.
+    pub concurrency: usize,
+    /// Longest time a request may take; 504 past it. Above [`MAX_HOLD_MS`] so that the
+    /// page's held `load` event is never cut.
+    pub timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
 
 /// A table the page offers.
 #[derive(Debug, Clone)]
@@ -93,6 +120,8 @@ pub struct ServerState {
     pub k: usize,
     /// Viseme frame rate.
     pub fps: u32,
+    /// Concurrency and time limits.
+    pub limits: ServeLimits,
 }
 
 impl ServerState {
@@ -106,6 +135,7 @@ impl ServerState {
             dictionary: None,
             k: 3,
             fps: 30,
+            limits: ServeLimits::default(),
         }
     }
 }
@@ -373,8 +403,15 @@ async fn index(State(state): State<Arc<ServerState>>, Query(q): Query<PageQuery>
     Html(page(&state, &initial, &q))
 }
 
-/// The app's routes.
+/// The app's routes, behind the body limit and [`ServerState::limits`].
 pub fn router(state: Arc<ServerState>) -> Router {
+    let limits = state.limits.clone();
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1)));
+    let limit = move |request: axum::extract::Request, next: axum::middleware::Next| {
+        let permits = Arc::clone(&permits);
+        let limits = limits.clone();
+        async move { limited(&permits, &limits, request, next).await }
+    };
     Router::new()
         .route("/", get(index))
         .route("/api/article", post(article))
@@ -382,7 +419,66 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/api/samples/{name}", get(sample))
         .route("/api/hold", get(hold))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(limit))
         .with_state(state)
+}
+
+/// Runs a request if a permit is free (429 otherwise) and within the timeout (504 past it).
+async fn limited(
+    permits: &Arc<tokio::sync::Semaphore>,
+    limits: &ServeLimits,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Ok(_permit) = Arc::clone(permits).try_acquire_owned() else {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "the server is busy ({} requests in progress); retry later",
+                limits.concurrency
+            ),
+        )
+        .into_response();
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(RETRY_AFTER_SECS),
+        );
+        return response;
+    };
+    match tokio::time::timeout(limits.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "the request took longer than the server's limit of {:.1?}",
+                limits.timeout
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Refuses a non-loopback address unless `public`.
@@ -408,12 +504,13 @@ pub struct Server {
     thread: Option<JoinHandle<std::io::Result<()>>>,
 }
 
-/// Starts the app on `addr` (port 0: any free port). With `ctrl_c`, Ctrl-C stops it too.
+/// Starts the app on `addr` (port 0: any free port). With `signals`, Ctrl-C (SIGINT) or
+/// SIGTERM stops it too, gracefully.
 pub fn start(
     addr: SocketAddr,
     state: Arc<ServerState>,
     public: bool,
-    ctrl_c: bool,
+    signals: bool,
 ) -> Result<Server> {
     check_address(addr, public)?;
     let serve_error = |source| NewsbotError::Serve {
@@ -433,8 +530,8 @@ pub fn start(
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let signal = async move {
-                if ctrl_c {
-                    let _ = tokio::signal::ctrl_c().await;
+                if signals {
+                    termination().await;
                 } else {
                     std::future::pending::<()>().await;
                 }
@@ -462,7 +559,7 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
-    /// Waits until the server ends (Ctrl-C when started with `ctrl_c`).
+    /// Waits until the server ends (Ctrl-C or SIGTERM when started with `signals`).
     pub fn wait(mut self) -> Result<()> {
         self.join()
     }

@@ -1,5 +1,6 @@
 //! The real decoder LM (SmolLM2-135M-Instruct, GGUF) in every role: the step tag and label
-//! tokens on its tokenizer, chat-template generation, and a PRM that learns with LoRA.
+//! tokens on its tokenizer, chat-template generation, a PRM that learns with LoRA, and the
+//! context length `serve` limits prompts to.
 
 use burnlp_core::burn::module::Module;
 use burnlp_core::device::{cpu, training_device};
@@ -192,4 +193,20 @@ fn smollm2_prm_learns_with_lora_and_round_trips() {
     for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
         assert!((x - y).abs() < 1e-4, "{a:?} vs {b:?}");
     }
+}
+
+#[test]
+fn the_context_length_comes_from_the_model_files() {
+    use math_shepherd::lm::context_length;
+    // `llama.context_length` of the GGUF file (a uint32 of 8192).
+    assert_eq!(context_length(&smollm2!().to_string_lossy()), Some(8192));
+    // A toy run directory declares none.
+    let dir = tempfile::tempdir().unwrap();
+    let device = cpu();
+    let config = math_shepherd::lm::tiny_llama_config(16, 1);
+    LanguageModel::char_model(config.init(&device), config)
+        .save(dir.path())
+        .unwrap();
+    assert_eq!(context_length(&dir.path().to_string_lossy()), None);
+    assert_eq!(context_length("no/such/model.gguf"), None);
 }

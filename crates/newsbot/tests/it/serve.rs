@@ -1,11 +1,12 @@
 //! The web app in process on port 0: the page, the samples, good and bad tables (4xx JSON errors,
-//! never a crash), the body limit, loopback only, a configured translator, and the headless
+//! never a crash), the body limit, 429 past the concurrency limit, 504 past the timeout, a stop
+//! that finishes requests in progress, loopback only, a configured translator, and the headless
 //! browser check (skipped with a printed reason without Chromium or espeak-ng).
 
 use std::sync::{Arc, Mutex};
 
 use newsbot::browser::{find_chromium, pick_times};
-use newsbot::serve::{BODY_LIMIT, Server, ServerState, check_address, start};
+use newsbot::serve::{BODY_LIMIT, ServeLimits, Server, ServerState, check_address, start};
 use newsbot::speech::Espeak;
 use newsbot::translate::Identity;
 use serde_json::{Value, json};
@@ -273,4 +274,127 @@ fn headless_chromium_sees_the_mouth_move() {
     println!("{report:?}");
     assert!(report.openings[0] >= report.openings[1] + 0.3, "{report:?}");
     assert!(report.passed(), "{report:?}");
+}
+
+/// A quiet server with these limits.
+fn limited_server(limits: ServeLimits) -> Server {
+    let mut state = ServerState::new();
+    state.espeak = None;
+    state.limits = limits;
+    start(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(state),
+        false,
+        false,
+    )
+    .unwrap()
+}
+
+/// `GET /api/hold?ms=N` on a thread: (status, elapsed).
+fn hold_in_background(
+    server: &Server,
+    ms: u64,
+) -> std::thread::JoinHandle<(u16, std::time::Duration)> {
+    let url = format!("{}/api/hold?ms={ms}", server.url());
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let status = agent().get(&url).call().unwrap().status().as_u16();
+        (status, started.elapsed())
+    })
+}
+
+#[test]
+fn requests_over_the_concurrency_limit_get_429_at_once() {
+    let server = limited_server(ServeLimits {
+        concurrency: 1,
+        ..ServeLimits::default()
+    });
+    let busy = hold_in_background(&server, 1500);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let resp = agent()
+        .get(&format!("{}/api/samples", server.url()))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    assert_eq!(
+        resp.headers().get("retry-after").unwrap().to_str().unwrap(),
+        "1"
+    );
+    assert_eq!(busy.join().unwrap().0, 200);
+    // The permit is back.
+    assert_eq!(get(&server, "/api/samples").0, 200);
+}
+
+#[test]
+fn requests_past_the_timeout_get_504() {
+    let server = limited_server(ServeLimits {
+        timeout: std::time::Duration::from_millis(300),
+        ..ServeLimits::default()
+    });
+    let (status, elapsed) = hold_in_background(&server, 5000).join().unwrap();
+    assert_eq!(status, 504);
+    assert!(elapsed < std::time::Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(hold_in_background(&server, 10).join().unwrap().0, 200);
+}
+
+#[test]
+fn stopping_finishes_requests_in_progress() {
+    let server = limited_server(ServeLimits::default());
+    let addr = server.addr;
+    let in_flight = hold_in_background(&server, 800);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    server.stop().unwrap();
+    // `stop` returned only after the held request was answered.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    let (status, elapsed) = in_flight.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(elapsed >= std::time::Duration::from_millis(800));
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}
+
+#[test]
+fn the_command_exits_0_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsbot"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--no-speech"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("serving on") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no serving line");
+    }
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let status = agent()
+        .get(&format!("{url}/api/samples"))
+        .call()
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no exit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
 }
