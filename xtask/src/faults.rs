@@ -185,6 +185,26 @@ const JOBS: &[Job] = &[
         timings: &[],
     },
     Job {
+        name: "math-shepherd train-policy",
+        binary: "math-shepherd",
+        setup: no_setup,
+        args: |_, run| {
+            let mut args = strings(&[
+                "train-policy",
+                "--steps",
+                "200",
+                "--batch-size",
+                "16",
+                "--out",
+            ]);
+            args.push(path_arg(run));
+            args
+        },
+        resume: &["--resume"],
+        marker: Marker::Checkpoint,
+        timings: TRAIN_TIMINGS,
+    },
+    Job {
         name: "fssl-span train",
         binary: "fssl-span",
         setup: episodes_setup,

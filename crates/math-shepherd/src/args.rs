@@ -114,6 +114,9 @@ pub(crate) struct TrainRewardArgs {
     /// Run directory of the reward model.
     #[arg(long)]
     pub(crate) out: PathBuf,
+    /// Continue the run in `--out` from its newest checkpoint (same settings required).
+    #[arg(long)]
+    pub(crate) resume: bool,
     /// Step labels (PRM): hard (HE) or soft (SE) estimation.
     #[arg(long, value_enum, default_value = "hard")]
     pub(crate) labels: LabelKind,
@@ -392,6 +395,9 @@ pub(crate) struct TrainPolicyArgs {
     /// Run directory (model.json, model.safetensors, metrics.jsonl, checkpoints).
     #[arg(long)]
     pub(crate) out: PathBuf,
+    /// Continue the run in `--out` from its newest checkpoint (same settings required).
+    #[arg(long)]
+    pub(crate) resume: bool,
     /// Optimizer steps.
     #[arg(long, default_value_t = 300, value_parser = burnlp_core::cli::positive)]
     pub(crate) steps: usize,

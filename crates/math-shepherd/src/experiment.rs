@@ -197,7 +197,14 @@ pub fn run_pipeline(
     };
     let synth = SynthConfig::default();
     let policy_dir = dir.join("policy");
-    let (policy, greedy) = train_policy(&settings.policy, &synth, &policy_dir, device, progress)?;
+    let (policy, greedy) = train_policy(
+        &settings.policy,
+        &synth,
+        &policy_dir,
+        device,
+        progress,
+        false,
+    )?;
     // Targets: what the demo's sizes reach reliably (observed 0.82–0.84 / 0.89–0.92 for the
     // annotation rows). The tiny policy's greedy accuracy is noise at this scale: rounding
     // AdamW's `1 − β` as PyTorch does (f64 then f32) instead of in f32, a 5e-5 relative change,
@@ -305,6 +312,7 @@ pub fn run_pipeline(
         &dir.join("prm"),
         device,
         progress,
+        false,
     )?;
     push(
         "PRM step accuracy (held-out annotations)",
@@ -323,6 +331,7 @@ pub fn run_pipeline(
         &dir.join("orm"),
         device,
         progress,
+        false,
     )?;
 
     // Verification.

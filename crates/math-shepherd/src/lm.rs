@@ -718,6 +718,7 @@ pub fn train_policy(
     run_dir: &Path,
     device: &Device,
     progress: bool,
+    resume: bool,
 ) -> Result<(LanguageModel, f64)> {
     use burnlp_core::train::{AdamWConfig, LrSchedule, Trainer, TrainerConfig};
     let train = crate::synth::generate_problems(settings.train_problems, settings.seed, synth);
@@ -746,6 +747,9 @@ pub fn train_policy(
         metric: "accuracy".into(),
         higher_is_better: true,
         eval_every: Some(settings.steps),
+        // A killed run resumes from at most a tenth of the steps back.
+        checkpoint_every: Some((settings.steps / 10).max(1)),
+        keep_checkpoints: 1,
         seed: settings.seed,
         log_every: 20,
         progress,
@@ -756,9 +760,9 @@ pub fn train_policy(
     trainer.write_config(
         &optimizer,
         &serde_json::json!({"policy": settings, "synth": synth}),
-        false,
+        resume,
     )?;
-    let outcome = trainer.fit(model, optimizer.init(), &task, false)?;
+    let outcome = trainer.fit(model, optimizer.init(), &task, resume)?;
     let accuracy = outcome
         .last_eval
         .as_ref()

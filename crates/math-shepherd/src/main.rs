@@ -208,8 +208,15 @@ fn train_policy_cmd(args: &TrainPolicyArgs) -> Result<()> {
         ..PolicySettings::default()
     };
     let start = Instant::now();
-    let (_, accuracy) = train_policy(&settings, &SynthConfig::default(), &args.out, &device, true)
-        .with_context(|| format!("training the policy in {}", args.out.display()))?;
+    let (_, accuracy) = train_policy(
+        &settings,
+        &SynthConfig::default(),
+        &args.out,
+        &device,
+        true,
+        args.resume,
+    )
+    .with_context(|| format!("training the policy in {}", args.out.display()))?;
     println!(
         "policy written to {}: greedy dev accuracy {accuracy:.3} ({:.1}s)",
         args.out.display(),
@@ -267,6 +274,7 @@ fn train_reward_cmd(args: &TrainRewardArgs, kind: RewardKind) -> Result<()> {
         &args.out,
         &device,
         true,
+        args.resume,
     )
     .with_context(|| format!("training a reward model in {}", args.out.display()))?;
     println!("{}", serde_json::to_string(&metrics)?);

@@ -781,6 +781,7 @@ pub fn train_reward_model(
     run_dir: &Path,
     device: &Device,
     progress: bool,
+    resume: bool,
 ) -> Result<(RewardModel, Metrics)> {
     let lm = LanguageModel::load(backbone, device)?;
     let rm = RewardModel::from_lm(lm, settings.kind)?;
@@ -810,6 +811,9 @@ pub fn train_reward_model(
             total: settings.steps,
         },
         eval_every: Some(settings.steps),
+        // A killed run resumes from at most a fifth of the steps back (each checkpoint holds
+        // the whole backbone, so not more often).
+        checkpoint_every: Some((settings.steps / 5).max(1)),
         keep_checkpoints: 1,
         seed: settings.seed,
         log_every: if matches!(rm.codec, Codec::Char) {
@@ -824,9 +828,9 @@ pub fn train_reward_model(
     trainer.write_config(
         &AdamWConfig::new(settings.lr),
         &serde_json::json!({"reward": settings, "backbone": backbone}),
-        false,
+        resume,
     )?;
-    let outcome = trainer.fit(model, optimizer, &task, false)?;
+    let outcome = trainer.fit(model, optimizer, &task, resume)?;
     let reward = RewardModel {
         model: outcome.model.valid(),
         config: rm.config,

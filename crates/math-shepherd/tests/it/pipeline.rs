@@ -75,6 +75,7 @@ fn policy_and_prm_learn() {
         &policy_dir,
         &device,
         false,
+        false,
     )
     .unwrap();
     let loss = losses(&policy_dir.join("metrics.jsonl"));
@@ -100,6 +101,7 @@ fn policy_and_prm_learn() {
         &reward,
         &prm_dir,
         &device,
+        false,
         false,
     )
     .unwrap();
