@@ -199,6 +199,38 @@ fn check_device(spec: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The socket address of a server's `--addr`: `host:port`, `host` alone (`default_port`), an IP
+/// address with or without a port (`[::1]:8000`, `::1`); a host name is resolved and its first
+/// IPv4 address preferred (`localhost` is `127.0.0.1`). The error says what is wrong.
+pub fn socket_addr(addr: &str, default_port: u16) -> Result<std::net::SocketAddr, String> {
+    use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+    if let Ok(socket) = addr.parse::<SocketAddr>() {
+        return Ok(socket);
+    }
+    if let Ok(ip) = addr.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, default_port));
+    }
+    let (host, port) = match addr.rsplit_once(':') {
+        Some((host, port)) => {
+            let port = port
+                .parse::<u16>()
+                .map_err(|_| format!("`{port}` is not a port number"))?;
+            (host, port)
+        }
+        None => (addr, default_port),
+    };
+    let candidates: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve `{host}`: {e}"))?
+        .collect();
+    candidates
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(candidates.first())
+        .copied()
+        .ok_or_else(|| format!("`{host}` resolves to no address"))
+}
+
 /// Exit status of a run that failed on its input: a usage error (clap uses 2 as well), an input
 /// file that is missing, unreadable or malformed, a value out of range.
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -258,6 +290,28 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         device: DeviceArgs,
+    }
+
+    #[test]
+    fn socket_addresses_take_hosts_ips_and_default_ports() {
+        assert_eq!(
+            socket_addr("localhost", 9).unwrap().to_string(),
+            "127.0.0.1:9"
+        );
+        assert_eq!(
+            socket_addr("localhost:81", 9).unwrap().to_string(),
+            "127.0.0.1:81"
+        );
+        assert_eq!(socket_addr("::1", 9).unwrap().to_string(), "[::1]:9");
+        assert_eq!(
+            socket_addr("0.0.0.0:0", 9).unwrap().to_string(),
+            "0.0.0.0:0"
+        );
+        assert!(
+            socket_addr("localhost:http", 9)
+                .unwrap_err()
+                .contains("port")
+        );
     }
 
     #[test]

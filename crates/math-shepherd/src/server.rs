@@ -28,7 +28,7 @@
 //! request reaches the acceptor).
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -131,35 +131,10 @@ impl ServerHandle {
 /// address with or without a port (`[::1]:8000`, `::1`); a host name is resolved and its
 /// first IPv4 address preferred (`localhost` is `127.0.0.1`).
 pub fn resolve_addr(addr: &str) -> Result<SocketAddr> {
-    let bad = |message: String| Error::Bind {
+    burnlp_core::cli::socket_addr(addr, DEFAULT_PORT).map_err(|message| Error::Bind {
         addr: addr.to_owned(),
         source: message.into(),
-    };
-    if let Ok(socket) = addr.parse::<SocketAddr>() {
-        return Ok(socket);
-    }
-    if let Ok(ip) = addr.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, DEFAULT_PORT));
-    }
-    let (host, port) = match addr.rsplit_once(':') {
-        Some((host, port)) => {
-            let port = port
-                .parse::<u16>()
-                .map_err(|_| bad(format!("`{port}` is not a port number")))?;
-            (host, port)
-        }
-        None => (addr, DEFAULT_PORT),
-    };
-    let candidates: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| bad(format!("cannot resolve `{host}`: {e}")))?
-        .collect();
-    candidates
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(candidates.first())
-        .copied()
-        .ok_or_else(|| bad(format!("`{host}` resolves to no address")))
+    })
 }
 
 /// A request waiting for a worker, with the time it arrived.

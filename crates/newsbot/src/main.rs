@@ -223,8 +223,9 @@ struct TranslateArgs {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on: `host:port`, a host or IP alone (port 8080); port 0: any free
+    /// port.
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = |s: &str| burnlp_core::cli::socket_addr(s, 8080))]
     addr: std::net::SocketAddr,
     /// Allow a non-loopback address (the app has no authentication).
     #[arg(long)]
