@@ -1364,6 +1364,91 @@ fn peft_moe_targets() -> Vec<Target> {
     ]
 }
 
+fn subnet_tune_targets() -> Vec<Target> {
+    // GLUE CoLA: no header, `source label mark sentence`.
+    const COLA: &str = "gj04\t1\t\tThe cat sat.\ngj04\t0\t*\tCat the sat.\ngj04\t1\t\tA dog ran.\ngj04\t0\t*\tRan dog a.\n";
+    let with = |from: &str, to: &str| text(&COLA.replacen(from, to, 1));
+    vec![Target {
+        tool: "subnet-tune",
+        file: "cola-train.tsv",
+        valid: text(COLA),
+        companions: vec![("cola-dev.tsv", text(COLA))],
+        args: &[
+            "train",
+            "--task",
+            "cola",
+            "--train",
+            "{bad}",
+            "--dev",
+            "{dir}/cola-dev.tsv",
+            "--encoder",
+            "tiny",
+            "--epochs",
+            "1",
+            "--out",
+            "{dir}/run",
+        ],
+        generic: ALL,
+        specific: vec![
+            (
+                "three columns",
+                with("gj04\t1\t\tA dog ran.", "gj04\t1\tA dog ran."),
+                &["line 3"],
+            ),
+            (
+                "five columns",
+                with("gj04\t1\t\tA dog ran.", "gj04\t1\t\tA dog ran.\textra"),
+                &["line 3"],
+            ),
+            (
+                "a word as the label",
+                with("gj04\t1\t\tA dog ran.", "gj04\tyes\t\tA dog ran."),
+                &["yes"],
+            ),
+            (
+                "an empty sentence",
+                with("gj04\t1\t\tA dog ran.", "gj04\t1\t\t"),
+                &["record 3"],
+            ),
+            (
+                "a single class",
+                text("gj04\t1\t\tThe cat sat.\ngj04\t1\t\tA dog ran.\n"),
+                &["cola-train.tsv"],
+            ),
+            (
+                "a header line",
+                text(&format!("source\tlabel\tmark\tsentence\n{COLA}")),
+                &["line 1"],
+            ),
+            (
+                "quoted fields",
+                text(&COLA.replace("gj04\t1", "\"gj04\"\t\"1\"")),
+                &["line 1"],
+            ),
+            (
+                "a label of 2",
+                with("gj04\t1\t\tA dog ran.", "gj04\t2\t\tA dog ran."),
+                &["record 3"],
+            ),
+            (
+                "a sentence of spaces",
+                with("gj04\t1\t\tA dog ran.", "gj04\t1\t\t   "),
+                &["record 3"],
+            ),
+            (
+                "a negative label",
+                with("gj04\t1\t\tA dog ran.", "gj04\t-1\t\tA dog ran."),
+                &["line 3"],
+            ),
+            (
+                "labels unseen in the dev set's classes",
+                text("gj04\t2\t\tThe cat sat.\ngj04\t3\t\tA dog ran.\n"),
+                &[],
+            ),
+        ],
+    }]
+}
+
 /// A one-document ChFinAnn file from `doc-ee synth` (the generator's output validates).
 fn chfinann_document() -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
@@ -1484,6 +1569,7 @@ fn malformed_inputs_are_refused_with_exit_status_2() {
         fssl_span_targets(),
         chfinann_targets(),
         peft_moe_targets(),
+        subnet_tune_targets(),
     ]
     .into_iter()
     .flatten()

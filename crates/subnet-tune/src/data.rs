@@ -68,9 +68,26 @@ impl Task {
             Task::Mrpc => columns(path, "#1 String", Some("#2 String"), "Quality")?,
             Task::Cola => {
                 let options = TsvOptions::with_columns(["source", "label", "mark", "sentence"]);
-                read_tsv_with::<ColaRow>(path, &options)?
-                    .into_iter()
-                    .map(|r| Example::new(r.sentence, None, r.label))
+                let rows = read_tsv_with::<ColaRow>(path, &options)?;
+                // The label column is parsed as a number, so a header line is refused too.
+                if let Some((i, problem)) = rows.iter().enumerate().find_map(|(i, r)| {
+                    let problem = if r.label > 1 {
+                        Some(format!("label {} is not 0 or 1", r.label))
+                    } else if r.sentence.trim().is_empty() {
+                        Some("the sentence is empty".to_owned())
+                    } else {
+                        None
+                    };
+                    problem.map(|p| (i, p))
+                }) {
+                    return Err(SubnetError::Record {
+                        path: path.to_owned(),
+                        record: i + 1,
+                        message: problem,
+                    });
+                }
+                rows.into_iter()
+                    .map(|r| Example::new(r.sentence, None, r.label.to_string()))
                     .collect()
             }
             Task::Xnli => {
@@ -96,7 +113,7 @@ impl Task {
 
 #[derive(Deserialize)]
 struct ColaRow {
-    label: String,
+    label: u8,
     sentence: String,
 }
 

@@ -146,6 +146,13 @@ fn run(cli: Cli) -> Result<()> {
 fn train(args: TrainArgs) -> Result<()> {
     let train = read_files(args.task, &args.train)?;
     let dev = read_files(args.task, &args.dev)?;
+    if args.task.head() != text_cls::Head::Regression {
+        let names = |files: &[DataFile]| {
+            let names: Vec<String> = files.iter().map(ToString::to_string).collect();
+            std::path::PathBuf::from(names.join(", "))
+        };
+        text_cls::check_classes(&train, &names(&args.train), &dev, &names(&args.dev))?;
+    }
     let config = args.config.for_task(args.task);
     let origin = serde_json::json!({
         "task": args.task,
