@@ -62,6 +62,9 @@ pub(crate) struct PpoArgs {
     /// Output run directory of the tuned policy.
     #[arg(long)]
     pub(crate) out: PathBuf,
+    /// Continue the run in `--out` from its newest checkpoint (one after every iteration).
+    #[arg(long)]
+    pub(crate) resume: bool,
     /// Rollout-and-update iterations.
     #[arg(long, default_value_t = 20, value_parser = burnlp_core::cli::positive)]
     pub(crate) iterations: usize,

@@ -371,7 +371,7 @@ pub fn run_pipeline(
         ("step-PPO (PRM)", &prm, "ppo-prm"),
         ("ORM-PPO", &orm, "ppo-orm"),
     ] {
-        let (tuned, stats) = ppo(&policy_dir, rm, &settings.ppo, device, |_| {})?;
+        let (tuned, stats) = ppo(&policy_dir, rm, &settings.ppo, device, None, |_| {})?;
         write_jsonl(dir.join(format!("{out}.jsonl")), &stats)?;
         push(
             &format!("greedy test accuracy after {name}"),

@@ -23,7 +23,7 @@ use math_shepherd::experiment::{
 };
 use math_shepherd::lm::{LanguageModel, SOLUTION_STOP, SampleParams, context_length, final_answer};
 use math_shepherd::lm::{PolicySettings, train_policy};
-use math_shepherd::ppo::{PpoSettings, ppo, test_accuracy};
+use math_shepherd::ppo::{PpoCheckpoints, PpoSettings, ppo, test_accuracy};
 use math_shepherd::prm::{RewardKind, RewardModel, RewardSettings, train_reward_model};
 use math_shepherd::prm800k::convert_prm800k;
 use math_shepherd::server::{ServerLimits, start_server};
@@ -372,9 +372,18 @@ fn ppo_cmd(args: &PpoArgs) -> Result<()> {
         kl_coef: args.kl_coef,
         ..PpoSettings::default()
     };
-    let (tuned, stats) = ppo(&args.policy, &rm, &settings, &device, |s| {
-        eprintln!("{}", serde_json::to_string(s).unwrap_or_default());
-    })?;
+    let checkpoints = PpoCheckpoints {
+        run_dir: &args.out,
+        resume: args.resume,
+    };
+    let (tuned, stats) = ppo(
+        &args.policy,
+        &rm,
+        &settings,
+        &device,
+        Some(checkpoints),
+        |s| eprintln!("{}", serde_json::to_string(s).unwrap_or_default()),
+    )?;
     tuned.save(&args.out)?;
     write_jsonl(args.out.join("ppo.jsonl"), &stats)?;
     let after = test_accuracy(&tuned, args.test_problems)?;

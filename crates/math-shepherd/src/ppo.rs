@@ -73,7 +73,7 @@ impl Default for PpoSettings {
 }
 
 /// Per-iteration statistics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PpoStats {
     /// Iteration (from 1).
     pub iteration: usize,
@@ -140,15 +140,37 @@ fn values_of(model: &ActorCritic, input: LlamaInput) -> Tensor<2> {
     model.value.forward(hidden).reshape([batch, seq])
 }
 
+/// Where [`ppo`] checkpoints (policy, value head, optimizer and statistics after every
+/// iteration, in `run_dir/checkpoints`) and whether it continues from the newest checkpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct PpoCheckpoints<'a> {
+    /// The run directory.
+    pub run_dir: &'a Path,
+    /// Continue from the newest checkpoint, if there is one.
+    pub resume: bool,
+}
+
+/// What a PPO checkpoint records besides the parameters and the optimizer.
+#[derive(Serialize, Deserialize)]
+struct PpoState {
+    /// Iterations done.
+    iteration: usize,
+    /// Their statistics.
+    stats: Vec<PpoStats>,
+}
+
 /// Runs PPO from the policy in `policy_dir` with reward model `rm`; returns the trained policy
-/// and per-iteration statistics. `device` must be an autodiff device.
+/// and per-iteration statistics. `device` must be an autodiff device. With `checkpoints`, every
+/// iteration ends with a checkpoint and a resumed run continues from the newest one.
 pub fn ppo(
     policy_dir: &Path,
     rm: &RewardModel,
     settings: &PpoSettings,
     device: &Device,
+    checkpoints: Option<PpoCheckpoints<'_>>,
     mut on_iteration: impl FnMut(&PpoStats),
 ) -> Result<(LanguageModel, Vec<PpoStats>)> {
+    use burnlp_core::train::{CheckpointDir, load_parameters, save_parameters};
     let (start_model, start_config) = crate::lm::load_model(policy_dir, device)?;
     let start = LanguageModel::char_model(start_model, start_config);
     let reference = start.model.valid();
@@ -160,7 +182,22 @@ pub fn ppo(
     };
     let mut optimizer = AdamWConfig::new(settings.lr).init();
     let mut stats = Vec::new();
-    for iteration in 1..=settings.iterations {
+    let checkpoint_dir = checkpoints.map(|c| CheckpointDir::new(c.run_dir));
+    let mut first = 1;
+    if let (Some(dir), Some(c)) = (&checkpoint_dir, checkpoints)
+        && c.resume
+        && let Some(latest) = dir.latest()?
+    {
+        model = load_parameters(model, &latest.join("model.safetensors"))?;
+        optimizer.load(&latest, device)?;
+        let state: PpoState = burnlp_core::data::read_json_document(latest.join("state.json"))?;
+        first = state.iteration + 1;
+        stats = state.stats;
+        tracing::info!(iteration = state.iteration, "ppo resumed");
+    }
+    // Every iteration's randomness comes from (seed, iteration), so a resumed run continues
+    // exactly where the killed one stopped.
+    for iteration in first..=settings.iterations {
         let problems: Vec<Problem> = generate_problems(
             settings.batch_size,
             settings.seed + iteration as u64,
@@ -279,6 +316,21 @@ pub fn ppo(
         tracing::info!(?entry, "ppo iteration");
         on_iteration(&entry);
         stats.push(entry);
+        if let Some(dir) = &checkpoint_dir {
+            let state = PpoState {
+                iteration,
+                stats: stats.clone(),
+            };
+            dir.save(iteration, 1, |d| {
+                save_parameters(&model, &d.join("model.safetensors"))?;
+                optimizer.save(d)?;
+                Ok(burnlp_core::data::write_json(
+                    d.join("state.json"),
+                    &state,
+                    true,
+                )?)
+            })?;
+        }
     }
     Ok((
         LanguageModel::char_model(model.policy.valid(), start.config),

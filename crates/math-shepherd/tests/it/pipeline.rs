@@ -3,7 +3,7 @@
 use burnlp_core::device::training_device;
 use math_shepherd::annotate::{AnnotatedSolution, label_text, tagged_input};
 use math_shepherd::lm::{PolicySettings, train_policy};
-use math_shepherd::ppo::{PpoSettings, ppo};
+use math_shepherd::ppo::{PpoCheckpoints, PpoSettings, ppo};
 use math_shepherd::prm::{LabelKind, RewardKind, RewardSettings, train_reward_model};
 use math_shepherd::synth::{SynthConfig, first_error_step, generate_problems, split_steps};
 
@@ -132,9 +132,55 @@ fn policy_and_prm_learn() {
         max_tokens: 40,
         ..PpoSettings::default()
     };
-    let (_, stats) = ppo(&policy_dir, &prm, &settings, &device, |_| {}).unwrap();
+    let (tuned, stats) = ppo(&policy_dir, &prm, &settings, &device, None, |_| {}).unwrap();
     assert_eq!(stats.len(), 3);
     assert!(stats[0].mean_kl.abs() < 1e-3, "{stats:?}");
     assert!(stats[2].mean_kl.abs() > 1e-3, "{stats:?}");
     assert!(stats.iter().all(|s| s.mean_reward.is_finite()));
+
+    // A run stopped after 1 iteration and resumed from its checkpoint ends where the
+    // uninterrupted run ends: the same statistics and the same policy weights.
+    let ppo_dir = dir.path().join("ppo");
+    let stopped = PpoSettings {
+        iterations: 1,
+        ..settings.clone()
+    };
+    let checkpoints = |resume| {
+        Some(PpoCheckpoints {
+            run_dir: &ppo_dir,
+            resume,
+        })
+    };
+    ppo(
+        &policy_dir,
+        &prm,
+        &stopped,
+        &device,
+        checkpoints(false),
+        |_| {},
+    )
+    .unwrap();
+    let mut resumed_iterations = Vec::new();
+    let (resumed, resumed_stats) = ppo(
+        &policy_dir,
+        &prm,
+        &settings,
+        &device,
+        checkpoints(true),
+        |s| resumed_iterations.push(s.iteration),
+    )
+    .unwrap();
+    assert_eq!(
+        resumed_iterations,
+        [2, 3],
+        "the resumed run redoes no iteration"
+    );
+    assert_eq!(resumed_stats, stats);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    tuned.save(&a).unwrap();
+    resumed.save(&b).unwrap();
+    assert_eq!(
+        std::fs::read(a.join("model.safetensors")).unwrap(),
+        std::fs::read(b.join("model.safetensors")).unwrap()
+    );
 }
