@@ -251,6 +251,28 @@ pub fn all() -> Vec<Target> {
             extension: "safetensors",
         },
         Target {
+            name: "e5s1",
+            shared_seeds: &[],
+            // A complete file of one piece and no tensors (see `shared/models/…-q4/FORMAT.md`).
+            seeds: &[
+                "E5S1\u{1}\u{0}\u{0}\u{0}\u{4}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{4}\u{0}\u{0}\u{0}\u{2}\u{0}\u{0}\u{0}\u{4}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0} \u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}a\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}",
+            ],
+            run: |_, path| {
+                let _ = burnlp_core::nn::e5s1::E5s1File::open(path);
+            },
+            extension: "e5s1",
+        },
+        Target {
+            name: "completion-request",
+            shared_seeds: &[],
+            seeds: &[
+                "{\"model\": \"toy\", \"prompt\": \"Q: 1+1?\\nA:\", \"max_tokens\": 4, \"temperature\": 0.7, \"n\": 2, \"logprobs\": 1, \"stop\": [\"\\n\"], \"seed\": 3}",
+                "{\"prompt\": [\"a\", \"b\"], \"max_tokens\": 3, \"top_p\": 0.9}",
+            ],
+            run: |bytes, _| post_completion(bytes),
+            extension: "json",
+        },
+        Target {
             name: "gguf",
             shared_seeds: &["models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"],
             seeds: &["GGUF\u{3}\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"],
@@ -260,4 +282,53 @@ pub fn all() -> Vec<Target> {
             extension: "gguf",
         },
     ]
+}
+
+/// Sends `body` to a `math-shepherd serve` endpoint (a random tiny character model, small
+/// limits, started once on loopback) and requires an HTTP answer: a panicking or dying worker
+/// shows up as a connection closed without a status line.
+fn post_completion(body: &[u8]) {
+    use std::io::{Read, Write};
+    use std::sync::OnceLock;
+    static SERVER: OnceLock<std::net::SocketAddr> = OnceLock::new();
+    let addr = *SERVER.get_or_init(|| {
+        let device = Device::default();
+        let config = math_shepherd::lm::tiny_llama_config(16, 1);
+        let lm = math_shepherd::lm::LanguageModel::char_model(config.init(&device), config);
+        let limits = math_shepherd::server::ServerLimits {
+            max_body_bytes: 64 << 10,
+            max_prompts: 4,
+            max_prompt_tokens: 128,
+            max_n: 2,
+            max_tokens: 8,
+            request_timeout: std::time::Duration::from_secs(5),
+            queue: 4,
+            ..Default::default()
+        };
+        let handle = math_shepherd::server::start_server(lm, "toy", "127.0.0.1:0", 1, limits)
+            .expect("the fuzz server starts");
+        let addr = handle.addr();
+        // The server lives as long as the process.
+        std::mem::forget(handle);
+        addr
+    });
+    let mut stream = std::net::TcpStream::connect(addr).expect("the fuzz server accepts");
+    let head = format!(
+        "POST /v1/completions HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    // A server that answers early (413) may close before the whole body is sent.
+    let _ = stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body));
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let status = String::from_utf8_lossy(&answer[..answer.len().min(12)]).into_owned();
+    // 504 is the request timeout; any other 5xx, or no status line, is a finding.
+    let answered = status.starts_with("HTTP/1.1 ");
+    let server_error = status.starts_with("HTTP/1.1 5") && !status.ends_with("504");
+    assert!(
+        answered && !server_error,
+        "no answer or a server error: {status:?}"
+    );
 }
