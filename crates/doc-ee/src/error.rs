@@ -76,6 +76,9 @@ pub enum DocEeError {
     /// A graph is inconsistent.
     #[error(transparent)]
     Graph(#[from] burnlp_core::nn::graph::GraphError),
+    /// A Doc2EDAG-format file is malformed or does not fit its schema.
+    #[error(transparent)]
+    Dee(#[from] crate::dee::DeeError),
     /// An evaluation split shares items with the training data.
     #[error(transparent)]
     Overlap(#[from] burnlp_core::data::OverlapError),

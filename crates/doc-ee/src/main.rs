@@ -13,6 +13,7 @@ use doc_ee::data::wikievents::{DEFAULT_WINDOW, read_wikievents_examples};
 use doc_ee::data::{Example, Ontology, read_rams, write_examples};
 use doc_ee::dee::json::JsonLayout;
 use doc_ee::dee::synth::{SynthConfig, duee_to_jsonl, synth_chfinann, synth_duee};
+use doc_ee::dee::train::{DeeRun, DeeTrainConfig};
 use doc_ee::dee::vocab::CharVocab;
 use doc_ee::dee::{CHFINANN, Check, DUEE_FIN, DatasetSchema, read_documents, validate};
 use doc_ee::graph::parse::{parse_examples, trees_to_heads};
@@ -53,6 +54,67 @@ enum Command {
     ConvertDuee(ConvertDueeArgs),
     /// Generate announcements: ChFinAnn in the Doc2EDAG format, DuEE-fin as JSON Lines.
     Synth(SynthArgs),
+    /// Train GIT or the per-type record-filling baseline on Doc2EDAG-format files, selecting
+    /// on the dev record-level micro F1.
+    TrainDee(TrainDeeArgs),
+    /// Predict event records with a `train-dee` run; writes the Doc2EDAG format that
+    /// `score --dataset chfinann` reads.
+    PredictDee(PredictDeeArgs),
+    /// Predict and score a Doc2EDAG gold file with a `train-dee` run (record-level metric).
+    EvalDee(EvalDeeArgs),
+}
+
+#[derive(Args)]
+struct TrainDeeArgs {
+    /// The data set (its event schema).
+    #[arg(long, value_enum, default_value = "chfinann")]
+    dataset: DeeDataset,
+    /// Training file (Doc2EDAG JSON).
+    #[arg(long)]
+    train: PathBuf,
+    /// Dev file (checkpoint selection).
+    #[arg(long)]
+    dev: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    config: DeeTrainConfig,
+}
+
+#[derive(Args)]
+struct PredictDeeArgs {
+    /// Run directory written by `train-dee`.
+    #[arg(long)]
+    run: PathBuf,
+    /// Input documents (Doc2EDAG JSON; their records, if any, are replaced).
+    #[arg(long)]
+    input: PathBuf,
+    /// Output: the input documents with the predicted records.
+    #[arg(long)]
+    out: PathBuf,
+    /// JSON layout of the output.
+    #[arg(long, value_enum, default_value = "line")]
+    layout: LayoutArg,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args)]
+struct EvalDeeArgs {
+    /// Run directory written by `train-dee`.
+    #[arg(long)]
+    run: PathBuf,
+    /// Gold documents (Doc2EDAG JSON).
+    #[arg(long)]
+    gold: PathBuf,
+    /// Also write the predictions here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 /// Data sets `score` understands.
@@ -425,7 +487,90 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Synth(args) => synth_cmd(&args),
+        Command::TrainDee(args) => train_dee_cmd(&args),
+        Command::PredictDee(args) => {
+            let (run, schema) = load_dee_run(&args.run, &args.device)?;
+            let docs = read_documents(&args.input)?;
+            let pred = run.predict(&args.input, &docs, schema)?;
+            doc_ee::dee::write_documents(&args.out, &pred, args.layout.into())?;
+            let records: usize = pred.iter().map(|d| d.records.len()).sum();
+            eprintln!(
+                "wrote {} documents with {records} predicted records to {}",
+                pred.len(),
+                args.out.display()
+            );
+            Ok(())
+        }
+        Command::EvalDee(args) => eval_dee_cmd(&args),
     }
+}
+
+fn load_dee_run(dir: &Path, device: &DeviceArgs) -> Result<(DeeRun, &'static DatasetSchema)> {
+    let run = DeeRun::load(dir, &device.inference()?)
+        .with_context(|| format!("loading the run {}", dir.display()))?;
+    let name = run.info().dataset.clone();
+    let schema = [&CHFINANN, &DUEE_FIN]
+        .into_iter()
+        .find(|s| s.name == name)
+        .with_context(|| {
+            format!(
+                "the run {} names an unknown data set `{name}`",
+                dir.display()
+            )
+        })?;
+    Ok((run, schema))
+}
+
+fn train_dee_cmd(args: &TrainDeeArgs) -> Result<()> {
+    let schema = args.dataset.schema();
+    let train_docs = read_documents(&args.train)?;
+    let dev_docs = read_documents(&args.dev)?;
+    let text =
+        |d: &[doc_ee::dee::Document]| d.iter().map(|d| d.sentences.concat()).collect::<Vec<_>>();
+    let sizes =
+        burnlp_core::data::check_disjoint("train/dev", &text(&train_docs), &text(&dev_docs))?;
+    eprintln!(
+        "training {:?} on {} documents, selecting on {}",
+        args.config.model, sizes.train, sizes.eval
+    );
+    let origin = serde_json::json!({
+        "train": args.train, "dev": args.dev, "dataset": schema.name,
+        "train_documents": sizes.train, "dev_documents": sizes.eval,
+    });
+    let best = doc_ee::dee::train::train(
+        &args.config,
+        schema,
+        &args.train,
+        &train_docs,
+        &args.dev,
+        &dev_docs,
+        &args.run.out,
+        &origin,
+        args.run.resume,
+    )?;
+    eprintln!(
+        "best dev record-level micro F1 {:.4} at step {}",
+        best.value, best.step
+    );
+    println!("{}", serde_json::to_string(&best.metrics)?);
+    Ok(())
+}
+
+fn eval_dee_cmd(args: &EvalDeeArgs) -> Result<()> {
+    let (run, schema) = load_dee_run(&args.run, &args.device)?;
+    let gold = read_documents(&args.gold)?;
+    validate(&args.gold, &gold, schema, Check::Gold)?;
+    let pred = run.predict(&args.gold, &gold, schema)?;
+    if let Some(out) = &args.out {
+        doc_ee::dee::write_documents(out, &pred, JsonLayout::PythonLine)?;
+    }
+    let (scores, _) = doc_ee::dee::metric::score(schema, &gold, &pred);
+    if args.json {
+        println!("{}", serde_json::to_string(&scores)?);
+    } else {
+        print!("{}", doc_ee::dee::metric::format_scores(&scores));
+    }
+    Ok(())
 }
 
 fn validate_cmd(args: &ValidateArgs) -> Result<()> {

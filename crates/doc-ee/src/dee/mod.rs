@@ -8,15 +8,19 @@
 //! - [`metric`]: `dee_metric.py`'s record-level P/R/F1;
 //! - [`duee`]: DuEE-fin JSON Lines and DocEE's conversion without triggers;
 //! - [`synth`]: generated announcements in both formats;
-//! - [`json`]: order-keeping JSON and Python's `json.dump` layouts.
+//! - [`json`]: order-keeping JSON and Python's `json.dump` layouts;
+//! - [`model`]: GIT and the per-type record-filling baseline; [`train`](mod@train): training on
+//!   core's trainer, prediction and evaluation.
 
 pub mod duee;
 pub mod error;
 pub mod format;
 pub mod json;
 pub mod metric;
+pub mod model;
 pub mod schema;
 pub mod synth;
+pub mod train;
 pub mod vocab;
 
 pub use error::{DeeError, Drange};

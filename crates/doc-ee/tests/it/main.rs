@@ -4,6 +4,7 @@
 
 mod data;
 mod dee;
+mod dee_model;
 mod graph;
 mod model;
 mod parse;
