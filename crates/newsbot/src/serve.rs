@@ -458,26 +458,32 @@ async fn limited(
     }
 }
 
-/// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.
-async fn termination() {
-    #[cfg(unix)]
-    {
+/// The process's SIGINT (Ctrl-C) and SIGTERM, registered at once: a signal that arrives right
+/// after `start` returns (a supervisor stopping the app as soon as it has answered) must find
+/// the handlers installed, not the default action that kills the process.
+#[cfg(unix)]
+struct Termination {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Termination {
+    /// Installs the handlers; must run inside the runtime (`Runtime::enter`).
+    fn register() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Resolves at the first of the two signals.
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
 
@@ -526,12 +532,25 @@ pub fn start(
         .build()
         .map_err(serve_error)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    #[cfg(unix)]
+    let termination = if signals {
+        let _context = runtime.enter();
+        Some(Termination::register().map_err(serve_error)?)
+    } else {
+        None
+    };
     let thread = std::thread::spawn(move || {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let signal = async move {
+                #[cfg(unix)]
+                match termination {
+                    Some(termination) => termination.recv().await,
+                    None => std::future::pending::<()>().await,
+                }
+                #[cfg(not(unix))]
                 if signals {
-                    termination().await;
+                    let _ = tokio::signal::ctrl_c().await;
                 } else {
                     std::future::pending::<()>().await;
                 }

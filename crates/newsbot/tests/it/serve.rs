@@ -369,17 +369,9 @@ fn the_command_exits_0_on_sigterm() {
         line.clear();
         assert!(stderr.read_line(&mut line).unwrap() > 0, "no serving line");
     }
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
-    let status = agent()
-        .get(&format!("{url}/api/samples"))
-        .call()
-        .unwrap()
-        .status();
-    assert_eq!(status.as_u16(), 200);
+    // SIGTERM at once, as a supervisor may send it: the handlers must already be installed when
+    // the serving line is printed (before they were registered lazily, and 23 of 30 such
+    // processes died of the signal's default action with status 15).
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
