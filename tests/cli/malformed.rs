@@ -77,6 +77,13 @@ fn text(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()
 }
 
+/// `json` (a valid example) parsed, changed by `edit` and written back on one line.
+fn edited(json: &str, edit: &dyn Fn(&mut serde_json::Value)) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
+    edit(&mut value);
+    value.to_string()
+}
+
 fn generic_content(kind: Generic, valid: &[u8]) -> Option<Vec<u8>> {
     Some(match kind {
         Generic::Missing | Generic::Directory => return None,
@@ -216,11 +223,7 @@ fn run_suite(targets: &[Target]) {
 const DOCRED: &str = r#"[{"title": "T1", "sents": [["Alice", "met", "Bob", "in", "Paris", "."]], "vertexSet": [[{"name": "Alice", "pos": [0, 1], "sent_id": 0, "type": "PER"}], [{"name": "Bob", "pos": [2, 3], "sent_id": 0, "type": "PER"}], [{"name": "Paris", "pos": [4, 5], "sent_id": 0, "type": "LOC"}]], "labels": [{"h": 0, "t": 1, "r": "P26", "evidence": [0]}]}]"#;
 
 fn docre_targets() -> Vec<Target> {
-    let doc = |f: &dyn Fn(&mut serde_json::Value)| {
-        let mut v: serde_json::Value = serde_json::from_str(DOCRED).unwrap();
-        f(&mut v);
-        v.to_string().into_bytes()
-    };
+    let doc = |f: &dyn Fn(&mut serde_json::Value)| edited(DOCRED, f).into_bytes();
     let pred = |s: &str| text(s);
     vec![
         Target {
@@ -639,11 +642,7 @@ fn models_targets() -> Vec<Target> {
 const RAMS: &str = r#"{"doc_key": "d1", "sentences": [["Rebels", "shelled", "the", "base", "."]], "evt_triggers": [[1, 1, [["conflict.attack.n/a", 1.0]]]], "gold_evt_links": [[[1, 1], [0, 0], "evt004arg01attacker"], [[1, 1], [2, 3], "evt004arg02target"]]}"#;
 
 fn doc_ee_targets() -> Vec<Target> {
-    let line = |f: &dyn Fn(&mut serde_json::Value)| {
-        let mut v: serde_json::Value = serde_json::from_str(RAMS).unwrap();
-        f(&mut v);
-        format!("{v}\n").into_bytes()
-    };
+    let line = |f: &dyn Fn(&mut serde_json::Value)| format!("{}\n", edited(RAMS, f)).into_bytes();
     // Predictions in the gold format are read for `doc_key` and `gold_evt_links` only.
     let pred_specific = || -> Vec<Case> {
         vec![
@@ -914,11 +913,7 @@ fn frame_targets() -> Vec<Target> {
 const SOCCER: &str = r#"{"type": "soccer_match", "date": "2020-05-01", "home": "红队", "away": "蓝队", "home_score": 2, "away_score": 1, "events": [{"minute": 12, "kind": "goal", "team": "红队", "player": "张三"}, {"minute": 55, "kind": "goal", "team": "蓝队", "player": "李四"}, {"minute": 80, "kind": "goal", "team": "红队", "player": "张三"}]}"#;
 
 fn newsbot_targets() -> Vec<Target> {
-    let table = |f: &dyn Fn(&mut serde_json::Value)| {
-        let mut v: serde_json::Value = serde_json::from_str(SOCCER).unwrap();
-        f(&mut v);
-        v.to_string().into_bytes()
-    };
+    let table = |f: &dyn Fn(&mut serde_json::Value)| edited(SOCCER, f).into_bytes();
     vec![Target {
         tool: "newsbot",
         file: "match.json",
@@ -1000,11 +995,7 @@ fn newsbot_targets() -> Vec<Target> {
 
 fn arxiv_targets() -> Vec<Target> {
     const QA: &str = r#"{"id": "q1", "image": "images/x.jpg", "question": "Which curve rises?", "options": ["A. red", "B. blue"], "label": "A", "rationale": "The red one."}"#;
-    let item = |f: &dyn Fn(&mut serde_json::Value)| {
-        let mut v: serde_json::Value = serde_json::from_str(QA).unwrap();
-        f(&mut v);
-        format!("{v}\n").into_bytes()
-    };
+    let item = |f: &dyn Fn(&mut serde_json::Value)| format!("{}\n", edited(QA, f)).into_bytes();
     let gold = format!("{QA}\n");
     vec![
         Target {
@@ -1253,11 +1244,7 @@ fn fssl_span_targets() -> Vec<Target> {
 fn peft_moe_targets() -> Vec<Target> {
     const LOG: &str = "0\t1\t\t0.6\t0.4\n2\t3\t\t0.7\t0.3\n";
     const SUMMARY: &str = r#"{"gate_scores": {"0": {"0": 0.3, "1": 0.2, "2": 0.35, "3": 0.15}}, "token_scores": {"0": {"0": 0.25, "1": 0.25, "2": 0.25, "3": 0.25}}}"#;
-    let summary = |f: &dyn Fn(&mut serde_json::Value)| {
-        let mut v: serde_json::Value = serde_json::from_str(SUMMARY).unwrap();
-        f(&mut v);
-        v.to_string().into_bytes()
-    };
+    let summary = |f: &dyn Fn(&mut serde_json::Value)| edited(SUMMARY, f).into_bytes();
     vec![
         Target {
             tool: "peft-moe",
