@@ -273,6 +273,67 @@ pub fn all() -> Vec<Target> {
             extension: "json",
         },
         Target {
+            name: "doc2edag",
+            shared_seeds: &[],
+            seeds: &[
+                "[[\"d1\", {\"sentences\": [\"甲公司质押股份100万股。\"], \"ann_valid_mspans\": [\"甲公司\", \"100万股\"], \"ann_valid_dranges\": [[0, 0, 3], [0, 7, 12]], \"ann_mspan2dranges\": {\"甲公司\": [[0, 0, 3]], \"100万股\": [[0, 7, 12]]}, \"ann_mspan2guess_field\": {\"甲公司\": \"Pledger\", \"100万股\": \"PledgedShares\"}, \"recguid_eventname_eventdict_list\": [[0, \"EquityPledge\", {\"Pledger\": \"甲公司\", \"PledgedShares\": \"100万股\", \"Pledgee\": null, \"TotalHoldingShares\": null, \"TotalHoldingRatio\": null, \"TotalPledgedShares\": null, \"StartDate\": null, \"EndDate\": null, \"ReleasedDate\": null}]]}]]",
+                "[[\"d2\", {\"sentences\": [\"无事件。\"], \"ann_valid_mspans\": [], \"ann_valid_dranges\": [], \"ann_mspan2dranges\": {}, \"ann_mspan2guess_field\": {}, \"recguid_eventname_eventdict_list\": []}]]",
+            ],
+            run: |bytes, path| {
+                if let Ok(docs) = doc_ee::dee::format::parse_documents(path, &text(bytes)) {
+                    for schema in [&doc_ee::dee::CHFINANN, &doc_ee::dee::DUEE_FIN] {
+                        for check in [doc_ee::dee::Check::Gold, doc_ee::dee::Check::Records] {
+                            let _ = doc_ee::dee::validate(path, &docs, schema, check);
+                        }
+                    }
+                    let _ = doc_ee::dee::format::documents_to_bytes(
+                        &docs,
+                        doc_ee::dee::json::JsonLayout::PythonLine,
+                    );
+                }
+            },
+            extension: "json",
+        },
+        Target {
+            name: "duee-fin",
+            shared_seeds: &[],
+            seeds: &[
+                "{\"id\": \"a1\", \"title\": \"甲公司股份质押\", \"text\": \"甲公司于2020年1月2日质押股份100万股。乙公司中标。\", \"event_list\": [{\"event_type\": \"质押\", \"trigger\": \"质押\", \"arguments\": [{\"role\": \"质押方\", \"argument\": \"甲公司\"}, {\"role\": \"质押股票/股份数量\", \"argument\": \"100万股\"}]}, {\"event_type\": \"中标\", \"trigger\": \"中标\", \"arguments\": [{\"role\": \"中标公司\", \"argument\": \"乙公司\"}]}]}\n",
+                "{\"id\": \"a2\", \"title\": \"\", \"text\": \"没有事件\"}\n",
+            ],
+            run: |bytes, path| {
+                if let Ok(docs) = doc_ee::dee::duee::parse_duee(path, &text(bytes)) {
+                    for inference in [false, true] {
+                        let _ = doc_ee::dee::duee::convert_duee(&docs, 32, inference);
+                    }
+                }
+            },
+            extension: "json",
+        },
+        Target {
+            name: "math-shepherd-jsonl",
+            shared_seeds: &["datasets/math-shepherd/math-shepherd.rows1-7.jsonl"],
+            seeds: &[
+                "{\"input\": \"Q? Step 1: 1+1=2 ки\\nStep 2: The answer is: 2 ки\", \"label\": \"Q? Step 1: 1+1=2 +\\nStep 2: The answer is: 2 +\", \"task\": \"GSM8K\"}\n",
+            ],
+            run: |_, path| {
+                let _ = math_shepherd::annotate::read_annotated(path);
+                let _ = math_shepherd::annotate::read_problems(path);
+            },
+            extension: "jsonl",
+        },
+        Target {
+            name: "article-request",
+            shared_seeds: &[],
+            seeds: &[
+                "{\"sample\": \"soccer\", \"seed\": 3}",
+                "{\"table\": {\"type\": \"soccer_match\", \"date\": \"2020-05-01\", \"home\": \"A\", \"away\": \"B\", \"home_score\": 2, \"away_score\": 1, \"events\": [{\"minute\": 12, \"kind\": \"goal\", \"team\": \"A\", \"player\": \"x\"}, {\"minute\": 70, \"kind\": \"goal\", \"team\": \"B\", \"player\": \"y\"}, {\"minute\": 81, \"kind\": \"goal\", \"team\": \"A\", \"player\": \"x\"}]}}",
+                "{\"sample\": \"nuggets-jazz\"}",
+            ],
+            run: |bytes, _| post_article(bytes),
+            extension: "json",
+        },
+        Target {
             name: "gguf",
             shared_seeds: &["models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"],
             seeds: &["GGUF\u{3}\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"],
@@ -288,7 +349,6 @@ pub fn all() -> Vec<Target> {
 /// limits, started once on loopback) and requires an HTTP answer: a panicking or dying worker
 /// shows up as a connection closed without a status line.
 fn post_completion(body: &[u8]) {
-    use std::io::{Read, Write};
     use std::sync::OnceLock;
     static SERVER: OnceLock<std::net::SocketAddr> = OnceLock::new();
     let addr = *SERVER.get_or_init(|| {
@@ -312,9 +372,41 @@ fn post_completion(body: &[u8]) {
         std::mem::forget(handle);
         addr
     });
+    post(addr, "/v1/completions", body);
+}
+
+/// Sends `body` to `POST /api/article` of a `newsbot serve` (embedded templates and samples,
+/// no speech, no translator; started once on loopback).
+fn post_article(body: &[u8]) {
+    use std::sync::OnceLock;
+    static SERVER: OnceLock<std::net::SocketAddr> = OnceLock::new();
+    let addr = *SERVER.get_or_init(|| {
+        let state = newsbot::serve::ServerState {
+            espeak: None,
+            limits: newsbot::serve::ServeLimits {
+                concurrency: 4,
+                timeout: std::time::Duration::from_secs(5),
+            },
+            ..newsbot::serve::ServerState::new()
+        };
+        let addr = "127.0.0.1:0".parse().expect("a loopback address");
+        let server = newsbot::serve::start(addr, std::sync::Arc::new(state), false, false)
+            .expect("the fuzz server starts");
+        let addr = server.addr;
+        // The server lives as long as the process.
+        std::mem::forget(server);
+        addr
+    });
+    post(addr, "/api/article", body);
+}
+
+/// Posts a JSON `body` to `path` and requires a status line that is not a server error other
+/// than the 504 of a timeout.
+fn post(addr: std::net::SocketAddr, path: &str, body: &[u8]) {
+    use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).expect("the fuzz server accepts");
     let head = format!(
-        "POST /v1/completions HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     // A server that answers early (413) may close before the whole body is sent.

@@ -24,6 +24,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod faults;
+mod fuzz;
 mod load;
 mod models;
 mod pipelines;
@@ -71,6 +72,12 @@ enum Task {
         /// Fuzz only these targets (`cargo run -p burnlp-fuzz -- --list`).
         #[arg(long)]
         only: Vec<String>,
+        /// Targets fuzzed at once (one process each).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+        jobs: u64,
+        /// A target process above this resident size (MiB) counts as out of memory.
+        #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..))]
+        memory_mib: u64,
     },
     /// Kill each long job (training, annotation) with SIGKILL at random moments, resume it, and
     /// compare its outputs with an uninterrupted run; writes `docs/reliability.md`. Fails on a
@@ -169,7 +176,17 @@ fn main() -> Result<()> {
         Task::Wgpu => wgpu(),
         Task::FetchModels { python } => models::fetch_models(&python),
         Task::Results { only } => results(&only),
-        Task::Fuzz { seconds, only } => pipelines::fuzz(seconds, &only),
+        Task::Fuzz {
+            seconds,
+            only,
+            jobs,
+            memory_mib,
+        } => fuzz::fuzz(&fuzz::FuzzSettings {
+            seconds,
+            only: &only,
+            jobs: jobs as usize,
+            memory_mib,
+        }),
         Task::Faults { kills, only, seed } => faults::faults(kills as usize, &only, seed),
         Task::Bench {
             python,
