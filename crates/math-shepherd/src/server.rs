@@ -23,9 +23,11 @@
 //! connections were never read (a load test with 10 keep-alive clients left 6 unanswered
 //! for its whole 5 s). A client that ignores `Connection: close` can still hold a thread.
 //!
-//! tiny_http 0.12 sets no read timeout on its sockets: a client that sends headers with a body
-//! over 1 KiB and then stalls holds the worker reading it (smaller bodies are read before the
-//! request reaches the acceptor).
+//! tiny_http 0.12 sets no read timeout on its sockets. A request body is therefore read on a
+//! thread of its own: a client that sends its headers and then stalls mid-body holds that
+//! thread, not a worker. At the request's deadline the worker gives up on it and takes the next
+//! request; should the body still arrive, the reader answers 408 itself. (Smaller bodies, up to
+//! about 1 KiB, are read by tiny_http before the request reaches the acceptor.)
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -355,14 +357,24 @@ fn handle(
         arrived,
     } = queued;
     let deadline = arrived + limits.request_timeout;
-    let result = match (request.method(), request.url()) {
+    let route = (request.method().clone(), request.url().to_owned());
+    let result = match (&route.0, route.1.as_str()) {
         (Method::Post, "/v1/completions") => {
             let id = counter.fetch_add(1, Ordering::Relaxed);
             if Instant::now() >= deadline {
                 Err(Failure::timeout(limits.request_timeout))
             } else {
-                read_body(&mut request, limits.max_body_bytes)
-                    .and_then(|bytes| completions(&bytes, lm, name, limits, id, deadline))
+                match read_body_by(request, limits.max_body_bytes, deadline) {
+                    Some((back, body)) => {
+                        request = back;
+                        body.and_then(|bytes| completions(&bytes, lm, name, limits, id, deadline))
+                    }
+                    // The client stalled mid-body; its reader thread answers if it ever ends.
+                    None => {
+                        tracing::warn!(id, "a request body did not arrive before the deadline");
+                        return;
+                    }
+                }
             }
         }
         (_, url) => Err(Failure {
@@ -383,6 +395,36 @@ fn handle(
         }
         Err(f) => respond(request, f.status, &error_body(&f.message, f.kind, f.code)),
     }
+}
+
+/// Reads the body of `request` on a thread of its own and waits for it until `deadline`:
+/// `None` when the client has not sent it by then (the thread then keeps the request and
+/// answers 408 if the body ever arrives), else the request with the body or the failure.
+fn read_body_by(
+    request: Request,
+    limit: usize,
+    deadline: Instant,
+) -> Option<(Request, Result<Vec<u8>, Failure>)> {
+    let (done, result) = sync_channel::<(Request, Result<Vec<u8>, Failure>)>(1);
+    let spawned = std::thread::Builder::new()
+        .name("body-reader".into())
+        .stack_size(64 << 10)
+        .spawn(move || {
+            let mut request = request;
+            let body = read_body(&mut request, limit);
+            if let Err(TrySendError::Full((late, _)) | TrySendError::Disconnected((late, _))) =
+                done.try_send((request, body))
+            {
+                let message = "the request body arrived after the server's time limit";
+                respond(late, 408, &error_body(message, "timeout_error", "timeout"));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start a body reader thread");
+        return None;
+    }
+    let wait = deadline.saturating_duration_since(Instant::now());
+    result.recv_timeout(wait).ok()
 }
 
 fn read_body(request: &mut Request, limit: usize) -> Result<Vec<u8>, Failure> {

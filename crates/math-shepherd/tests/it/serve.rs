@@ -458,6 +458,29 @@ fn a_full_queue_is_answered_429_and_queued_requests_are_served() {
     server.shutdown();
 }
 
+#[test]
+fn a_client_stalling_mid_body_holds_the_worker_only_until_the_deadline() {
+    let limits = ServerLimits {
+        request_timeout: Duration::from_millis(1500),
+        ..ServerLimits::default()
+    };
+    let server = start_server(tiny_lm(), "tiny", "127.0.0.1:0", 1, limits).unwrap();
+    let addr = server.addr();
+    // The only worker takes this request and waits for the rest of its body, which does not
+    // come; without the deadline on the body the next request would wait forever.
+    let stalled = RawRequest::send(addr, &padded_request(), 10);
+    settle();
+    let started = std::time::Instant::now();
+    let (status, text) = RawRequest::send(addr, SMALL_REQUEST, SMALL_REQUEST.len()).response();
+    assert_eq!(status, 200, "{text}");
+    assert!(start_elapsed_below(started, 10), "{:?}", started.elapsed());
+    // The late body is answered 408 by its reader.
+    let (status, text) = stalled.finish();
+    assert_eq!(status, 408, "{text}");
+    assert!(text.contains(r#""code":"timeout""#), "{text}");
+    server.shutdown();
+}
+
 fn start_elapsed_below(started: std::time::Instant, secs: u64) -> bool {
     started.elapsed() < Duration::from_secs(secs)
 }
