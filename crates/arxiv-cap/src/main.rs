@@ -203,6 +203,9 @@ struct TrainCaptionerArgs {
     /// Resolution for rasterising PDF/EPS images of `--cap` rows that were not rasterised.
     #[arg(long, default_value_t = 100, value_parser = positive_u32)]
     dpi: u32,
+    /// Continue the newest checkpoint of `--out` (same settings and data required).
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     captioner: CaptionerArgs,
     #[command(flatten)]
@@ -678,7 +681,8 @@ fn real_pairs(paths: &[PathBuf], size: usize, dpi: u32) -> Result<Vec<CaptionExa
 
 fn train_captioner(args: &TrainCaptionerArgs) -> Result<()> {
     let device = args.device.inference()?;
-    let (splits, spec, config) = captioner_settings(&args.captioner);
+    let (splits, spec, mut config) = captioner_settings(&args.captioner);
+    config.resume = args.resume;
     let real = real_pairs(&args.cap, spec.image_size, args.dpi)?;
     let report = captioner::experiment::run(splits, real, &spec, &config, &args.out, &device)
         .with_context(|| format!("training the captioner into {}", args.out.display()))?;

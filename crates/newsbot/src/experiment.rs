@@ -201,7 +201,13 @@ pub fn run(config: &ExperimentConfig, command: &str) -> Result<String> {
     let summary = summarize::experiment(
         &tables,
         &store,
-        config.scorer.as_ref(),
+        config
+            .scorer
+            .as_ref()
+            .map(|config| summarize::ScorerTraining {
+                config,
+                resume: false,
+            }),
         &config.scorer_dir,
         split,
         3,

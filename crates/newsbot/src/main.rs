@@ -156,6 +156,9 @@ struct TrainSummarizerArgs {
     /// Write the Markdown report here too.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Continue the scorer's newest checkpoint in `--out` (same settings and games required).
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     train: text_cls::TrainConfig,
 }
@@ -510,11 +513,14 @@ fn train_summarizer(args: &TrainSummarizerArgs) -> Result<()> {
         train: args.train_games,
         dev: args.dev_games,
     };
-    let config = (!args.no_train).then_some(&args.train);
+    let training = (!args.no_train).then_some(newsbot::summarize::ScorerTraining {
+        config: &args.train,
+        resume: args.resume,
+    });
     let report = newsbot::summarize::experiment(
         &tables,
         &TemplateStore::embedded(),
-        config,
+        training,
         &args.out,
         split,
         args.k,

@@ -254,12 +254,14 @@ pub fn balanced(examples: Vec<Example>) -> Vec<Example> {
 }
 
 /// Trains the sentence scorer into `out` on [`balanced`] oracle labels, selected on the dev
-/// F1 of the positive label.
+/// F1 of the positive label; with `resume`, continues the newest checkpoint of `out` (whose
+/// `config.json` must match).
 pub fn train_scorer(
     config: &TrainConfig,
     train: &[Document],
     dev: &[Document],
     out: &Path,
+    resume: bool,
 ) -> Result<()> {
     let mut config = config.clone();
     config.metric.get_or_insert_with(|| "f1".to_string());
@@ -277,7 +279,7 @@ pub fn train_scorer(
             e
         })
         .collect();
-    text_cls::train(&config, &train_set, &dev_set, out, &origin, false)?;
+    text_cls::train(&config, &train_set, &dev_set, out, &origin, resume)?;
     Ok(())
 }
 
@@ -377,13 +379,22 @@ pub fn split(
     Ok((docs, dev, test))
 }
 
-/// Oracle labels, lead-k, the trained scorer (when `config` is given, trained in `out`) and
+/// How [`experiment`] trains the scorer.
+#[derive(Debug, Clone, Copy)]
+pub struct ScorerTraining<'a> {
+    /// The scorer's training settings.
+    pub config: &'a TrainConfig,
+    /// Continue the newest checkpoint of the run directory (whose `config.json` must match).
+    pub resume: bool,
+}
+
+/// Oracle labels, lead-k, the trained scorer (when `training` is given, trained in `out`) and
 /// the oracle, each scored on the test games. With `lang` Chinese the scorer reads the Chinese
 /// article; its choice is scored through the aligned English sentences.
 pub fn experiment(
     tables: &[Table],
     store: &TemplateStore,
-    config: Option<&TrainConfig>,
+    training: Option<ScorerTraining<'_>>,
     out: &Path,
     games: GameSplit,
     k: usize,
@@ -396,9 +407,9 @@ pub fn experiment(
         .iter()
         .map(|d| (d.reference.clone(), d.english.join(" ")))
         .collect();
-    let bert = match config {
-        Some(config) => {
-            train_scorer(config, &train, &dev, out)?;
+    let bert = match training {
+        Some(ScorerTraining { config, resume }) => {
+            train_scorer(config, &train, &dev, out, resume)?;
             let scorer = BertScorer::load(out, &config.device.inference()?)?;
             Some(evaluate(&scorer, &test, k)?.0)
         }

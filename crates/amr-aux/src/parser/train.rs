@@ -235,8 +235,24 @@ fn setup_parser(
                 out.display()
             )));
         }
+        // The trainer restores a stage's weights only from a checkpoint of that stage; a stage
+        // killed before its first checkpoint starts again from these, so they must be the new
+        // run's: the pretrained encoder's weights and the seeded initialisation.
+        let pretrained = options
+            .encoder
+            .as_deref()
+            .map(|dir| load_encoder(dir, device))
+            .transpose()?;
+        device.seed(options.seed);
+        let model = match pretrained {
+            Some((bert, _, _)) => ParserNet {
+                encoder: Some(bert),
+                seq2seq: spec.config.init(device),
+            },
+            None => init_net(&spec.config, None, device),
+        };
         return Ok(Parser {
-            model: init_net(&spec.config, spec.encoder.as_ref(), device),
+            model,
             source: spec.source,
             target: spec.target,
             task_tokens,

@@ -210,6 +210,44 @@ fn resuming_a_finished_run_keeps_it_and_other_settings_are_refused() {
 }
 
 #[test]
+fn resuming_before_the_first_checkpoint_trains_what_a_new_run_trains() {
+    // A run killed after writing `model.json` but before its first checkpoint: `--resume`
+    // finds the spec but no weights, so it must start from the new run's seeded weights.
+    let train = generated(30, 11);
+    let dev = generated(5, 12);
+    let device = device::cpu().autodiff();
+    let options = quick_options(Schedule::Intermediate, 3, 2);
+    let aux = vec![generated(20, 13)];
+    let reference = tempfile::tempdir().unwrap();
+    parser::train(&train, &dev, &aux, &options, reference.path(), &device).unwrap();
+    let killed = tempfile::tempdir().unwrap();
+    parser::train(&train, &dev, &aux, &options, killed.path(), &device).unwrap();
+    for run in [
+        killed.path().to_path_buf(),
+        killed.path().join("intermediate"),
+    ] {
+        for dir in ["checkpoints", "best", "last"] {
+            std::fs::remove_dir_all(run.join(dir)).unwrap();
+        }
+    }
+    let resume = TrainOptions {
+        resume: true,
+        ..options
+    };
+    parser::train(&train, &dev, &aux, &resume, killed.path(), &device).unwrap();
+    for file in [
+        "last/model.safetensors",
+        "intermediate/last/model.safetensors",
+    ] {
+        let read = |run: &Path| std::fs::read(run.join(file)).unwrap();
+        assert!(
+            read(reference.path()) == read(killed.path()),
+            "{file} differs from the uninterrupted run's"
+        );
+    }
+}
+
+#[test]
 fn a_pretrained_encoder_is_loaded_trained_and_saved() {
     let model_dir = burnlp_core::require_shared!("models/all-minilm-l6-v2");
     let train = generated(8, 9);

@@ -77,6 +77,14 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Show a progress bar.
     pub progress: bool,
+    /// Continue the newest checkpoint of the run directory (whose `config.json` must match);
+    /// not a setting of the model, so not saved.
+    #[serde(skip)]
+    pub resume: bool,
+    /// Stop this process after this many optimizer steps, leaving a checkpoint that `resume`
+    /// continues (as a killed or time-boxed run would); not saved.
+    #[serde(skip)]
+    pub halt_after: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -92,6 +100,8 @@ impl Default for TrainConfig {
             max_vocab: 5000,
             seed: 13,
             progress: true,
+            resume: false,
+            halt_after: None,
         }
     }
 }
@@ -299,6 +309,7 @@ pub fn train(
         seed: config.seed,
         log_every: 10,
         progress: config.progress,
+        halt_after: config.halt_after,
         ..TrainerConfig::default()
     };
     let optimizer = AdamWConfig::new(config.lr).with_weight_decay(0.01);
@@ -306,13 +317,13 @@ pub fn train(
     trainer.write_config(
         &optimizer,
         &serde_json::json!({"captioner": config, "model": spec}),
-        false,
+        config.resume,
     )?;
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
     let model = spec.init(&train_device);
     let initial_eval = task.evaluate(&model.valid());
-    let outcome = trainer.fit(model, optimizer.init(), &task, false)?;
+    let outcome = trainer.fit(model, optimizer.init(), &task, config.resume)?;
     let best = outcome.best()?.metrics.clone();
     let report = TrainReport {
         steps: outcome.state.step,

@@ -100,3 +100,47 @@ fn captioner_rejects_bad_inputs() {
         .unwrap();
     assert!(err.to_string().contains("model.json"), "{err}");
 }
+
+#[test]
+fn an_interrupted_training_resumes_to_the_uninterrupted_model() {
+    let train = examples(0, 64);
+    let valid = examples(64, 16);
+    let config = TrainConfig {
+        steps: 8,
+        batch_size: 16,
+        eval_every: 2,
+        warmup: 1,
+        progress: false,
+        ..TrainConfig::default()
+    };
+    let device = burnlp_core::device::cpu();
+    let spec = CaptionerSpec::tiny(0);
+    let reference = tempfile::tempdir().unwrap();
+    captioner::train(&train, &valid, &spec, &config, reference.path(), &device).unwrap();
+    let halted = tempfile::tempdir().unwrap();
+    let step = |resume: bool, halt_after: Option<usize>| {
+        let config = TrainConfig {
+            resume,
+            halt_after,
+            ..config.clone()
+        };
+        captioner::train(&train, &valid, &spec, &config, halted.path(), &device)
+            .unwrap()
+            .steps
+    };
+    // Each process stops after 3 steps; a resumed one goes on from the checkpoint it left.
+    assert_eq!(step(false, Some(3)), 3);
+    assert_eq!(step(true, Some(3)), 6);
+    assert_eq!(step(true, None), 8);
+    for file in [
+        "best/model.safetensors",
+        "last/model.safetensors",
+        "vocab.json",
+    ] {
+        let read = |dir: &std::path::Path| std::fs::read(dir.join(file)).unwrap();
+        assert!(
+            read(reference.path()) == read(halted.path()),
+            "{file} differs from the uninterrupted run's"
+        );
+    }
+}

@@ -104,7 +104,7 @@ fn a_tiny_scorer_trains_and_scores() {
         max_length: 24,
         ..text_cls::TrainConfig::default()
     };
-    train_scorer(&config, &train, &dev, dir.path()).unwrap();
+    train_scorer(&config, &train, &dev, dir.path(), false).unwrap();
     let scorer = BertScorer::load(dir.path(), &config.device.inference().unwrap()).unwrap();
     let scores = scorer.score(&test[0].sentences, &test[0].title).unwrap();
     assert_eq!(scores.len(), 4);
@@ -127,4 +127,31 @@ fn chinese_documents_align_with_the_english_article() {
     assert!(zh[0].sentences[0].contains("老鹰") || zh[0].sentences[0].contains("魔术"));
     // The reference ("The Atlanta Hawks defeated the Orlando Magic 95 - 88 .") picks the result.
     assert_eq!(en[0].oracle, [0]);
+}
+
+#[test]
+fn resuming_the_scorer_continues_its_run_and_refuses_other_settings() {
+    let docs: Vec<Document> = (0..12).map(doc).collect();
+    let (train, dev, _) = split(docs, GameSplit { train: 8, dev: 2 }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = text_cls::TrainConfig {
+        epochs: 1,
+        batch_size: 8,
+        max_length: 24,
+        ..text_cls::TrainConfig::default()
+    };
+    train_scorer(&config, &train, &dev, dir.path(), false).unwrap();
+    let metrics = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
+    // Resuming the finished run leaves it as it is.
+    train_scorer(&config, &train, &dev, dir.path(), true).unwrap();
+    let after = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
+    assert_eq!(after, metrics);
+    // A resumed run must have the run's settings; a new one (no resume) may overwrite it.
+    let longer = text_cls::TrainConfig {
+        epochs: 2,
+        ..config.clone()
+    };
+    let err = train_scorer(&longer, &train, &dev, dir.path(), true).unwrap_err();
+    assert!(err.to_string().contains("config"), "{err}");
+    train_scorer(&longer, &train, &dev, dir.path(), false).unwrap();
 }
