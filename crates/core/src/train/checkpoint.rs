@@ -11,11 +11,26 @@
 //! ```
 //! A checkpoint directory is filled under a temporary name and renamed into place, and `latest`
 //! is replaced atomically afterwards, so a run killed at any moment leaves the previous complete
-//! checkpoint intact.
+//! checkpoint intact. `best/` is replaced the same way ([`RunDir::replace_best`]): filled as
+//! `.best-new/`, the old one moved to `.best-old/`, the new one renamed into place; a run
+//! killed between the two renames has no `best/` until [`RunDir::recover_best`] (called when
+//! training starts) puts `.best-old/` back.
 
 use std::path::{Path, PathBuf};
 
 use super::TrainError;
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + use<> {
+    let path = path.to_path_buf();
+    move |source| TrainError::Io { path, source }
+}
+
+fn remove_dir_if_present(dir: &Path) -> Result<(), TrainError> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(dir)(e)),
+        _ => Ok(()),
+    }
+}
 
 /// The files of a run directory by role (the layout above), so no crate spells the paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +67,44 @@ impl RunDir {
     /// `best/`: the model and state of the best evaluation.
     pub fn best(&self) -> PathBuf {
         self.root.join("best")
+    }
+
+    /// Replaces `best/` with a directory that `fill` writes (see the module documentation):
+    /// `best/` never holds a mix of two evaluations' files.
+    pub fn replace_best(
+        &self,
+        fill: impl FnOnce(&Path) -> Result<(), TrainError>,
+    ) -> Result<(), TrainError> {
+        let (best, new, old) = self.best_paths();
+        for dir in [&new, &old] {
+            remove_dir_if_present(dir)?;
+        }
+        std::fs::create_dir_all(&new).map_err(io_error(&new))?;
+        fill(&new)?;
+        if best.exists() {
+            std::fs::rename(&best, &old).map_err(io_error(&old))?;
+        }
+        std::fs::rename(&new, &best).map_err(io_error(&best))?;
+        remove_dir_if_present(&old)
+    }
+
+    /// Repairs what a run killed inside [`RunDir::replace_best`] left: puts `.best-old/` back
+    /// when `best/` is missing, and removes the temporary directories.
+    pub fn recover_best(&self) -> Result<(), TrainError> {
+        let (best, new, old) = self.best_paths();
+        if !best.exists() && old.exists() {
+            std::fs::rename(&old, &best).map_err(io_error(&best))?;
+        }
+        remove_dir_if_present(&new)?;
+        remove_dir_if_present(&old)
+    }
+
+    fn best_paths(&self) -> (PathBuf, PathBuf, PathBuf) {
+        (
+            self.best(),
+            self.root.join(".best-new"),
+            self.root.join(".best-old"),
+        )
     }
 
     /// `best/model.safetensors`.
@@ -195,6 +248,35 @@ mod tests {
         assert_eq!(std::fs::read_to_string(latest.join("x")).unwrap(), "30");
         assert!(!dir.path().join("checkpoints/step-00000010").exists());
         assert!(dir.path().join("checkpoints/step-00000020").exists());
+    }
+
+    fn write_best(run: &RunDir, value: &str) -> Result<(), TrainError> {
+        run.replace_best(|d| {
+            crate::data::write_atomic(d.join("model"), value.as_bytes())?;
+            if value == "broken" {
+                return Err(TrainError::NoEvaluation);
+            }
+            Ok(crate::data::write_atomic(d.join("state"), value.as_bytes())?)
+        })
+    }
+
+    #[test]
+    fn best_is_replaced_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path());
+        let read = |f: &str| std::fs::read_to_string(run.best().join(f)).unwrap();
+        write_best(&run, "1").unwrap();
+        write_best(&run, "2").unwrap();
+        assert_eq!((read("model"), read("state")), ("2".into(), "2".into()));
+        // A save that fails half-way (as a kill would) leaves the previous best whole.
+        write_best(&run, "broken").unwrap_err();
+        assert_eq!((read("model"), read("state")), ("2".into(), "2".into()));
+        // A kill between the two renames: no best/, the old one aside; recovery puts it back.
+        std::fs::rename(run.best(), dir.path().join(".best-old")).unwrap();
+        run.recover_best().unwrap();
+        assert_eq!((read("model"), read("state")), ("2".into(), "2".into()));
+        assert!(!dir.path().join(".best-new").exists());
+        assert!(!dir.path().join(".best-old").exists());
     }
 
     #[test]

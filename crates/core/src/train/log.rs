@@ -82,8 +82,11 @@ impl MetricsLog {
         })
     }
 
+    /// Appends one line in a single write, so a process killed while logging leaves no torn
+    /// line (`writeln!` on a `File` issues one write per formatted piece).
     pub(super) fn write(&mut self, record: &serde_json::Value) -> Result<(), TrainError> {
-        writeln!(self.file, "{record}").map_err(|source| TrainError::Io {
+        let line = format!("{record}\n");
+        self.file.write_all(line.as_bytes()).map_err(|source| TrainError::Io {
             path: self.path.clone(),
             source,
         })

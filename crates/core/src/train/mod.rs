@@ -542,6 +542,7 @@ impl Trainer {
             seed: self.config.seed,
             ..TrainState::default()
         };
+        RunDir::new(&self.run_dir).recover_best()?;
         if resume && let Some(dir) = checkpoints.latest()? {
             model = load_parameters(model, &dir.join(MODEL_FILE))?;
             optimizer.load(&dir, &first_device(&model))?;
@@ -581,9 +582,10 @@ impl Trainer {
         tracing::info!(step = state.step, ?metrics, improved, "evaluation");
         progress.println(format!("step {}: {}", state.step, format_metrics(&metrics)));
         if improved {
-            let best = RunDir::new(&self.run_dir).best();
-            save_parameters(model, &best.join(MODEL_FILE))?;
-            write_json(&best.join("state.json"), state)?;
+            RunDir::new(&self.run_dir).replace_best(|dir| {
+                save_parameters(model, &dir.join(MODEL_FILE))?;
+                write_json(&dir.join("state.json"), state)
+            })?;
         }
         Ok(metrics)
     }
