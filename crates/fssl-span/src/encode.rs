@@ -91,15 +91,27 @@ fn encode_sentence(
     episode: &Episode,
     max_span_words: usize,
     support: bool,
+    training: bool,
 ) -> Result<EncodedSentence, TokenizeError> {
     let encoded = tokenizer.encode_words(words, true)?;
     let kept = encoded.kept_words();
-    let spans = word_spans(kept, max_span_words);
+    let entities = crate::data::entities(tags, episode.scheme);
+    let mut spans = word_spans(kept, max_span_words);
+    if support || training {
+        // The reference (`__get_spans__`) makes every gold entity a candidate whatever its
+        // length, except for query sentences at inference: an entity longer than L words still
+        // gives its class a support span and a training target.
+        spans.extend(
+            entities
+                .iter()
+                .filter(|x| x.end - x.start >= max_span_words && x.end < kept)
+                .map(|x| (x.start, x.end)),
+        );
+    }
     let subword_spans = spans
         .iter()
         .map(|&(s, e)| (encoded.word_spans[s].start, encoded.word_spans[e].end - 1))
         .collect();
-    let entities = crate::data::entities(tags, episode.scheme);
     let span_labels = if support {
         support_labels(&spans, &entities, &episode.types)
     } else {
@@ -120,12 +132,26 @@ fn encode_sentence(
     })
 }
 
-/// Encodes an episode with `tokenizer` (whose maximum length truncates long sentences; spans
-/// of truncated words are not candidates).
+/// Encodes an episode for inference with `tokenizer` (whose maximum length truncates long
+/// sentences; spans of truncated words are not candidates). Candidates are the spans of at most
+/// `max_span_words` words plus, in support sentences, every longer gold entity (spec §3: a query
+/// entity longer than L is not a candidate at inference but still counts as gold).
 pub fn encode_episode(
     tokenizer: &Tokenizer,
     episode: &Episode,
     max_span_words: usize,
+) -> Result<EncodedEpisode, TokenizeError> {
+    encode_episode_for(tokenizer, episode, max_span_words, false)
+}
+
+/// [`encode_episode`], or with `training` the training-time encoding, in which query entities
+/// longer than `max_span_words` are candidates too (with their class as target), as in the
+/// reference data loader.
+pub fn encode_episode_for(
+    tokenizer: &Tokenizer,
+    episode: &Episode,
+    max_span_words: usize,
+    training: bool,
 ) -> Result<EncodedEpisode, TokenizeError> {
     let enc = |set: &[crate::data::Sentence], support| {
         set.iter()
@@ -137,6 +163,7 @@ pub fn encode_episode(
                     episode,
                     max_span_words,
                     support,
+                    training,
                 )
             })
             .collect::<Result<Vec<_>, _>>()
@@ -149,19 +176,31 @@ pub fn encode_episode(
     })
 }
 
-/// Encodes every episode of a set; an error names the set (`what`: "training", a file name)
-/// and the 1-based episode.
+/// Encodes every episode of a set for inference; an error names the set (`what`: "training",
+/// a file name) and the 1-based episode.
 pub fn encode_episodes(
     tokenizer: &Tokenizer,
     episodes: &[Episode],
     max_span_words: usize,
     what: &str,
 ) -> Result<Vec<EncodedEpisode>, crate::error::FsslError> {
+    encode_episodes_for(tokenizer, episodes, max_span_words, what, false)
+}
+
+/// [`encode_episodes`] with the training-time encoding when `training` (see
+/// [`encode_episode_for`]).
+pub fn encode_episodes_for(
+    tokenizer: &Tokenizer,
+    episodes: &[Episode],
+    max_span_words: usize,
+    what: &str,
+    training: bool,
+) -> Result<Vec<EncodedEpisode>, crate::error::FsslError> {
     episodes
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            encode_episode(tokenizer, e, max_span_words).map_err(|source| {
+            encode_episode_for(tokenizer, e, max_span_words, training).map_err(|source| {
                 crate::error::FsslError::Encode {
                     set: what.to_string(),
                     episode: i + 1,

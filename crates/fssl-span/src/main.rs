@@ -10,7 +10,9 @@ use burnlp_core::report::print_rows;
 use burnlp_core::train::RunDir;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fssl_span::data::write_fewnerd;
-use fssl_span::sample::{SamplerConfig, read_bio_dir, read_conll_corpus, sample_episodes};
+use fssl_span::sample::{
+    SamplerConfig, corpus_from_episodes, read_bio_dir, read_conll_corpus, sample_episodes,
+};
 use fssl_span::{ExperimentConfig, F1Kind, Run, TrainConfig, load_episodes};
 
 /// ESD span-based few-shot sequence labeling (Few-NERD, SNIPS episodes).
@@ -44,6 +46,8 @@ enum CorpusFormat {
     Conll,
     /// Directory with `seq.in` / `seq.out` (and `label` for `--domains`), e.g. SNIPS.
     Bio,
+    /// Episode file (Few-NERD `.jsonl` or SNIPS few-shot `.json`): its distinct sentences.
+    Episodes,
 }
 
 #[derive(Args)]
@@ -156,6 +160,11 @@ fn episodes(args: &EpisodesArgs) -> Result<()> {
     let corpus = match args.format {
         CorpusFormat::Conll => read_conll_corpus(&args.input)?,
         CorpusFormat::Bio => read_bio_dir(&args.input, args.domains.as_deref())?,
+        CorpusFormat::Episodes => {
+            let episodes = load_episodes(&args.input)?;
+            corpus_from_episodes(&episodes, std::iter::empty::<&str>())
+                .with_context(|| format!("{} holds no episodes", args.input.display()))?
+        }
     };
     let config = SamplerConfig {
         n_way: args.n_way,

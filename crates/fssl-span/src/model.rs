@@ -31,7 +31,8 @@ const MASKED: f32 = -1e9;
 pub struct SpanAttentionConfig {
     /// Span vector size D.
     pub d_model: usize,
-    /// Dropout on attention weights and in the feed-forward part.
+    /// Dropout in the feed-forward part (the attention weights are not dropped: the
+    /// reference's `nn.MultiheadAttention(embed_dim, num_heads)` has dropout 0).
     #[config(default = 0.1)]
     pub dropout: f64,
 }
@@ -81,23 +82,38 @@ impl SpanAttention {
         keys: Tensor<3>,
         key_mask: Option<Tensor<2, Bool>>,
     ) -> Tensor<3> {
-        let [batch, n, d] = queries.dims();
-        let m = keys.dims()[1];
-        let q = self.query.forward(queries.clone());
-        let k = self.key.forward(keys.clone());
-        let v = self.value.forward(keys);
-        let mut scores = q.matmul(k.swap_dims(1, 2)) / (d as f64).sqrt(); // [batch, n, m]
-        if let Some(mask) = key_mask {
-            let hidden = mask.bool_not().unsqueeze_dim::<3>(1).expand([batch, n, m]);
-            scores = scores.mask_fill(hidden, MASKED);
-        }
-        let weights = self.dropout.forward(softmax(scores, 2));
+        let v = self.value.forward(keys.clone());
+        let weights = self.attention_weights(queries.clone(), keys, key_mask);
         let attended = self.output.forward(weights.matmul(v));
         let x = self.norm0.forward(attended + queries);
         let ffn = self
             .ffn_out
             .forward(self.dropout.forward(gelu(self.ffn_in.forward(x.clone()))));
         self.norm1.forward(x + self.dropout.forward(ffn))
+    }
+
+    /// The attention weights of `queries` over `keys` as [`Self::forward`] uses them: a softmax
+    /// per query row over the unmasked keys, without dropout (rows sum to 1 in training too).
+    ///
+    /// # Shapes
+    /// - `queries`: `[batch, n, d]`, `keys`: `[batch, m, d]`, `key_mask`: `[batch, m]`
+    /// - output: `[batch, n, m]`
+    pub fn attention_weights(
+        &self,
+        queries: Tensor<3>,
+        keys: Tensor<3>,
+        key_mask: Option<Tensor<2, Bool>>,
+    ) -> Tensor<3> {
+        let [batch, n, d] = queries.dims();
+        let m = keys.dims()[1];
+        let q = self.query.forward(queries);
+        let k = self.key.forward(keys);
+        let mut scores = q.matmul(k.swap_dims(1, 2)) / (d as f64).sqrt(); // [batch, n, m]
+        if let Some(mask) = key_mask {
+            let hidden = mask.bool_not().unsqueeze_dim::<3>(1).expand([batch, n, m]);
+            scores = scores.mask_fill(hidden, MASKED);
+        }
+        softmax(scores, 2)
     }
 }
 

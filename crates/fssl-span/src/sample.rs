@@ -146,6 +146,20 @@ pub fn read_bio_dir(dir: impl AsRef<Path>, domains: Option<&[String]>) -> Result
     })
 }
 
+/// The distinct sentences of a set of episodes (support and query, in order; a sentence whose
+/// normalised text repeats an earlier one, or is in `exclude`, is left out) as a flat corpus,
+/// for re-sampling episodes from a part of an episode file. `None` if `episodes` is empty.
+pub fn corpus_from_episodes<K: AsRef<str>>(
+    episodes: &[Episode],
+    exclude: impl IntoIterator<Item = K>,
+) -> Option<Corpus> {
+    let scheme = episodes.first()?.scheme;
+    let sentences: Vec<Sentence> = crate::data::episode_sentences(episodes).cloned().collect();
+    let sentences =
+        burnlp_core::data::overlap::dedup_against(sentences, exclude, |s| s.words.join(" "));
+    Some(Corpus { sentences, scheme })
+}
+
 /// Settings of [`sample_episodes`].
 #[derive(Debug, Clone)]
 pub struct SamplerConfig {

@@ -236,3 +236,44 @@ fn errors_name_the_problem() {
         "{stderr}"
     );
 }
+
+#[test]
+fn ten_way_episodes_are_resampled_from_an_episode_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = shared!("fewnerd/inter_dev_5_1_sample.jsonl")
+        .display()
+        .to_string();
+    let out = dir.path().join("10_5.jsonl");
+    ok(&[
+        "episodes",
+        "--from",
+        "episodes",
+        &input,
+        "--n-way",
+        "10",
+        "--k-shot",
+        "5",
+        "--episodes",
+        "3",
+        "--out",
+        p(&out),
+    ]);
+    let episodes = fssl_span::data::read_fewnerd(&out).unwrap();
+    assert_eq!(episodes.len(), 3);
+    for e in &episodes {
+        assert_eq!(e.types.len(), 10);
+        for set in [&e.support, &e.query] {
+            let mut mentions = std::collections::BTreeMap::<String, usize>::new();
+            for s in set.iter() {
+                for x in entities(&s.tags, Scheme::Io) {
+                    *mentions.entry(x.label).or_default() += 1;
+                }
+            }
+            assert_eq!(mentions.len(), 10, "{mentions:?}");
+            assert!(
+                mentions.values().all(|&n| (5..=10).contains(&n)),
+                "{mentions:?}"
+            );
+        }
+    }
+}

@@ -3,5 +3,6 @@
 
 mod cli;
 mod demo;
+mod faithful;
 mod library;
 mod run;
