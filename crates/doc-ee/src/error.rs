@@ -79,6 +79,9 @@ pub enum DocEeError {
     /// A Doc2EDAG-format file is malformed or does not fit its schema.
     #[error(transparent)]
     Dee(#[from] crate::dee::DeeError),
+    /// An IPGPF template does not fit its event schema.
+    #[error(transparent)]
+    Template(#[from] crate::dee::model::template::TemplateError),
     /// An evaluation split shares items with the training data.
     #[error(transparent)]
     Overlap(#[from] burnlp_core::data::OverlapError),

@@ -9,7 +9,7 @@
 //! - [`duee`]: DuEE-fin JSON Lines and DocEE's conversion without triggers;
 //! - [`synth`]: generated announcements in both formats;
 //! - [`json`]: order-keeping JSON and Python's `json.dump` layouts;
-//! - [`model`]: GIT and the per-type record-filling baseline; [`train`](mod@train): training on
+//! - [`model`]: GIT, IPGPF and the per-type record-filling baseline; [`train`](mod@train): training on
 //!   core's trainer, prediction and evaluation.
 
 pub mod duee;

@@ -10,6 +10,10 @@
 //! probability `teacher_prob(e)` = 1 for `e < teacher_epochs`, then falling linearly by
 //! `1 / decay_epochs` per epoch to `teacher_floor`; otherwise the CRF's decoded entities (gold
 //! arguments that are not among them are unreachable and count as NULL in the field labels).
+//!
+//! IPGPF's pre-filling (C.5) is active in the first `prefill_epochs` epochs, with the ratio of
+//! [`prefill_ratio`]; each batch draws its Bernoulli trials from a generator seeded by the
+//! run's seed, the epoch and the batch, so a resumed run repeats them.
 
 use std::path::Path;
 
@@ -28,6 +32,8 @@ use super::format::{Check, Document, Record, bio_labels, validate};
 use super::json::Json;
 use super::metric::{DeeScores, score};
 use super::model::input::{CharTable, PreparedDoc};
+use super::model::ipgpf::{IpgpfSettings, Prefill, prefill_ratio};
+use super::model::template::schema_templates;
 use super::model::{DeeModel, DeeModelConfig, DeeModelKind};
 use super::schema::DatasetSchema;
 use crate::error::{DocEeError, Result};
@@ -43,6 +49,8 @@ pub enum ModelChoice {
     Git,
     /// Per-type independent record filling.
     Baseline,
+    /// IPGPF (templates filled by iterative parallel generation with pre-filling).
+    Ipgpf,
 }
 
 /// Model sizes.
@@ -51,7 +59,9 @@ pub enum ModelChoice {
 pub enum Preset {
     /// The sizes of the flags (small enough for a CPU).
     Small,
-    /// The paper's sizes: hidden 768, 8 encoder layers, 8 heads, FFN 1024, 4 path-memory layers.
+    /// The paper's sizes: hidden 768, 8 encoder layers, 8 heads, FFN 1024, 4 layers in each
+    /// decoder-side transformer (GIT's path memory; IPGPF's document context, generator and
+    /// record decoder).
     Paper,
 }
 
@@ -76,7 +86,8 @@ pub struct DeeTrainConfig {
     /// Feed-forward size.
     #[arg(long, default_value_t = 256, value_parser = cli::positive)]
     pub ff: usize,
-    /// Layers of GIT's path-memory transformer.
+    /// Layers of GIT's path-memory transformer (IPGPF: of its document-context transformer,
+    /// generator and record decoder each).
     #[arg(long, default_value_t = 2, value_parser = cli::positive)]
     pub decoder_layers: usize,
     /// R-GCN layers.
@@ -88,6 +99,33 @@ pub struct DeeTrainConfig {
     /// Leave the Tracker out (GIT's ablation).
     #[arg(long)]
     pub no_tracker: bool,
+    /// IPGPF: records generated per event type (`max_gen_num`).
+    #[arg(long, default_value_t = 10, value_parser = cli::positive)]
+    pub max_gen: usize,
+    /// IPGPF: leave pre-filling out (the ablation).
+    #[arg(long)]
+    pub no_prefill: bool,
+    /// IPGPF: epochs with pre-filling (30 in the paper, of 100); the ratio falls linearly
+    /// from 1.2 to 0 over them, clipped to [0, 1].
+    #[arg(long, default_value_t = 30, value_parser = cli::positive)]
+    pub prefill_epochs: usize,
+    /// IPGPF: pre-fill a role only when the earlier record gave its gold span at least this
+    /// probability.
+    #[arg(long, default_value_t = 0.75, value_parser = cli::fraction)]
+    pub prefill_threshold: f64,
+    /// IPGPF: weight of the NULL class in the role-pointer loss (`neg_field_loss_scaling`).
+    #[arg(long, default_value_t = 1.0, value_parser = cli::positive_f64)]
+    pub null_weight: f64,
+    /// IPGPF: weight of the draft class in the record classifier's loss.
+    #[arg(long, default_value_t = 3.0, value_parser = cli::positive_f64)]
+    pub draft_weight: f64,
+    /// IPGPF: loss weights `NER,EVENT_TYPE,GENERATION` (three non-negative numbers, not all 0).
+    #[arg(long, default_value = "0.1,0.4,0.5", value_parser = loss_weights)]
+    pub loss_weights: [f64; 3],
+    /// IPGPF: cross-entropy of already-softmaxed scores (the reference code's quirk) instead
+    /// of CE on logits.
+    #[arg(long)]
+    pub double_softmax: bool,
     /// Passes over the training documents.
     #[arg(long, default_value_t = 20, value_parser = cli::positive)]
     pub epochs: usize,
@@ -142,6 +180,24 @@ pub struct DeeTrainConfig {
     pub device: DeviceArgs,
 }
 
+/// Parses `--loss-weights`: three comma-separated non-negative numbers, not all zero.
+fn loss_weights(s: &str) -> std::result::Result<[f64; 3], String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [a, b, c] = parts[..] else {
+        return Err(format!(
+            "expected NER,EVENT,GENERATION (3 numbers), got `{s}`"
+        ));
+    };
+    let mut out = [0.0; 3];
+    for (slot, text) in out.iter_mut().zip([a, b, c]) {
+        *slot = cli::non_negative_f64(text)?;
+    }
+    if out.iter().all(|&w| w == 0.0) {
+        return Err("at least one loss weight must be positive".into());
+    }
+    Ok(out)
+}
+
 impl Default for DeeTrainConfig {
     fn default() -> Self {
         Self {
@@ -155,6 +211,14 @@ impl Default for DeeTrainConfig {
             gcn_layers: 3,
             relations: 4,
             no_tracker: false,
+            max_gen: 10,
+            no_prefill: false,
+            prefill_epochs: 30,
+            prefill_threshold: 0.75,
+            null_weight: 1.0,
+            draft_weight: 3.0,
+            double_softmax: false,
+            loss_weights: [0.1, 0.4, 0.5],
             epochs: 20,
             max_steps: None,
             batch_size: 4,
@@ -177,15 +241,25 @@ impl Default for DeeTrainConfig {
 }
 
 impl DeeTrainConfig {
-    /// The model configuration for `schema` and a vocabulary of `vocab_size` characters.
-    pub fn model_config(&self, schema: &DatasetSchema, vocab_size: usize) -> DeeModelConfig {
+    /// The model configuration for `schema` and the character table `table` (IPGPF's
+    /// templates are mapped through it).
+    pub fn model_config(
+        &self,
+        schema: &DatasetSchema,
+        table: &CharTable,
+    ) -> Result<DeeModelConfig> {
         let kind = match self.model {
             ModelChoice::Git => DeeModelKind::Git,
             ModelChoice::Baseline => DeeModelKind::Baseline,
+            ModelChoice::Ipgpf => DeeModelKind::Ipgpf,
+        };
+        let templates = match kind {
+            DeeModelKind::Ipgpf => schema_templates(schema, table)?,
+            _ => Vec::new(),
         };
         let config = DeeModelConfig::new(
             kind,
-            vocab_size,
+            table.len(),
             schema.ner_labels().len(),
             schema.events.iter().map(|e| e.roles.len()).collect(),
         )
@@ -201,11 +275,29 @@ impl DeeTrainConfig {
         .with_max_sent_num(self.max_sent_num)
         .with_max_sent_len(self.max_sent_len)
         .with_loss_lambda(self.loss_lambda)
-        .with_neg_field_weight(self.neg_field_weight);
-        match self.preset {
+        .with_neg_field_weight(self.neg_field_weight)
+        .with_templates(templates)
+        .with_ipgpf(
+            IpgpfSettings::new()
+                .with_max_gen(self.max_gen)
+                .with_double_softmax(self.double_softmax)
+                .with_null_weight(self.null_weight)
+                .with_draft_weight(self.draft_weight)
+                .with_prefill_threshold(self.prefill_threshold)
+                .with_loss_weights(self.loss_weights),
+        );
+        Ok(match self.preset {
             Preset::Small => config,
             Preset::Paper => config.paper(),
+        })
+    }
+
+    /// IPGPF's pre-filling ratio in `epoch` (0 with `--no-prefill` or for the other models).
+    pub fn prefill_ratio(&self, epoch: usize) -> f64 {
+        if self.model != ModelChoice::Ipgpf || self.no_prefill {
+            return 0.0;
         }
+        prefill_ratio(epoch, self.prefill_epochs)
     }
 
     /// The probability of training on gold entities in `epoch` (0-based).
@@ -247,6 +339,26 @@ pub struct DeeRunInfo {
     pub dataset: String,
     /// The character table.
     pub chars: CharTable,
+}
+
+impl DeeRunInfo {
+    /// Reads `dee-model.json`; descriptions written before IPGPF existed (without the model's
+    /// `templates` and `ipgpf` fields) get the defaults of those fields.
+    pub fn read(path: &Path) -> Result<Self> {
+        let mut value: serde_json::Value = read_json_document(path)?;
+        if let Some(model) = value.get_mut("model").and_then(|m| m.as_object_mut()) {
+            model
+                .entry("templates")
+                .or_insert_with(|| serde_json::json!([]));
+            if !model.contains_key("ipgpf") {
+                let defaults = serde_json::to_value(IpgpfSettings::new())
+                    .map_err(|e| DocEeError::invalid("IPGPF defaults", e.to_string()))?;
+                model.insert("ipgpf".into(), defaults);
+            }
+        }
+        serde_json::from_value(value)
+            .map_err(|e| DocEeError::invalid(format!("`{}`", path.display()), e.to_string()))
+    }
 }
 
 /// Prepares validated gold documents (BIO labels from their annotations).
@@ -311,9 +423,16 @@ impl TrainTask<DeeModel> for DeeTask<'_> {
                 .wrapping_add(first),
         );
         let gold = p >= 1.0 || rng.random::<f64>() < p;
+        let ratio = self.config.prefill_ratio(*epoch);
         let losses: Vec<Tensor<1>> = docs
             .iter()
-            .map(|&i| model.loss(&self.train[i], gold))
+            .map(|&i| {
+                let mut prefill = Prefill {
+                    ratio,
+                    rng: &mut rng,
+                };
+                model.loss_with(&self.train[i], gold, (ratio > 0.0).then_some(&mut prefill))
+            })
             .collect();
         Tensor::cat(losses, 0).mean()
     }
@@ -397,7 +516,7 @@ pub fn train(
         ));
     }
     let table = CharTable::learn(train_docs);
-    let model_config = config.model_config(schema, table.len());
+    let model_config = config.model_config(schema, &table)?;
     if !model_config.hidden.is_multiple_of(model_config.heads) {
         return Err(DocEeError::invalid(
             "--hidden",
@@ -445,7 +564,7 @@ pub struct DeeRun {
 impl DeeRun {
     /// Loads the best checkpoint of the run in `dir` onto `device`.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
-        let info: DeeRunInfo = read_json_document(dir.join(MODEL_FILE))?;
+        let info = DeeRunInfo::read(&dir.join(MODEL_FILE))?;
         let model = load_parameters(info.model.init(device), &RunDir::new(dir).best_model())?;
         Ok(Self { model, info })
     }

@@ -85,6 +85,7 @@ fn tiny(kind: DeeModelKind, tracker: bool) -> DeeModelConfig {
 
 #[test]
 fn the_tracker_memory_changes_the_field_scores_and_the_ablation_ignores_it() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu();
     device.seed(3);
     let normal = Distribution::Normal(0.0, 1.0);
@@ -150,6 +151,7 @@ fn f1_of(run: &DeeRun, docs: &[Document]) -> f64 {
 
 #[test]
 fn git_learns_generated_announcements_beyond_its_untrained_self() {
+    let _rng = crate::device_rng();
     let dir = tempfile::tempdir().unwrap();
     let train_docs = synth(60, 31);
     let dev_docs = synth(16, 32);
@@ -219,7 +221,7 @@ fn cli_train_predict_score_round_trip() {
     write_documents(&train_path, &synth(6, 41), JsonLayout::PythonLine).unwrap();
     let dev = synth(4, 42);
     write_documents(&dev_path, &dev, JsonLayout::PythonLine).unwrap();
-    for model in ["baseline", "git"] {
+    for model in ["baseline", "git", "ipgpf"] {
         let run = path(model);
         let tiny = [
             "--hidden",
@@ -236,6 +238,8 @@ fn cli_train_predict_score_round_trip() {
             "1",
             "--max-sent-len",
             "48",
+            "--max-gen",
+            "2",
         ];
         let mut args = vec![
             "train-dee",
@@ -285,19 +289,32 @@ fn cli_train_predict_score_round_trip() {
         );
     }
     // Numeric flags are range-checked.
-    let bad = Command::new(env!("CARGO_BIN_EXE_doc-ee"))
-        .args([
-            "train-dee",
-            "--train",
-            "x",
-            "--dev",
-            "y",
-            "--out",
-            "z",
-            "--relations",
-            "5",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
+    for flag in [
+        ["--relations", "5"],
+        ["--max-gen", "0"],
+        ["--prefill-threshold", "1.5"],
+        ["--draft-weight", "0"],
+        ["--prefill-epochs", "0"],
+        ["--loss-weights", "0.1,0.4"],
+        ["--loss-weights", "0,0,0"],
+        ["--loss-weights", "0.1,-1,0.5"],
+    ] {
+        let bad = Command::new(env!("CARGO_BIN_EXE_doc-ee"))
+            .args([
+                "train-dee",
+                "--model",
+                "ipgpf",
+                "--train",
+                "x",
+                "--dev",
+                "y",
+                "--out",
+                "z",
+                flag[0],
+                flag[1],
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(bad.status.code(), Some(2), "{flag:?}");
+    }
 }

@@ -117,6 +117,7 @@ fn the_local_mask_sees_the_own_and_the_trigger_sentence() {
 
 #[test]
 fn forward_shapes_and_masked_labels() {
+    let _rng = crate::device_rng();
     let (docs, graphs) = synthetic::generate(4, 3, "f");
     let texts: Vec<String> = docs.iter().map(|d| d.text()).collect();
     let tok = tokenizer(&texts);
@@ -154,6 +155,7 @@ fn forward_shapes_and_masked_labels() {
 
 #[test]
 fn a_tiny_tsar_learns_generated_documents() {
+    let _rng = crate::device_rng();
     let dir = tempfile::tempdir().unwrap();
     let (train, mut graphs) = synthetic::generate(96, 21, "tr");
     let (dev, dev_graphs) = synthetic::generate(24, 22, "dv");

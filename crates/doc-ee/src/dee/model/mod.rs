@@ -1,5 +1,6 @@
-//! Record-level document event extraction models on the Doc2EDAG data: GIT (spec Part B) and a
-//! per-type independent record-filling baseline. Both share:
+//! Record-level document event extraction models on the Doc2EDAG data: GIT (spec Part B), IPGPF
+//! (spec Part C, control-variable setting; see [`ipgpf`]) and a per-type independent
+//! record-filling baseline. All share:
 //!
 //! - the encoder (B.1): core's BERT-style transformer initialised at random (token embedding +
 //!   learned position embedding → LayerNorm → dropout → layers), one row per sentence, then a
@@ -35,9 +36,16 @@
 //! (`tanh(W_h e + W_c c_t + field_query) → Linear(d → 2)`, trained against "this entity fills
 //! this role in some gold record of the type").
 //!
-//! Total loss: `λ L_ner + (1 − λ)(L_event + L_fields)` per document, `λ` = `loss_lambda`.
+//! **IPGPF** replaces the graph by a document-context transformer over [mentions; sentences;
+//! one embedding per (type, role) — the `field_query` table], and EDAG decoding by template
+//! filling with iterative parallel generation ([`ipgpf`], templates in [`template`]).
+//!
+//! Total loss: `λ L_ner + (1 − λ)(L_event + L_fields)` per document, `λ` = `loss_lambda`;
+//! IPGPF: `w₁ L_ner + w₂ L_event + w₃ L_generation` with `ipgpf.loss_weights` (0.1, 0.4, 0.5).
 
 pub mod input;
+pub mod ipgpf;
+pub mod template;
 
 use burnlp_core::burn;
 use burnlp_core::burn::config::Config;
@@ -56,6 +64,8 @@ use burnlp_core::nn::graph::{GraphBatch, HeteroGraph, RgcnConfig, RgcnStack, Rgc
 use burnlp_core::nn::span::{Crf, CrfConfig};
 
 use input::{Entities, PAD, PreparedDoc};
+use ipgpf::{IpgpfHead, IpgpfSettings, IpgpfSizes, Prefill, TypeInput};
+use template::Template;
 
 /// Which model.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -64,6 +74,8 @@ pub enum DeeModelKind {
     Baseline,
     /// GIT: heterogeneous graph + EDAG decoding with the Tracker.
     Git,
+    /// IPGPF: templates filled by iterative parallel generation (spec Part C).
+    Ipgpf,
 }
 
 /// Configuration of a [`DeeModel`].
@@ -120,6 +132,12 @@ pub struct DeeModelConfig {
     /// Most paths kept per event type while decoding.
     #[config(default = 32)]
     pub max_paths: usize,
+    /// IPGPF: one template per event type (empty: bare slots in role order).
+    #[config(default = "Vec::new()")]
+    pub templates: Vec<Template>,
+    /// IPGPF: iterations, loss weights, pre-filling threshold, the double-softmax quirk.
+    #[config(default = "IpgpfSettings::new()")]
+    pub ipgpf: IpgpfSettings,
 }
 
 impl DeeModelConfig {
@@ -151,6 +169,28 @@ impl DeeModelConfig {
         bert.pad_token_id = PAD as usize;
         let vector = |std: f64| Initializer::Normal { mean: 0.0, std }.init([d], device);
         let git = self.kind == DeeModelKind::Git;
+        let ipgpf = (self.kind == DeeModelKind::Ipgpf).then(|| {
+            let templates = if self.templates.len() == events {
+                self.templates.clone()
+            } else {
+                self.role_counts
+                    .iter()
+                    .map(|&r| Template::bare(r))
+                    .collect()
+            };
+            IpgpfHead::init(
+                IpgpfSizes {
+                    hidden: d,
+                    ff: self.ff,
+                    heads: self.heads,
+                    layers: self.decoder_layers,
+                    dropout: self.dropout,
+                },
+                templates,
+                self.ipgpf.clone(),
+                device,
+            )
+        });
         let xavier = Initializer::XavierUniform { gain: 1.0 };
         DeeModel {
             encoder: bert.init(device),
@@ -183,8 +223,10 @@ impl DeeModelConfig {
             field_query: EmbeddingConfig::new(roles.max(1), d).init(device),
             field_weight: xavier.init_with([roles.max(1), d, 2], Some(d), Some(2), device),
             field_bias: Initializer::Zeros.init([roles.max(1), 2], device),
-            role_entity: (!git).then(|| LinearConfig::new(d, d).init(device)),
-            role_context: (!git).then(|| LinearConfig::new(d, d).init(device)),
+            role_entity: (self.kind == DeeModelKind::Baseline)
+                .then(|| LinearConfig::new(d, d).init(device)),
+            role_context: (self.kind == DeeModelKind::Baseline)
+                .then(|| LinearConfig::new(d, d).init(device)),
             path_encoder: git.then(|| {
                 TransformerEncoderConfig::new(d, self.ff, self.heads, self.decoder_layers)
                     .with_dropout(self.dropout)
@@ -197,6 +239,7 @@ impl DeeModelConfig {
             } else {
                 Vec::new()
             },
+            ipgpf,
             sent_ctx_embedding: vector(0.02),
             intra_path_embedding: vector(0.02),
             inter_path_embedding: vector(0.02),
@@ -256,6 +299,8 @@ pub struct DeeModel {
     pub path_encoder: Option<TransformerEncoder>,
     /// GIT: one Tracker LSTM cell per event type (empty without the tracker).
     pub trackers: Vec<Lstm>,
+    /// IPGPF: document context, templates, generator, pointer network, record classifier.
+    pub ipgpf: Option<IpgpfHead>,
     /// Added to sentence contexts in the path-memory input.
     pub sent_ctx_embedding: Param<Tensor<1>>,
     /// Added to the nodes of the current path.
@@ -292,6 +337,8 @@ pub struct Encoded {
     pub event_logits: Tensor<2>,
     /// Per-type pooled contexts `[types, d]`.
     pub event_contexts: Tensor<2>,
+    /// IPGPF: the contextualised role embeddings `[roles, d]` (all types, schema order).
+    pub roles: Option<Tensor<2>>,
 }
 
 /// The state of the EDAG decoding of one event type: the active paths.
@@ -461,8 +508,19 @@ impl DeeModel {
                 max_pool(flat.clone(), &groups) + sent_pos.clone().select(0, sents) + types,
             )) + self.mention_embedding.val().unsqueeze_dim(0)
         });
-        let (contexts, mention_nodes) = match (&self.graph, &self.middle) {
-            (Some(gcn), Some(middle)) => {
+        let mut roles = None;
+        let (contexts, mention_nodes) = match (&self.graph, &self.middle, &self.ipgpf) {
+            (_, _, Some(head)) => {
+                let all: usize = self.role_counts.iter().sum();
+                let queries = self
+                    .field_query
+                    .forward(ints((0..all as i64).collect(), &device).unsqueeze_dim::<2>(0))
+                    .reshape([all, d]);
+                let (m, s, r) = head.contextualise(mentions, sentences, queries);
+                roles = Some(r);
+                (s, m)
+            }
+            (Some(gcn), Some(middle), None) => {
                 let graph = self.doc_graph(s, &entities);
                 let batch = GraphBatch::new([&graph], &device).expect("a document graph batches");
                 let x = match &mentions {
@@ -507,6 +565,7 @@ impl DeeModel {
             contexts,
             event_logits,
             event_contexts,
+            roles,
         }
     }
 
@@ -847,13 +906,86 @@ impl DeeModel {
         hidden.matmul(self.field_weight.val()) + self.field_bias.val().unsqueeze_dim(1)
     }
 
+    /// IPGPF's input for event type `t`: the type's roles and template, and the global memory.
+    fn type_input(
+        &self,
+        head: &IpgpfHead,
+        t: usize,
+        enc: &Encoded,
+        entities: Tensor<2>,
+        global: Option<Tensor<2>>,
+    ) -> TypeInput {
+        let device = self.device();
+        let r0 = self.role_offset(t);
+        let d = entities.dims()[1];
+        let roles = enc
+            .roles
+            .clone()
+            .expect("IPGPF encodings carry role vectors")
+            .slice([r0..r0 + self.role_counts[t], 0..d]);
+        let ids: Vec<i64> = head.templates[t]
+            .ids
+            .iter()
+            .map(|&i| i64::from(i))
+            .collect();
+        let l = ids.len();
+        let template = self
+            .encoder
+            .embeddings
+            .word_embeddings
+            .forward(ints(ids, &device).unsqueeze_dim::<2>(0))
+            .reshape([l, d]);
+        TypeInput {
+            entities,
+            contexts: enc.contexts.clone(),
+            roles,
+            template,
+            global,
+        }
+    }
+
     /// The training loss of one document, with gold entities or those of the CRF.
     pub fn loss(&self, doc: &PreparedDoc, gold_spans: bool) -> Tensor<1> {
+        self.loss_with(doc, gold_spans, None)
+    }
+
+    /// [`Self::loss`] with IPGPF's pre-filling (ignored by the other models).
+    pub fn loss_with(
+        &self,
+        doc: &PreparedDoc,
+        gold_spans: bool,
+        mut prefill: Option<&mut Prefill<'_>>,
+    ) -> Tensor<1> {
         let (enc, ner) = self.encode(doc, gold_spans, true);
         let ner = ner.expect("asked for the NER loss");
         let e = self.num_events();
         let event_labels: Vec<i64> = (0..e).map(|t| i64::from(doc.has_type(t))).collect();
-        let mut task = weighted_nll(enc.event_logits.clone(), event_labels, 1.0);
+        let event_loss = weighted_nll(enc.event_logits.clone(), event_labels, 1.0);
+        if let Some(head) = &self.ipgpf {
+            let [w_ner, w_event, w_gen] = head.settings.loss_weights;
+            let mut total = ner * w_ner + event_loss * w_event;
+            if let Some(entities) = enc.entity_vectors.clone() {
+                let mut global = None;
+                for t in 0..e {
+                    let gold: Vec<Vec<Option<usize>>> = doc
+                        .records_of(t, &enc.entities)
+                        .into_iter()
+                        .filter(|r| r.iter().any(Option::is_some))
+                        .collect();
+                    if gold.is_empty() {
+                        continue;
+                    }
+                    let input = self.type_input(head, t, &enc, entities.clone(), global.clone());
+                    let generation = head.train(t, &input, &gold, prefill.as_deref_mut());
+                    global = Self::remember(global, generation.vectors);
+                    if let Some(l) = generation.loss {
+                        total = total + l * w_gen;
+                    }
+                }
+            }
+            return total;
+        }
+        let mut task = event_loss;
         if let Some(entities) = enc.entity_vectors.clone() {
             match self.kind {
                 DeeModelKind::Baseline => {
@@ -879,6 +1011,7 @@ impl DeeModel {
                             self.neg_field_weight,
                         );
                 }
+                DeeModelKind::Ipgpf => {} // handled above
                 DeeModelKind::Git => {
                     let mut memory = None;
                     for t in 0..e {
@@ -934,6 +1067,21 @@ impl DeeModel {
                     let (records, _, states) = self.edag(t, &enc, memory.clone(), None);
                     memory = Self::remember(memory, states);
                     out.extend(records.iter().map(|r| (t, r.iter().map(text).collect())));
+                }
+            }
+            DeeModelKind::Ipgpf => {
+                let head = self.ipgpf.as_ref().expect("an IPGPF model has its head");
+                let mut global = None;
+                for &t in &detected {
+                    let input = self.type_input(head, t, &enc, entities.clone(), global.clone());
+                    let generation = head.predict(t, &input);
+                    global = Self::remember(global, generation.vectors);
+                    out.extend(
+                        generation
+                            .records
+                            .iter()
+                            .map(|r| (t, r.iter().map(text).collect())),
+                    );
                 }
             }
         }
