@@ -459,8 +459,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval(args) => eval_cmd(&args),
         Command::Demo(args) => {
             let dir = args.dir("doc-ee");
-            let rows = doc_ee::demo::demo(&dir, 12)
+            let mut rows = doc_ee::demo::demo(&dir, 12)
                 .with_context(|| format!("running the demo in {}", dir.display()))?;
+            let git_dir = dir.join("git");
+            rows.extend(
+                doc_ee::demo::git_demo(&git_dir, 12)
+                    .with_context(|| format!("running the GIT demo in {}", git_dir.display()))?,
+            );
             Ok(print_rows(&rows, args.json)?)
         }
         Command::Validate(args) => validate_cmd(&args),
