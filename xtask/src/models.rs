@@ -101,7 +101,7 @@ fn fetch(python: &str, model: &ModelFile, dest: &PathBuf) -> Result<()> {
     Ok(())
 }
 
-fn sha256(path: &PathBuf) -> Result<String> {
+pub(crate) fn sha256(path: &PathBuf) -> Result<String> {
     let output = Command::new("sha256sum")
         .arg(path)
         .output()
