@@ -43,6 +43,13 @@ enum Marker {
     Stages(&'static [&'static str]),
     /// The number of complete lines of this output file.
     Lines(&'static str),
+    /// The number of complete lines of the first of these files that exists (a job's hidden
+    /// work file while it runs, then its output).
+    LinesOf(&'static [&'static str]),
+    /// A run of stages, each in its own directory (in run order), that removes a stage's
+    /// checkpoints when the stage ends: the latest stage with a checkpoint (`stage/step-…`) or
+    /// with its final model (`stage/done`).
+    StageDirs(&'static [&'static str]),
 }
 
 /// One long job of the suite.
@@ -551,6 +558,127 @@ const JOBS: &[Job] = &[
         marker: Marker::Checkpoint,
         timings: TRAIN_TIMINGS,
     },
+    Job {
+        name: "ml-prune prune",
+        binary: "ml-prune",
+        setup: prune_setup,
+        args: |inputs, run| {
+            let mut args = strings(&["prune", "--task", "xnli", "--train"]);
+            args.extend([
+                path_arg(&inputs.join("train.tsv")),
+                "--dev".into(),
+                path_arg(&inputs.join("dev.tsv")),
+                "--test".into(),
+                path_arg(&inputs.join("test.tsv")),
+                "--out".into(),
+                path_arg(run),
+            ]);
+            args.extend(strings(&[
+                "--epochs",
+                "3",
+                "--batch-size",
+                "16",
+                "--max-length",
+                "24",
+                "--eval-every",
+                "25",
+                "--sparsity",
+                "0.25,0.5,0.75",
+                "--importance-examples",
+                "128",
+                "--refine-epochs",
+                "3",
+                "--latency-batch",
+                "4",
+                "--latency-seq",
+                "16",
+                "--latency-runs",
+                "3",
+            ]));
+            args
+        },
+        resume: &["--resume"],
+        marker: Marker::StageDirs(&["full", "s0.25", "s0.50", "s0.75"]),
+        timings: &[
+            ("metrics.jsonl", &["examples_per_sec"]),
+            ("summary.json", &["models.latency"]),
+            ("progress.json", &["models.latency"]),
+        ],
+    },
+    Job {
+        name: "ml-prune dynamic",
+        binary: "ml-prune",
+        setup: prune_setup,
+        args: |inputs, run| {
+            let mut args = strings(&["dynamic", "--task", "xnli", "--train"]);
+            args.extend([
+                path_arg(&inputs.join("train.tsv")),
+                "--dev".into(),
+                path_arg(&inputs.join("dev.tsv")),
+                "--test".into(),
+                path_arg(&inputs.join("test.tsv")),
+                "--out".into(),
+                path_arg(run),
+            ]);
+            args.extend(strings(&[
+                "--epochs",
+                "2",
+                "--batch-size",
+                "16",
+                "--max-length",
+                "24",
+                "--eval-every",
+                "25",
+                "--importance-examples",
+                "128",
+                "--dynamic-epochs",
+                "2",
+                "--latency-batch",
+                "4",
+                "--latency-seq",
+                "16",
+                "--latency-runs",
+                "3",
+            ]));
+            args
+        },
+        resume: &["--resume"],
+        marker: Marker::StageDirs(&["full", "dynamic"]),
+        timings: &[
+            ("metrics.jsonl", &["examples_per_sec"]),
+            (
+                "summary.json",
+                &["models.latency", "full_width.latency", "cut.latency"],
+            ),
+        ],
+    },
+    Job {
+        name: "para-filter score",
+        binary: "para-filter",
+        setup: score_setup,
+        args: |inputs, run| {
+            let mut args = strings(&["score", "--input"]);
+            args.extend([
+                path_arg(&inputs.join("corpus.tsv")),
+                "--out".into(),
+                path_arg(&run.join("scores.txt")),
+                "--run".into(),
+                path_arg(&inputs.join("scorer")),
+            ]);
+            args.extend(strings(&[
+                "--scorer",
+                "classifier",
+                "--rerank-penalty",
+                "1",
+                "--batch",
+                "64",
+            ]));
+            args
+        },
+        resume: &["--resume"],
+        marker: Marker::LinesOf(&[".scores.txt.partial", "scores.txt"]),
+        timings: &[],
+    },
 ];
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -1051,6 +1179,62 @@ fn bitext_setup(_: &Path, inputs: &Path) -> Result<()> {
     write(&inputs.join("other.txt"), &other)
 }
 
+/// XNLI-style files (`premise<TAB>hypothesis<TAB>label`, no header) of the NLI-style pairs,
+/// each premise numbered so that no dev or test pair is also a training pair.
+fn prune_setup(_: &Path, inputs: &Path) -> Result<()> {
+    let mut rng = SplitMix::new(37);
+    let mut number = 0;
+    for (name, n) in [("train.tsv", 1200), ("dev.tsv", 64), ("test.tsv", 64)] {
+        let mut text = String::new();
+        for line in nli_corpus(&mut rng, n).lines() {
+            let pair: Value = serde_json::from_str(line)?;
+            let field = |k: &str| pair[k].as_str().unwrap_or_default().to_owned();
+            let premise = field("premise").replace(" .", &format!(" {number} ."));
+            number += 1;
+            let _ = writeln!(
+                text,
+                "{premise}\t{}\t{}",
+                field("hypothesis"),
+                field("label")
+            );
+        }
+        write(&inputs.join(name), &text)?;
+    }
+    Ok(())
+}
+
+/// A scorer run (`train-scorer`, one epoch on the numbered toy bitext) and a corpus to score:
+/// toy pairs, some with the other side of another pair, some repeated (the duplicate rule).
+fn score_setup(bin: &Path, inputs: &Path) -> Result<()> {
+    bitext_setup(bin, inputs)?;
+    let mut args = strings(&["train-scorer", "--clean"]);
+    args.extend([
+        path_arg(&inputs.join("clean.tsv")),
+        "--other".into(),
+        path_arg(&inputs.join("other.txt")),
+        "--out".into(),
+        path_arg(&inputs.join("scorer")),
+    ]);
+    args.extend(strings(&["--epochs", "1", "--batch-size", "16"]));
+    run_setup(bin, "para-filter", &args, inputs)?;
+    let mut rng = SplitMix::new(41);
+    let (xx, en) = parallel_corpus(&mut rng, SCORE_LINES);
+    let (xx, en): (Vec<&str>, Vec<&str>) = (xx.lines().collect(), en.lines().collect());
+    let mut corpus = String::new();
+    for i in 0..SCORE_LINES {
+        let other = if rng.unit() < 0.3 {
+            xx[(i * 7 + 3) % SCORE_LINES]
+        } else {
+            xx[i]
+        };
+        let _ = writeln!(corpus, "{} {i} .\t{other}", en[i].trim_end_matches(" ."));
+    }
+    write(&inputs.join("corpus.tsv"), &corpus)
+}
+
+/// Lines of the corpus `para-filter score` scores.
+const SCORE_LINES: usize = 30_000;
+
 /// `peft-moe data`'s synthetic tasks, small.
 fn moe_setup(bin: &Path, inputs: &Path) -> Result<()> {
     let mut args = strings(&["data", "--train", "400", "--test", "40", "--out"]);
@@ -1231,6 +1415,25 @@ fn marker_now(marker: Marker, run: &Path) -> String {
         Marker::Lines(name) => std::fs::read(run.join(name))
             .map(|b| b.iter().filter(|&&c| c == b'\n').count().to_string())
             .unwrap_or_else(|_| "0".into()),
+        Marker::LinesOf(names) => names
+            .iter()
+            .find(|name| run.join(name).is_file())
+            .map_or_else(|| "0".into(), |name| marker_now(Marker::Lines(name), run)),
+        Marker::StageDirs(stages) => stages
+            .iter()
+            .rev()
+            .find_map(|stage| {
+                let step = marker_now(Marker::Checkpoint, &run.join(stage));
+                if !step.is_empty() {
+                    Some(format!("{stage}/{step}"))
+                } else {
+                    run.join(stage)
+                        .join("last")
+                        .exists()
+                        .then(|| format!("{stage}/done"))
+                }
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -1771,19 +1974,32 @@ fn without_keys(
                         Some((parents, last)) => (parents.split('.').collect::<Vec<_>>(), last),
                         None => (Vec::new(), *k),
                     };
-                    let object = parents
-                        .iter()
-                        .try_fold(&mut v, |node, p| node.get_mut(*p))
-                        .and_then(Value::as_object_mut);
-                    if let Some(object) = object {
-                        object.remove(last);
-                    }
+                    remove_key(&mut v, &parents, last);
                 }
                 Ok(v)
             }
             Err(_) => Err(d.to_owned()),
         })
         .collect()
+}
+
+/// Removes key `last` of the object under the keys `parents` of `value`; an array on the way
+/// stands for each of its elements (`models.latency`: the latency of every model).
+fn remove_key(value: &mut Value, parents: &[&str], last: &str) {
+    match (value, parents.split_first()) {
+        (Value::Array(items), _) => items
+            .iter_mut()
+            .for_each(|item| remove_key(item, parents, last)),
+        (Value::Object(object), None) => {
+            object.remove(last);
+        }
+        (Value::Object(object), Some((first, rest))) => {
+            if let Some(node) = object.get_mut(*first) {
+                remove_key(node, rest, last);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The results as a Markdown table.
@@ -2043,6 +2259,40 @@ mod tests {
                 serde_json::json!({"seed":1,"train":{"steps":8},"wall_s":3})
             )]
         );
+    }
+
+    #[test]
+    fn timing_keys_under_an_array_are_left_out_of_every_element() {
+        let doc = br#"{"models":[{"dev":0.5,"latency":{"ms":3}},{"dev":0.7,"latency":1}]}"#;
+        let kept = without_keys(doc, &["models.latency"], false);
+        assert_eq!(
+            kept,
+            [Ok(serde_json::json!({"models":[{"dev":0.5},{"dev":0.7}]}))]
+        );
+    }
+
+    #[test]
+    fn stage_directories_and_work_files_mark_progress() {
+        let dir = scratch("stage-dirs");
+        let marker = Marker::StageDirs(&["full", "s0.25"]);
+        assert_eq!(marker_now(marker, &dir), "");
+        std::fs::create_dir_all(dir.join("full/checkpoints")).unwrap();
+        std::fs::write(dir.join("full/checkpoints/latest"), "step-4\n").unwrap();
+        assert_eq!(marker_now(marker, &dir), "full/step-4");
+        std::fs::create_dir_all(dir.join("s0.25/last")).unwrap();
+        assert_eq!(marker_now(marker, &dir), "s0.25/done");
+        std::fs::create_dir_all(dir.join("s0.25/checkpoints")).unwrap();
+        std::fs::write(dir.join("s0.25/checkpoints/latest"), "step-2").unwrap();
+        assert_eq!(marker_now(marker, &dir), "s0.25/step-2");
+
+        let lines = Marker::LinesOf(&[".out.partial", "out.txt"]);
+        assert_eq!(marker_now(lines, &dir), "0");
+        std::fs::write(dir.join(".out.partial"), "1\n2\n3").unwrap();
+        assert_eq!(marker_now(lines, &dir), "2");
+        std::fs::remove_file(dir.join(".out.partial")).unwrap();
+        std::fs::write(dir.join("out.txt"), "1\n2\n3\n4\n").unwrap();
+        assert_eq!(marker_now(lines, &dir), "4");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -39,8 +39,8 @@ use crate::eval::{sliced, width};
 use crate::l0::accuracy_with;
 use crate::profile::LatencyConfig;
 use crate::prune::{
-    PruneData, PrunedModel, classification_task, evaluated_run, fine_tune_trainer,
-    importance_scores, remove_checkpoints,
+    PruneData, PrunedModel, RunControl, classification_task, evaluated_run, fine_tune_trainer,
+    halted, importance_scores, remove_checkpoints, settings_file,
 };
 
 /// Everything that decides a Dynamic Sparsification run besides its data
@@ -270,18 +270,40 @@ fn rewired(model: &Classifier, scores: &burnlp_core::nn::prune::UnitScores) -> C
 /// Runs Dynamic Sparsification into `out`: `full/` (the teacher), `dynamic/` (the student, a
 /// text-cls run at full width that `ml-prune eval --width` slices), `summary.json`.
 pub fn dynamic(config: &DynamicConfig, data: &PruneData, out: &Path) -> Result<DynamicReport> {
+    dynamic_with(config, data, out, RunControl::default())
+}
+
+/// [`dynamic`], resuming the run in `out` or halting as `control` says: the teacher's and the
+/// student's trainings continue from their newest checkpoints (a finished one does no more
+/// steps), the scores are recomputed from a seeded device, and the student's optimizer
+/// checkpoints are removed only after `summary.json` is written.
+pub fn dynamic_with(
+    config: &DynamicConfig,
+    data: &PruneData,
+    out: &Path,
+    control: RunControl,
+) -> Result<DynamicReport> {
     config.validate()?;
     data.check(crate::prune::Setting::Shared)?;
-    write_json(out.join("dynamic.json"), config, true)?;
+    settings_file(&out.join("dynamic.json"), config, control.resume)?;
     let fine_tune = &config.fine_tune;
     let full_dir = out.join("full");
     let origin = serde_json::json!({"train": data.train.len(), "dev": data.dev.len()});
-    text_cls::train(fine_tune, &data.train, &data.dev, &full_dir, &origin, false)?;
+    text_cls::train(
+        fine_tune,
+        &data.train,
+        &data.dev,
+        &full_dir,
+        &origin,
+        control.resume,
+    )?;
 
     let training = fine_tune.device.training()?;
     let inference = fine_tune.device.inference()?;
     let full = Run::load(&full_dir, &training)?;
     let task = classification_task(&full, data, fine_tune.batch_size)?;
+    // Seeded, a scoring pass that draws random numbers scores alike in a resumed run.
+    training.seed(fine_tune.seed);
     let scores = importance_scores(&full.model, &task, config.importance_examples);
     let student = rewired(&full.model, &scores);
     let teacher = soft_labels(&full.model.valid(), &task, config.temperature);
@@ -299,17 +321,16 @@ pub fn dynamic(config: &DynamicConfig, data: &PruneData, out: &Path) -> Result<D
     let dir = out.join("dynamic");
     write_json(dir.join("model.json"), &full.spec, true)?;
     full.tokenizer.save(dir.join("tokenizer.json"), false)?;
-    let trainer = Trainer::new(
-        fine_tune_trainer(fine_tune, config.dynamic_epochs, task.batches_per_epoch()),
-        &dir,
-    );
+    let mut trainer_config =
+        fine_tune_trainer(fine_tune, config.dynamic_epochs, task.batches_per_epoch());
+    trainer_config.halt_after = control.halt_after;
+    let trainer = Trainer::new(trainer_config, &dir);
     let optimizer = text_cls::optimizer(fine_tune);
     let experiment = serde_json::json!({"dynamic": config, "model": full.spec});
-    trainer.write_config(&optimizer, &experiment, false)?;
-    trainer
-        .fit(student, optimizer.init(), &dynamic_task, false)?
-        .best()?;
-    remove_checkpoints(&dir)?;
+    trainer.write_config(&optimizer, &experiment, control.resume)?;
+    let outcome = trainer.fit(student, optimizer.init(), &dynamic_task, control.resume)?;
+    halted(&outcome.stop, &dir)?;
+    outcome.best()?;
 
     // Measure the teacher, the student at every width, and the rewired teacher cut.
     let teacher_run = Run::load(&full_dir, &inference)?;
@@ -354,5 +375,7 @@ pub fn dynamic(config: &DynamicConfig, data: &PruneData, out: &Path) -> Result<D
         cut,
     };
     write_json(out.join("summary.json"), &report, true)?;
+    // The optimizer checkpoints only serve `--resume`; `best/` and `last/` stay.
+    remove_checkpoints(&dir)?;
     Ok(report)
 }

@@ -45,6 +45,22 @@ pub enum MlPruneError {
         #[source]
         source: std::io::Error,
     },
+    /// `--resume` found a run directory written with other settings.
+    #[error(
+        "{path} belongs to another run: {message}; use a new directory or resume it with the same settings"
+    )]
+    Mismatch {
+        /// The stored settings.
+        path: PathBuf,
+        /// What differs.
+        message: String,
+    },
+    /// A training stage stopped after `halt_after` steps (tests); `--resume` continues it.
+    #[error("halted in `{dir}` after the requested number of steps; continue with --resume")]
+    Halted {
+        /// The stage's run directory.
+        dir: PathBuf,
+    },
     /// A configuration value or an input set is unusable.
     #[error("{what}: {problem}")]
     Invalid {

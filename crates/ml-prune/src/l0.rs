@@ -30,7 +30,8 @@ use text_cls::{ClassificationTask, Classifier, EncodedSet};
 
 use crate::error::Result;
 use crate::prune::{
-    PruneConfig, Units, batch_cross_entropy, fine_tune_trainer, remove_checkpoints, select,
+    PruneConfig, RunControl, Units, batch_cross_entropy, fine_tune_trainer, halted,
+    remove_checkpoints, select,
 };
 
 /// A classifier whose heads and / or FFN neurons are multiplied by hard-concrete gates.
@@ -261,6 +262,21 @@ pub fn learn_and_prune(
     config: &PruneConfig,
     dir: &Path,
 ) -> Result<(GatedClassifier, Classifier)> {
+    let learned = learn_and_prune_with(model, task, s, config, dir, RunControl::default())?;
+    remove_checkpoints(dir)?;
+    Ok(learned)
+}
+
+/// [`learn_and_prune`], resuming the gate training in `dir` or halting as `control` says; the
+/// optimizer checkpoints stay (the caller removes them once its stage is recorded).
+pub fn learn_and_prune_with(
+    model: &Classifier,
+    task: &ClassificationTask,
+    s: f64,
+    config: &PruneConfig,
+    dir: &Path,
+    control: RunControl,
+) -> Result<(GatedClassifier, Classifier)> {
     let device = model.devices()[0].clone();
     let fine_tune = &config.fine_tune;
     device.seed(fine_tune.seed);
@@ -275,10 +291,10 @@ pub fn learn_and_prune(
         neurons: (keep(neurons), neurons),
         lambda: config.l0_lambda,
     };
-    let trainer = Trainer::new(
-        fine_tune_trainer(fine_tune, config.l0_epochs, task.batches_per_epoch()),
-        dir,
-    );
+    let mut trainer_config =
+        fine_tune_trainer(fine_tune, config.l0_epochs, task.batches_per_epoch());
+    trainer_config.halt_after = control.halt_after;
+    let trainer = Trainer::new(trainer_config, dir);
     // text-cls's optimizer, its encoder group re-rooted under `model.`, and the gates' own rate.
     let mut optimizer = text_cls::optimizer(fine_tune);
     if fine_tune.encoder.pretrained().is_some() {
@@ -296,9 +312,9 @@ pub fn learn_and_prune(
                "epochs": config.l0_epochs, "target_heads": l0.heads.0,
                "target_neurons": l0.neurons.0},
     });
-    trainer.write_config(&optimizer, &experiment, false)?;
-    let outcome = trainer.fit(gated, optimizer.init(), &l0, false)?;
-    remove_checkpoints(dir)?;
+    trainer.write_config(&optimizer, &experiment, control.resume)?;
+    let outcome = trainer.fit(gated, optimizer.init(), &l0, control.resume)?;
+    halted(&outcome.stop, dir)?;
     // The last state (the one that met the budget), not the dev-selected one, on the training
     // device: the pruned model is re-fine-tuned next.
     let gated = outcome.model;

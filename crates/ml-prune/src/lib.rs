@@ -30,6 +30,6 @@ pub use data::{LangPath, Task};
 pub use error::{MlPruneError, Result};
 pub use profile::{Latency, LatencyConfig, Params, Profile, profile};
 pub use prune::{
-    Method, PruneConfig, PruneData, PruneReport, PrunedModel, Setting, Units, importance_scores,
-    prune, random_scores, select,
+    Method, PROGRESS, PruneConfig, PruneData, PruneReport, PrunedModel, RunControl, Setting, Units,
+    importance_scores, prune, prune_with, random_scores, select,
 };

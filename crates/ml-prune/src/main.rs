@@ -7,7 +7,7 @@ use burnlp_core::cli::{DemoArgs, DeviceArgs};
 use burnlp_core::report::print_rows;
 use clap::{Args, Parser, Subcommand};
 use ml_prune::dynamic::DynamicConfig;
-use ml_prune::{LangPath, LatencyConfig, PruneConfig, PruneData, Task};
+use ml_prune::{LangPath, LatencyConfig, PruneConfig, PruneData, RunControl, Task};
 
 /// Structured pruning of attention heads and FFN neurons (Li et al., ACL 2022,
 /// reconstruction).
@@ -54,6 +54,10 @@ struct PruneArgs {
     /// Output directory: `full/`, `sS/` per sparsity, `summary.json`.
     #[arg(long)]
     out: PathBuf,
+    /// Continue a killed run in `--out` (same settings): finished stages are kept, the
+    /// unfinished one continues from its newest checkpoint.
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     config: PruneConfig,
 }
@@ -75,6 +79,9 @@ struct DynamicArgs {
     /// Output directory: `full/`, `dynamic/`, `summary.json`.
     #[arg(long)]
     out: PathBuf,
+    /// Continue a killed run in `--out` (same settings) from its newest checkpoints.
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     config: DynamicConfig,
 }
@@ -173,7 +180,11 @@ fn read_data(
 
 fn prune(args: &PruneArgs) -> Result<()> {
     let data = read_data(args.task, &args.train, &args.dev, &args.test)?;
-    let report = ml_prune::prune(&args.config, &data, &args.out)
+    let control = RunControl {
+        resume: args.resume,
+        halt_after: None,
+    };
+    let report = ml_prune::prune_with(&args.config, &data, &args.out, control)
         .with_context(|| format!("pruning into {}", args.out.display()))?;
     println!(
         "{:>5} {:>8} {:>12} {:>12} {:>9} {:>9} {:>9} {:>10}  dir",
@@ -230,7 +241,11 @@ fn profile(args: &ProfileArgs) -> Result<()> {
 
 fn dynamic(args: &DynamicArgs) -> Result<()> {
     let data = read_data(args.task, &args.train, &args.dev, &args.test)?;
-    let report = ml_prune::dynamic::dynamic(&args.config, &data, &args.out)
+    let control = RunControl {
+        resume: args.resume,
+        halt_after: None,
+    };
+    let report = ml_prune::dynamic::dynamic_with(&args.config, &data, &args.out, control)
         .with_context(|| format!("dynamic sparsification into {}", args.out.display()))?;
     println!(
         "{:<28} {:>6} {:>12} {:>12} {:>9} {:>9} {:>10}",

@@ -19,6 +19,13 @@
 //!
 //! [`Setting::PerLanguage`] repeats 2–4 for each language on that language's training and dev
 //! examples only (`OUT/LANG/s0.30/`): one mask, and one model, per language (spec §4.3).
+//!
+//! A run is a sequence of stages (the full model, then one per language and sparsity); each
+//! finished stage is recorded in `OUT/progress.json` (rewritten atomically), and only then are
+//! its optimizer checkpoints removed. With [`RunControl::resume`] (`--resume`) a killed run keeps
+//! its finished stages and continues the unfinished one from its newest checkpoint; the scores
+//! are recomputed (from a seeded device, so identically) when a stage still needs them, and the
+//! finished run's files equal an uninterrupted run's (latencies apart, which are timings).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,10 +33,12 @@ use std::path::{Path, PathBuf};
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::loss::cross_entropy_with_logits;
 use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
-use burnlp_core::data::{check_disjoint, write_json};
+use burnlp_core::data::{check_disjoint, read_json_document, write_json};
 use burnlp_core::nn::bert::{BertInput, BertMasks};
 use burnlp_core::nn::prune::{UnitScores, UnitSelection, taylor_importance};
-use burnlp_core::train::{LrSchedule, RunDir, TrainTask, Trainer, TrainerConfig, save_parameters};
+use burnlp_core::train::{
+    LrSchedule, RunDir, StopReason, TrainTask, Trainer, TrainerConfig, save_parameters,
+};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use text_cls::model::batch_input;
@@ -310,31 +319,161 @@ fn shared() -> Setting {
     Setting::Shared
 }
 
+/// How a pruning run is driven.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunControl {
+    /// Continue the run of the output directory (`--resume`): the stages `progress.json`
+    /// records as finished are kept, the unfinished one continues from its newest checkpoint.
+    pub resume: bool,
+    /// Stop a re-fine-tuning (or L0 gate training) after this many optimizer steps of this
+    /// call, leaving a checkpoint, as a killed run would ([`MlPruneError::Halted`]; tests).
+    pub halt_after: Option<usize>,
+}
+
+/// The file of a run directory that records its finished stages.
+pub const PROGRESS: &str = "progress.json";
+
+/// The finished stages of a run (`OUT/progress.json`): their models, in run order.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Progress {
+    models: Vec<PrunedModel>,
+}
+
+/// Walks the stages of a run in order, handing back the recorded ones and recording new ones.
+pub(crate) struct Stages {
+    path: PathBuf,
+    progress: Progress,
+    next: usize,
+}
+
+impl Stages {
+    /// The stages of the run in `out`: those recorded there when resuming, none otherwise (a
+    /// stale record of an earlier run is removed).
+    pub(crate) fn open(out: &Path, resume: bool) -> Result<Self> {
+        let path = out.join(PROGRESS);
+        let progress = if resume && path.exists() {
+            read_json_document(&path)?
+        } else {
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(|source| MlPruneError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+            Progress::default()
+        };
+        Ok(Self {
+            path,
+            progress,
+            next: 0,
+        })
+    }
+
+    /// The next stage's model, when it is recorded as finished.
+    pub(crate) fn finished(&mut self) -> Option<PrunedModel> {
+        let model = self.progress.models.get(self.next).cloned()?;
+        self.next += 1;
+        Some(model)
+    }
+
+    /// Whether the next `n` stages are all finished.
+    fn all_finished(&self, n: usize) -> bool {
+        self.progress.models.len() >= self.next + n
+    }
+
+    /// Records the next stage as finished.
+    pub(crate) fn record(&mut self, model: PrunedModel) -> Result<()> {
+        self.progress.models.truncate(self.next);
+        self.progress.models.push(model);
+        self.next += 1;
+        Ok(write_json(&self.path, &self.progress, true)?)
+    }
+}
+
+/// Writes the settings file of a run (`prune.json`, `dynamic.json`), or with `resume` checks
+/// that the stored one holds the same settings.
+pub(crate) fn settings_file<T: Serialize>(path: &Path, config: &T, resume: bool) -> Result<()> {
+    if resume && path.exists() {
+        let stored: serde_json::Value = read_json_document(path)?;
+        let now = serde_json::to_value(config).map_err(|e| {
+            MlPruneError::invalid(path.display().to_string(), format!("cannot serialise: {e}"))
+        })?;
+        if stored != now {
+            return Err(MlPruneError::Mismatch {
+                path: path.to_path_buf(),
+                message: "the stored settings differ from this run's".into(),
+            });
+        }
+        return Ok(());
+    }
+    Ok(write_json(path, config, true)?)
+}
+
 /// Fine-tunes, scores, prunes to every sparsity, re-fine-tunes and evaluates; writes the run
 /// directories under `out` (see the module documentation).
 pub fn prune(config: &PruneConfig, data: &PruneData, out: &Path) -> Result<PruneReport> {
+    prune_with(config, data, out, RunControl::default())
+}
+
+/// [`prune`], resuming the run in `out` or halting as `control` says.
+pub fn prune_with(
+    config: &PruneConfig,
+    data: &PruneData,
+    out: &Path,
+    control: RunControl,
+) -> Result<PruneReport> {
     config.validate()?;
     data.check(config.setting)?;
-    write_json(out.join("prune.json"), config, true)?;
+    settings_file(&out.join("prune.json"), config, control.resume)?;
+    let mut stages = Stages::open(out, control.resume)?;
     let full_dir = out.join("full");
-    let origin = serde_json::json!({"train": data.train.len(), "dev": data.dev.len()});
     let fine_tune = &config.fine_tune;
-    text_cls::train(fine_tune, &data.train, &data.dev, &full_dir, &origin, false)?;
-
     let inference = fine_tune.device.inference()?;
     let training = fine_tune.device.training()?;
+    let full_model = match stages.finished() {
+        Some(model) => model,
+        None => {
+            let origin = serde_json::json!({"train": data.train.len(), "dev": data.dev.len()});
+            text_cls::train(
+                fine_tune,
+                &data.train,
+                &data.dev,
+                &full_dir,
+                &origin,
+                control.resume,
+            )?;
+            let model = evaluated(&full_dir, 0.0, None, None, data, config, &inference)?;
+            stages.record(model.clone())?;
+            model
+        }
+    };
+
     // Scoring, surgery and re-fine-tuning all run on the training (autodiff) device.
     let full = Run::load(&full_dir, &training)?;
-    let mut models = vec![evaluated(
-        &full_dir, 0.0, None, None, data, config, &inference,
-    )?];
+    let mut models = vec![full_model];
     match config.setting {
-        Setting::Shared => models.extend(prune_to_each(&full, data, None, config, out)?),
+        Setting::Shared => models.extend(prune_to_each(
+            &full,
+            data,
+            None,
+            config,
+            out,
+            &mut stages,
+            control,
+        )?),
         Setting::PerLanguage => {
             for lang in languages(&data.train, "training data")? {
                 let subset = data.language(&lang);
                 let dir = out.join(&lang);
-                models.extend(prune_to_each(&full, &subset, Some(&lang), config, &dir)?);
+                models.extend(prune_to_each(
+                    &full,
+                    &subset,
+                    Some(&lang),
+                    config,
+                    &dir,
+                    &mut stages,
+                    control,
+                )?);
             }
         }
     }
@@ -356,7 +495,20 @@ fn prune_to_each(
     lang: Option<&str>,
     config: &PruneConfig,
     out: &Path,
+    stages: &mut Stages,
+    control: RunControl,
 ) -> Result<Vec<PrunedModel>> {
+    let stage_dir = |s: f64| out.join(format!("s{s:.2}"));
+    if stages.all_finished(config.sparsity.len()) {
+        let mut models = Vec::new();
+        for &s in &config.sparsity {
+            // A run killed between recording a stage and removing its checkpoints.
+            remove_checkpoints(&stage_dir(s))?;
+            remove_checkpoints(&stage_dir(s).join("l0"))?;
+            models.extend(stages.finished());
+        }
+        return Ok(models);
+    }
     let inference = config.fine_tune.device.inference()?;
     let task = classification_task(full, data, config.fine_tune.batch_size)?;
     // A different random mask per language (FNV-1a of its name).
@@ -366,6 +518,9 @@ fn prune_to_each(
                 (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
             })
         });
+    // From a seeded device, a scoring pass that draws random numbers (dropout) scores alike in
+    // an uninterrupted run and in a resumed one, whatever ran before it in the process.
+    full.model.devices()[0].seed(seed);
     let scores = match config.method {
         Method::Importance => Some(importance_scores(
             &full.model,
@@ -385,13 +540,25 @@ fn prune_to_each(
     }
     let mut models = Vec::new();
     for &s in &config.sparsity {
-        let dir = out.join(format!("s{s:.2}"));
+        let dir = stage_dir(s);
+        let l0_dir = dir.join("l0");
+        if let Some(model) = stages.finished() {
+            remove_checkpoints(&dir)?;
+            remove_checkpoints(&l0_dir)?;
+            models.push(model);
+            continue;
+        }
         let pruned = match &scores {
             Some(scores) => pruned_classifier(&full.model, &select(scores, s, config.units)),
             None => {
-                let l0_dir = dir.join("l0");
-                let (gated, pruned) =
-                    crate::l0::learn_and_prune(&full.model, &task, s, config, &l0_dir)?;
+                let (gated, pruned) = crate::l0::learn_and_prune_with(
+                    &full.model,
+                    &task,
+                    s,
+                    config,
+                    &l0_dir,
+                    control,
+                )?;
                 write_json(
                     l0_dir.join("scores.json"),
                     &scores_json(&gated.scores()),
@@ -402,16 +569,14 @@ fn prune_to_each(
             }
         };
         let dev_pruned = task.evaluate(&pruned.valid())["accuracy"];
-        refine(full, pruned, &task, config, &dir)?;
-        models.push(evaluated(
-            &dir,
-            s,
-            lang,
-            Some(dev_pruned),
-            data,
-            config,
-            &inference,
-        )?);
+        refine(full, pruned, &task, config, &dir, control)?;
+        let model = evaluated(&dir, s, lang, Some(dev_pruned), data, config, &inference)?;
+        stages.record(model.clone())?;
+        // The optimizer checkpoints only serve `--resume`; once the stage is recorded they go
+        // (`best/`, what `Run::load` reads, and `last/` stay).
+        remove_checkpoints(&dir)?;
+        remove_checkpoints(&l0_dir)?;
+        models.push(model);
     }
     Ok(models)
 }
@@ -438,10 +603,7 @@ fn remove_models(dir: &Path) -> Result<()> {
     let run = RunDir::new(dir);
     for file in [run.best_model(), run.last_model()] {
         if let Some(parent) = file.parent().filter(|p| p.exists() && *p != dir) {
-            std::fs::remove_dir_all(parent).map_err(|source| MlPruneError::Io {
-                path: parent.to_path_buf(),
-                source,
-            })?;
+            remove_dir_whole(parent)?;
         } else if file.exists() {
             std::fs::remove_file(&file).map_err(|source| MlPruneError::Io {
                 path: file.clone(),
@@ -560,6 +722,7 @@ fn refine(
     task: &ClassificationTask,
     config: &PruneConfig,
     dir: &Path,
+    control: RunControl,
 ) -> Result<()> {
     let mut spec = full.spec.clone();
     spec.encoder = pruned.encoder.sized_config(&full.spec.encoder);
@@ -571,17 +734,26 @@ fn refine(
     });
     save_parameters(&pruned, &dir.join("pruned.safetensors"))?;
     let fine_tune = &config.fine_tune;
-    let trainer = Trainer::new(
-        fine_tune_trainer(fine_tune, config.refine_epochs, task.batches_per_epoch()),
-        dir,
-    );
+    let mut trainer_config =
+        fine_tune_trainer(fine_tune, config.refine_epochs, task.batches_per_epoch());
+    trainer_config.halt_after = control.halt_after;
+    let trainer = Trainer::new(trainer_config, dir);
     let optimizer = text_cls::optimizer(fine_tune);
     let experiment = serde_json::json!({"prune": config, "model": spec, "kept": kept});
-    trainer.write_config(&optimizer, &experiment, false)?;
-    trainer.fit(pruned, optimizer.init(), task, false)?.best()?;
-    // The optimizer checkpoints only serve `--resume`, which a pruning run does not offer;
-    // `best/` (what `Run::load` reads) and `last/` stay.
-    remove_checkpoints(dir)?;
+    trainer.write_config(&optimizer, &experiment, control.resume)?;
+    let outcome = trainer.fit(pruned, optimizer.init(), task, control.resume)?;
+    halted(&outcome.stop, dir)?;
+    outcome.best()?;
+    Ok(())
+}
+
+/// [`MlPruneError::Halted`] for a trainer that stopped at `halt_after`.
+pub(crate) fn halted(stop: &StopReason, dir: &Path) -> Result<()> {
+    if *stop == StopReason::Halted {
+        return Err(MlPruneError::Halted {
+            dir: dir.to_path_buf(),
+        });
+    }
     Ok(())
 }
 
@@ -607,15 +779,31 @@ pub(crate) fn fine_tune_trainer(
     }
 }
 
-/// Deletes a finished run's optimizer checkpoints: they only serve `--resume`, which these
-/// runs do not offer; `best/` (what `Run::load` reads) and `last/` stay.
+/// Deletes a finished stage's optimizer checkpoints (they only serve `--resume`); `best/`
+/// (what `Run::load` reads) and `last/` stay.
 pub(crate) fn remove_checkpoints(dir: &Path) -> Result<()> {
-    let checkpoints = RunDir::new(dir).checkpoints().root().to_path_buf();
-    if checkpoints.exists() {
-        std::fs::remove_dir_all(&checkpoints).map_err(|source| MlPruneError::Io {
-            path: checkpoints.clone(),
-            source,
-        })?;
+    remove_dir_whole(RunDir::new(dir).checkpoints().root())
+}
+
+/// Removes a directory as one step: renamed to a hidden name first, so a kill never leaves part
+/// of it under its own name (a leftover hidden copy is removed by the next call).
+fn remove_dir_whole(dir: &Path) -> Result<()> {
+    let Some(name) = dir.file_name() else {
+        return Ok(());
+    };
+    let trash = dir.with_file_name(format!(".removing-{}", name.to_string_lossy()));
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MlPruneError::Io { path, source }
+    };
+    if dir.exists() {
+        if trash.exists() {
+            std::fs::remove_dir_all(&trash).map_err(io(&trash))?;
+        }
+        std::fs::rename(dir, &trash).map_err(io(dir))?;
+    }
+    if trash.exists() {
+        std::fs::remove_dir_all(&trash).map_err(io(&trash))?;
     }
     Ok(())
 }

@@ -50,5 +50,5 @@ pub use margin::{MarginConfig, MarginScorer};
 pub use mine::{MineConfig, MineOutcome, MinedPair, mine};
 pub use noise::{NoiseConfig, NoiseKind, inject};
 pub use rules::{Rule, RuleConfig, RuleSet};
-pub use score::{BatchScorer, score_file, score_pairs};
+pub use score::{BatchScorer, ScoreResume, score_file, score_file_with, score_pairs};
 pub use select::{Selection, english_words, select};

@@ -187,6 +187,10 @@ struct ScoreArgs {
     /// Lines per batch.
     #[arg(long, default_value_t = 1024, value_parser = burnlp_core::cli::positive)]
     batch: usize,
+    /// Continue a killed run of the same command from its last finished batch (the work so
+    /// far is kept beside `--out` as `.OUT.partial` and `.OUT.progress.json`).
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     ibm1: Ibm1Config,
     #[command(flatten)]
@@ -453,13 +457,30 @@ fn score(args: &ScoreArgs) -> Result<()> {
         penalty,
     });
     let bar = progress_bar();
-    let summary = para_filter::score_file(
+    // What decides the scores besides the input, the output and the batch size.
+    let settings = serde_json::json!({
+        "scorers": format!("{:?}", args.scorers),
+        "calibration_lines": args.calibration_lines,
+        "clean": args.clean,
+        "runs": args.runs,
+        "rerank_penalty": args.rerank_penalty,
+        "ibm1": args.ibm1,
+        "rules": args.rules,
+        "margin": args.margin,
+        "encoder": args.encoder.pretrained(),
+    });
+    let resume = para_filter::ScoreResume {
+        resume: args.resume,
+        settings,
+    };
+    let summary = para_filter::score_file_with(
         &args.input,
         &args.out,
         scorer.as_ref(),
         rerank,
         args.batch,
         &bar,
+        &resume,
     )
     .with_context(|| format!("scoring {}", args.input.display()))?;
     bar.finish_and_clear();

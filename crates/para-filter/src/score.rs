@@ -1,13 +1,17 @@
 //! Scoring a corpus: a [`BatchScorer`] (Model 1, margin, or none) plus optional rerank rules,
 //! streamed in batches (rayon inside a batch) so memory does not grow with the corpus.
 
-use std::path::Path;
+use std::io::{BufRead, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use burnlp_core::data::{read_json_document, write_json};
+use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
 
 use crate::corpus::{CorpusReader, Pair, TextWriter, format_score};
-use crate::error::Result;
+use crate::error::{ParaFilterError, Result};
 use crate::ibm1::Ibm1Model;
 use crate::margin::MarginScorer;
 use crate::rules::{Rule, RuleSet, rerank};
@@ -99,26 +103,189 @@ pub fn score_file(
     input: &Path,
     output: &Path,
     scorer: &dyn BatchScorer,
-    mut rerank_with: Option<Rerank<'_>>,
+    rerank_with: Option<Rerank<'_>>,
     batch: usize,
     progress: &indicatif::ProgressBar,
 ) -> Result<ScoreSummary> {
+    let resume = ScoreResume {
+        resume: false,
+        settings: serde_json::Value::Null,
+    };
+    score_file_with(input, output, scorer, rerank_with, batch, progress, &resume)
+}
+
+/// Whether [`score_file_with`] continues an interrupted run, and the settings that must match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreResume {
+    /// Continue from the last batch an earlier (killed) run of the same output recorded.
+    pub resume: bool,
+    /// Everything besides the input, the output and the batch size that decides the scores
+    /// (the scorer, its runs, the rules): a resumed run must be given the same.
+    pub settings: serde_json::Value,
+}
+
+/// How far a scoring run got (`.OUT.progress.json` beside the output): the scores of the first
+/// `lines` lines fill the first `bytes` bytes of `.OUT.partial`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ScoreProgress {
+    lines: usize,
+    bytes: u64,
+    batch: usize,
+    input: PathBuf,
+    input_bytes: u64,
+    settings: serde_json::Value,
+}
+
+/// [`score_file`], crash-safe: the scores go to `.OUT.partial` batch by batch, with
+/// `.OUT.progress.json` (rewritten atomically after each batch) saying how many lines are
+/// done; the output appears under its own name only when complete. With
+/// [`ScoreResume::resume`] a killed run continues after its last recorded batch (the rules'
+/// state replayed over the lines already scored, batches cut where the first run cut them), so
+/// the output equals an uninterrupted run's; without, any earlier partial work is discarded.
+pub fn score_file_with(
+    input: &Path,
+    output: &Path,
+    scorer: &dyn BatchScorer,
+    mut rerank_with: Option<Rerank<'_>>,
+    batch: usize,
+    progress: &indicatif::ProgressBar,
+    resume: &ScoreResume,
+) -> Result<ScoreSummary> {
     let started = Instant::now();
+    let batch = batch.max(1);
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = output.with_file_name(format!(".{name}.partial"));
+    let state_path = output.with_file_name(format!(".{name}.progress.json"));
+    let input_bytes = std::fs::metadata(input)
+        .map_err(|source| ParaFilterError::Read {
+            path: input.to_owned(),
+            source,
+        })?
+        .len();
+    let fresh = ScoreProgress {
+        lines: 0,
+        bytes: 0,
+        batch,
+        input: input.to_owned(),
+        input_bytes,
+        settings: resume.settings.clone(),
+    };
+    let mut state = if resume.resume && state_path.exists() && partial.exists() {
+        let stored: ScoreProgress = read_json_document(&state_path)?;
+        let expected = ScoreProgress {
+            lines: stored.lines,
+            bytes: stored.bytes,
+            ..fresh.clone()
+        };
+        if stored != expected {
+            return Err(ParaFilterError::invalid(
+                format!("`{}`", state_path.display()),
+                "an interrupted scoring run with another input, batch size or scorer; \
+                 rerun without --resume to start over",
+            ));
+        }
+        let have = std::fs::metadata(&partial).map_or(0, |m| m.len());
+        if have < stored.bytes {
+            return Err(ParaFilterError::invalid(
+                format!("`{}`", partial.display()),
+                format!(
+                    "holds {have} bytes, its progress file records {}; rerun without --resume",
+                    stored.bytes
+                ),
+            ));
+        }
+        stored
+    } else {
+        // Starting over: an earlier run's record must not outlive its partial scores.
+        if state_path.exists() {
+            std::fs::remove_file(&state_path).map_err(|source| ParaFilterError::Write {
+                path: state_path.clone(),
+                source,
+            })?;
+        }
+        fresh
+    };
+    let write_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ParaFilterError::Write { path, source }
+    };
+    if let Some(dir) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(state.lines == 0)
+        .open(&partial)
+        .map_err(write_error(&partial))?;
+    // Scores written after the last recorded batch (a kill between the two writes) go.
+    file.set_len(state.bytes).map_err(write_error(&partial))?;
+    let mut file = std::io::BufWriter::new(file);
+    file.seek(SeekFrom::Start(state.bytes))
+        .map_err(write_error(&partial))?;
+
     let mut reader = CorpusReader::open(input)?;
-    let mut writer = TextWriter::create(output)?;
+    if state.lines > 0 {
+        tracing::info!(lines = state.lines, "resuming the scoring");
+        // The lines already scored: read past them, replaying the rules' state (duplicates).
+        let mut left = state.lines;
+        while left > 0 {
+            let pairs = reader.next_batch(left.min(batch))?;
+            if pairs.is_empty() {
+                return Err(ParaFilterError::invalid(
+                    format!("`{}`", state_path.display()),
+                    format!("records {} lines scored, the input has fewer", state.lines),
+                ));
+            }
+            if let Some(rr) = rerank_with.as_mut() {
+                for pair in &pairs {
+                    let hits = rr.rules.check_stateless(pair);
+                    rr.rules.finish(pair, hits);
+                }
+            }
+            left -= pairs.len();
+        }
+        progress.inc(state.lines as u64);
+    }
     loop {
-        let pairs = reader.next_batch(batch.max(1))?;
+        let pairs = reader.next_batch(batch)?;
         if pairs.is_empty() {
             break;
         }
+        let mut text = String::new();
         for score in score_chunk(&pairs, scorer, rerank_with.as_mut())? {
-            writer.line(&format_score(score))?;
+            text.push_str(&format_score(score));
+            text.push('\n');
         }
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.flush())
+            .map_err(write_error(&partial))?;
+        state.lines += pairs.len();
+        state.bytes += text.len() as u64;
+        write_json(&state_path, &state, false)?;
         progress.inc(pairs.len() as u64);
         let seconds = started.elapsed().as_secs_f64().max(1e-9);
-        progress.set_message(format!("{:.0} lines/s", writer.lines() as f64 / seconds));
+        progress.set_message(format!("{:.0} lines/s", state.lines as f64 / seconds));
+    }
+    drop(file);
+
+    // The output under its own name (compressed as its extension says), then the work files go.
+    let mut writer = TextWriter::create(output)?;
+    let read_error = |source| ParaFilterError::Read {
+        path: partial.clone(),
+        source,
+    };
+    let scores = std::io::BufReader::new(std::fs::File::open(&partial).map_err(read_error)?);
+    for line in scores.lines() {
+        writer.line(&line.map_err(read_error)?)?;
     }
     let lines = writer.finish()?;
+    for path in [&state_path, &partial] {
+        std::fs::remove_file(path).map_err(write_error(path))?;
+    }
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(
         lines,

@@ -12,6 +12,7 @@ use crate::common::tiny_task;
 
 #[test]
 fn each_step_trains_the_largest_and_smallest_width_and_a_seeded_sample() {
+    let _rng = crate::device_rng();
     let task = tiny_task(8, 1);
     let dynamic = DynamicTask {
         task: &task,
@@ -40,6 +41,7 @@ fn each_step_trains_the_largest_and_smallest_width_and_a_seeded_sample() {
 
 #[test]
 fn width_adaptive_training_against_cutting_the_fine_tuned_model() {
+    let _rng = crate::device_rng();
     let dir = tempfile::tempdir().unwrap();
     let splits = synthetic::splits(1200, 100, 200, 5);
     let encoder = dir.path().join("encoder");

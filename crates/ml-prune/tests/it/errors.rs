@@ -51,6 +51,7 @@ fn a_missing_or_malformed_file_is_named() {
 
 #[test]
 fn a_missing_model_is_named() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu();
     let error = ml_prune::profile("/nonexistent/model-dir", &LatencyConfig::default(), &device)
         .unwrap_err()
@@ -60,6 +61,7 @@ fn a_missing_model_is_named() {
 
 #[test]
 fn dev_items_seen_in_training_are_rejected_before_training() {
+    let _rng = crate::device_rng();
     let dir = tempfile::tempdir().unwrap();
     let example = |t: &str| Example::new(t, Some("b".into()), "0");
     let data = PruneData {
@@ -76,6 +78,7 @@ fn dev_items_seen_in_training_are_rejected_before_training() {
 
 #[test]
 fn language_tagged_paths_parse_and_tag_examples() {
+    let _rng = crate::device_rng();
     use ml_prune::LangPath;
     let tagged: LangPath = "de=data/xnli.de.tsv".parse().unwrap();
     assert_eq!(tagged.lang.as_deref(), Some("de"));

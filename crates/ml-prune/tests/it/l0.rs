@@ -15,6 +15,7 @@ fn max_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {
 
 #[test]
 fn pruning_folds_the_deterministic_gates_of_the_kept_units() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu();
     let model = tiny_classifier(&device, 4);
     let mut gated = GatedClassifier::new(model, Units::Both, 0.1, &device);
@@ -55,6 +56,7 @@ fn pruning_folds_the_deterministic_gates_of_the_kept_units() {
 
 #[test]
 fn training_moves_the_open_gates_to_the_budget_and_prunes_to_it() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu().autodiff();
     let model = tiny_classifier(&device, 5);
     let task = tiny_task(96, 3);

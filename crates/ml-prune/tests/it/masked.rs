@@ -13,6 +13,7 @@ fn max_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {
 
 #[test]
 fn masked_logits_equal_the_forward_and_zero_masks_equal_pruning() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu();
     device.seed(5);
     for pooling in [Pooling::Cls, Pooling::Mean] {

@@ -6,6 +6,7 @@ use ml_prune::profile::{disk_size, latency, median, profile, profile_encoder};
 
 #[test]
 fn median_of_odd_and_even_counts() {
+    let _rng = crate::device_rng();
     assert_eq!(median(&[1.0, 2.0, 7.0]), 2.0);
     assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), 2.5);
     assert!(median(&[]).is_nan());
@@ -13,6 +14,7 @@ fn median_of_odd_and_even_counts() {
 
 #[test]
 fn a_saved_encoder_profiles_with_its_counts_and_size() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu();
     let config = BertConfig::new(100, 32, 2, 4, 64).with_max_position_embeddings(16);
     let model = config.init(&device);
@@ -47,6 +49,7 @@ fn a_saved_encoder_profiles_with_its_counts_and_size() {
 
 #[test]
 fn a_sliced_encoder_is_smaller_and_not_slower() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu();
     device.seed(1);
     let config = BertConfig::new(500, 256, 3, 4, 1024).with_max_position_embeddings(64);

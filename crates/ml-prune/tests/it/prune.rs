@@ -68,6 +68,7 @@ pub fn run_with(
 
 #[test]
 fn every_sparsity_reloads_smaller_and_not_slower_and_the_model_learns() {
+    let _rng = crate::device_rng();
     let (_dir, report, data) = run(Method::Importance, 1200, 3);
     assert_eq!(report.models.len(), 4);
     let full = &report.models[0];
@@ -162,6 +163,7 @@ fn every_sparsity_reloads_smaller_and_not_slower_and_the_model_learns() {
 
 #[test]
 fn taylor_and_l0_prune_to_the_same_sizes_and_keep_accuracy() {
+    let _rng = crate::device_rng();
     for method in [Method::Taylor, Method::L0] {
         let (_dir, report, _) = run_with(
             method,
@@ -198,6 +200,7 @@ fn taylor_and_l0_prune_to_the_same_sizes_and_keep_accuracy() {
 
 #[test]
 fn per_language_pruning_keeps_one_model_per_language() {
+    let _rng = crate::device_rng();
     // Two "languages": the synthetic sentences alternately tagged `aa` and `bb`.
     let tag = |set: Vec<text_cls::Example>| -> Vec<text_cls::Example> {
         set.into_iter()
@@ -253,6 +256,7 @@ fn per_language_pruning_keeps_one_model_per_language() {
 
 #[test]
 fn per_language_needs_a_language_on_every_example() {
+    let _rng = crate::device_rng();
     let dir = tempfile::tempdir().unwrap();
     let example = |t: &str, lang: Option<&str>| {
         let e = text_cls::Example::new(t, None, "positive");
@@ -294,6 +298,7 @@ fn per_language_needs_a_language_on_every_example() {
 
 #[test]
 fn random_scores_prune_to_the_same_sizes() {
+    let _rng = crate::device_rng();
     let (dir, report, _) = run(Method::Random, 300, 1);
     let summary: ml_prune::PruneReport = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("run/summary.json")).unwrap(),

@@ -31,6 +31,7 @@ fn zero_columns(t: Tensor<2>, dim: usize, range: std::ops::Range<usize>) -> Tens
 
 #[test]
 fn a_unit_without_weights_scores_zero_and_heads_are_normalised() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu().autodiff();
     let mut model = tiny_classifier(&device, 3);
     // Neuron 5 of layer 1: its up-projection column and bias, and its down-projection row.
@@ -74,6 +75,7 @@ fn a_unit_without_weights_scores_zero_and_heads_are_normalised() {
 
 #[test]
 fn the_lowest_scored_neuron_costs_less_loss_than_the_highest() {
+    let _rng = crate::device_rng();
     let device = burnlp_core::device::cpu().autodiff();
     let model = tiny_classifier(&device, 11);
     let task = tiny_task(96, 2);
