@@ -256,7 +256,10 @@ mod tests {
             if value == "broken" {
                 return Err(TrainError::NoEvaluation);
             }
-            Ok(crate::data::write_atomic(d.join("state"), value.as_bytes())?)
+            Ok(crate::data::write_atomic(
+                d.join("state"),
+                value.as_bytes(),
+            )?)
         })
     }
 

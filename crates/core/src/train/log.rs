@@ -86,10 +86,12 @@ impl MetricsLog {
     /// line (`writeln!` on a `File` issues one write per formatted piece).
     pub(super) fn write(&mut self, record: &serde_json::Value) -> Result<(), TrainError> {
         let line = format!("{record}\n");
-        self.file.write_all(line.as_bytes()).map_err(|source| TrainError::Io {
-            path: self.path.clone(),
-            source,
-        })
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(|source| TrainError::Io {
+                path: self.path.clone(),
+                source,
+            })
     }
 }
 
