@@ -379,41 +379,7 @@ const JOBS: &[Job] = &[
         name: "doc-ee train-dee",
         binary: "doc-ee",
         setup: dee_setup,
-        args: |inputs, run| {
-            let mut args = strings(&["train-dee", "--dataset", "chfinann", "--train"]);
-            args.extend([
-                path_arg(&inputs.join("train.json")),
-                "--dev".into(),
-                path_arg(&inputs.join("dev.json")),
-                "--out".into(),
-                path_arg(run),
-            ]);
-            args.extend(strings(&[
-                "--model",
-                "git",
-                "--hidden",
-                "32",
-                "--layers",
-                "1",
-                "--heads",
-                "2",
-                "--ff",
-                "64",
-                "--decoder-layers",
-                "1",
-                "--gcn-layers",
-                "1",
-                "--epochs",
-                "3",
-                "--batch-size",
-                "4",
-                "--teacher-epochs",
-                "1",
-                "--eval-every",
-                "5",
-            ]));
-            args
-        },
+        args: |inputs, run| dee_args(inputs, run, "git"),
         resume: &["--resume"],
         marker: Marker::Checkpoint,
         timings: TRAIN_TIMINGS,
@@ -449,19 +415,7 @@ const JOBS: &[Job] = &[
         name: "peft-moe train",
         binary: "peft-moe",
         setup: moe_setup,
-        args: |inputs, run| {
-            let mut args = strings(&["train", "--init", "tiny", "--data"]);
-            args.extend([
-                path_arg(&inputs.join("add.train.jsonl")),
-                path_arg(&inputs.join("rev.train.jsonl")),
-                "--dev".into(),
-                path_arg(&inputs.join("add.test.jsonl")),
-                "--out".into(),
-                path_arg(run),
-            ]);
-            args.extend(strings(&["--steps", "150", "--batch-size", "16"]));
-            args
-        },
+        args: |inputs, run| moe_args(inputs, run, "fft"),
         resume: &["--resume"],
         marker: Marker::Checkpoint,
         timings: TRAIN_TIMINGS,
@@ -679,7 +633,82 @@ const JOBS: &[Job] = &[
         marker: Marker::LinesOf(&[".scores.txt.partial", "scores.txt"]),
         timings: &[],
     },
+    Job {
+        name: "doc-ee train-dee ipgpf",
+        binary: "doc-ee",
+        setup: dee_setup,
+        args: |inputs, run| dee_args(inputs, run, "ipgpf"),
+        resume: &["--resume"],
+        marker: Marker::Checkpoint,
+        timings: TRAIN_TIMINGS,
+    },
+    Job {
+        name: "peft-moe train lora",
+        binary: "peft-moe",
+        setup: moe_setup,
+        args: |inputs, run| moe_args(inputs, run, "lora"),
+        resume: &["--resume"],
+        marker: Marker::Checkpoint,
+        timings: TRAIN_TIMINGS,
+    },
 ];
+
+/// `doc-ee train-dee` with a tiny `model` (git or ipgpf) on the generated announcements.
+fn dee_args(inputs: &Path, run: &Path, model: &str) -> Vec<String> {
+    let mut args = strings(&["train-dee", "--dataset", "chfinann", "--train"]);
+    args.extend([
+        path_arg(&inputs.join("train.json")),
+        "--dev".into(),
+        path_arg(&inputs.join("dev.json")),
+        "--out".into(),
+        path_arg(run),
+        "--model".into(),
+        model.into(),
+    ]);
+    args.extend(strings(&[
+        "--hidden",
+        "32",
+        "--layers",
+        "1",
+        "--heads",
+        "2",
+        "--ff",
+        "64",
+        "--decoder-layers",
+        "1",
+        "--gcn-layers",
+        "1",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "4",
+        "--teacher-epochs",
+        "1",
+        "--eval-every",
+        "5",
+    ]));
+    if model == "ipgpf" {
+        args.extend(strings(&["--prefill-epochs", "2"]));
+    }
+    args
+}
+
+/// `peft-moe train` of the tiny MoE with `method` (fft or lora) on the generated tasks.
+fn moe_args(inputs: &Path, run: &Path, method: &str) -> Vec<String> {
+    let mut args = strings(&["train", "--init", "tiny", "--data"]);
+    args.extend([
+        path_arg(&inputs.join("add.train.jsonl")),
+        path_arg(&inputs.join("rev.train.jsonl")),
+        "--dev".into(),
+        path_arg(&inputs.join("add.test.jsonl")),
+        "--out".into(),
+        path_arg(run),
+        "--method".into(),
+        method.into(),
+    ]);
+    args.extend(strings(&["--steps", "150", "--batch-size", "16"]));
+    args
+}
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()

@@ -785,27 +785,9 @@ pub(crate) fn remove_checkpoints(dir: &Path) -> Result<()> {
     remove_dir_whole(RunDir::new(dir).checkpoints().root())
 }
 
-/// Removes a directory as one step: renamed to a hidden name first, so a kill never leaves part
-/// of it under its own name (a leftover hidden copy is removed by the next call).
+/// Removes a directory as one step (see core's [`burnlp_core::train::remove_dir_whole`]).
 fn remove_dir_whole(dir: &Path) -> Result<()> {
-    let Some(name) = dir.file_name() else {
-        return Ok(());
-    };
-    let trash = dir.with_file_name(format!(".removing-{}", name.to_string_lossy()));
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| MlPruneError::Io { path, source }
-    };
-    if dir.exists() {
-        if trash.exists() {
-            std::fs::remove_dir_all(&trash).map_err(io(&trash))?;
-        }
-        std::fs::rename(dir, &trash).map_err(io(dir))?;
-    }
-    if trash.exists() {
-        std::fs::remove_dir_all(&trash).map_err(io(&trash))?;
-    }
-    Ok(())
+    Ok(burnlp_core::train::remove_dir_whole(dir)?)
 }
 
 /// Class logits of `model` with unit masks on its encoder (the classifier's forward pass

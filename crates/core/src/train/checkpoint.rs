@@ -25,6 +25,22 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + use<> {
     move |source| TrainError::Io { path, source }
 }
 
+/// Removes a directory as one step: renamed to a hidden `.removing-NAME` first, so a process
+/// killed while deleting never leaves part of it under its own name (a leftover hidden copy is
+/// removed by the next call for the same directory).
+pub fn remove_dir_whole(dir: &Path) -> Result<(), TrainError> {
+    let Some(name) = dir.file_name() else {
+        return Ok(());
+    };
+    let trash = dir.with_file_name(format!(".removing-{}", name.to_string_lossy()));
+    remove_dir_if_present(&trash)?;
+    if dir.exists() {
+        std::fs::rename(dir, &trash).map_err(io_error(dir))?;
+        remove_dir_if_present(&trash)?;
+    }
+    Ok(())
+}
+
 fn remove_dir_if_present(dir: &Path) -> Result<(), TrainError> {
     match std::fs::remove_dir_all(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(dir)(e)),
@@ -195,9 +211,7 @@ impl CheckpointDir {
         std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
         fill(&tmp)?;
         let target = self.root.join(&name);
-        if target.exists() {
-            std::fs::remove_dir_all(&target).map_err(io(&target))?;
-        }
+        remove_dir_whole(&target)?;
         std::fs::rename(&tmp, &target).map_err(io(&target))?;
         crate::data::write_atomic(self.root.join("latest"), name.as_bytes())?;
         self.prune(keep.max(1))?;
@@ -217,8 +231,7 @@ impl CheckpointDir {
         names.sort();
         let excess = names.len().saturating_sub(keep);
         for name in &names[..excess] {
-            let path = self.root.join(name);
-            std::fs::remove_dir_all(&path).map_err(|source| TrainError::Io { path, source })?;
+            remove_dir_whole(&self.root.join(name))?;
         }
         Ok(())
     }
@@ -280,6 +293,22 @@ mod tests {
         assert_eq!((read("model"), read("state")), ("2".into(), "2".into()));
         assert!(!dir.path().join(".best-new").exists());
         assert!(!dir.path().join(".best-old").exists());
+    }
+
+    #[test]
+    fn a_directory_is_removed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("step-00000020");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(target.join("model.safetensors"), b"x").unwrap();
+        // What a kill inside an earlier removal left: the hidden copy, partly deleted.
+        let trash = dir.path().join(".removing-step-00000020");
+        std::fs::create_dir_all(&trash).unwrap();
+        remove_dir_whole(&target).unwrap();
+        assert!(!target.exists());
+        assert!(!trash.exists());
+        // Removing what is not there is fine.
+        remove_dir_whole(&target).unwrap();
     }
 
     #[test]

@@ -35,7 +35,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::data::write_atomic;
-pub use checkpoint::{CheckpointDir, MODEL_FILE, RunDir};
+pub use checkpoint::{CheckpointDir, MODEL_FILE, RunDir, remove_dir_whole};
 pub use log::curves_svg;
 pub use optim::{AdamW, AdamWConfig, AdamWStyle, ParamGroup};
 pub use params::{GradStore, load_parameters, save_parameters};
