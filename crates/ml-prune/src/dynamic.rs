@@ -288,15 +288,7 @@ pub fn dynamic_with(
     settings_file(&out.join("dynamic.json"), config, control.resume)?;
     let fine_tune = &config.fine_tune;
     let full_dir = out.join("full");
-    let origin = serde_json::json!({"train": data.train.len(), "dev": data.dev.len()});
-    text_cls::train(
-        fine_tune,
-        &data.train,
-        &data.dev,
-        &full_dir,
-        &origin,
-        control.resume,
-    )?;
+    crate::prune::fine_tune_full(fine_tune, data, &full_dir, control.resume)?;
 
     let training = fine_tune.device.training()?;
     let inference = fine_tune.device.inference()?;

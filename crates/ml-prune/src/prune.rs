@@ -433,15 +433,7 @@ pub fn prune_with(
     let full_model = match stages.finished() {
         Some(model) => model,
         None => {
-            let origin = serde_json::json!({"train": data.train.len(), "dev": data.dev.len()});
-            text_cls::train(
-                fine_tune,
-                &data.train,
-                &data.dev,
-                &full_dir,
-                &origin,
-                control.resume,
-            )?;
+            fine_tune_full(fine_tune, data, &full_dir, control.resume)?;
             let model = evaluated(&full_dir, 0.0, None, None, data, config, &inference)?;
             stages.record(model.clone())?;
             model
@@ -603,7 +595,7 @@ fn remove_models(dir: &Path) -> Result<()> {
     let run = RunDir::new(dir);
     for file in [run.best_model(), run.last_model()] {
         if let Some(parent) = file.parent().filter(|p| p.exists() && *p != dir) {
-            remove_dir_whole(parent)?;
+            burnlp_core::train::remove_dir_whole(parent)?;
         } else if file.exists() {
             std::fs::remove_file(&file).map_err(|source| MlPruneError::Io {
                 path: file.clone(),
@@ -779,15 +771,24 @@ pub(crate) fn fine_tune_trainer(
     }
 }
 
+/// Fine-tunes the full (unpruned) model on the training data into `dir`, selected on dev.
+pub(crate) fn fine_tune_full(
+    fine_tune: &TrainConfig,
+    data: &PruneData,
+    dir: &Path,
+    resume: bool,
+) -> Result<()> {
+    let origin = serde_json::json!({"train": data.train.len(), "dev": data.dev.len()});
+    text_cls::train(fine_tune, &data.train, &data.dev, dir, &origin, resume)?;
+    Ok(())
+}
+
 /// Deletes a finished stage's optimizer checkpoints (they only serve `--resume`); `best/`
 /// (what `Run::load` reads) and `last/` stay.
 pub(crate) fn remove_checkpoints(dir: &Path) -> Result<()> {
-    remove_dir_whole(RunDir::new(dir).checkpoints().root())
-}
-
-/// Removes a directory as one step (see core's [`burnlp_core::train::remove_dir_whole`]).
-fn remove_dir_whole(dir: &Path) -> Result<()> {
-    Ok(burnlp_core::train::remove_dir_whole(dir)?)
+    Ok(burnlp_core::train::remove_dir_whole(
+        RunDir::new(dir).checkpoints().root(),
+    )?)
 }
 
 /// Class logits of `model` with unit masks on its encoder (the classifier's forward pass

@@ -198,21 +198,17 @@ impl CheckpointDir {
         keep: usize,
         fill: impl FnOnce(&Path) -> Result<(), TrainError>,
     ) -> Result<PathBuf, TrainError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| TrainError::Io { path, source }
-        };
-        std::fs::create_dir_all(&self.root).map_err(io(&self.root))?;
+        std::fs::create_dir_all(&self.root).map_err(io_error(&self.root))?;
         let name = Self::name(step);
         let tmp = self.root.join(format!(".tmp-{name}"));
         if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+            std::fs::remove_dir_all(&tmp).map_err(io_error(&tmp))?;
         }
-        std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+        std::fs::create_dir_all(&tmp).map_err(io_error(&tmp))?;
         fill(&tmp)?;
         let target = self.root.join(&name);
         remove_dir_whole(&target)?;
-        std::fs::rename(&tmp, &target).map_err(io(&target))?;
+        std::fs::rename(&tmp, &target).map_err(io_error(&target))?;
         crate::data::write_atomic(self.root.join("latest"), name.as_bytes())?;
         self.prune(keep.max(1))?;
         Ok(target)

@@ -14,7 +14,7 @@ use doc_ee::dee::synth::{SynthConfig, synth_chfinann};
 use doc_ee::dee::train::{DeeRun, DeeRunInfo, DeeTrainConfig, MODEL_FILE, train};
 use doc_ee::dee::{CHFINANN, Document, read_documents, write_documents};
 
-fn synth(docs: usize, seed: u64) -> Vec<Document> {
+pub(crate) fn synth(docs: usize, seed: u64) -> Vec<Document> {
     synth_chfinann(&SynthConfig {
         docs,
         seed,
@@ -171,33 +171,59 @@ fn git_learns_generated_announcements_beyond_its_untrained_self() {
         teacher_epochs: 100,
         ..DeeTrainConfig::default()
     };
+    let learned = train_and_compare(&config, &train_docs, &dev_docs, &held_out, dir.path());
+    assert!(dir.path().join("metrics.jsonl").exists());
+    let (before, after) = (learned.before, learned.after);
+    assert!(
+        after > before + 0.02,
+        "held-out micro F1: untrained {before:.3}, trained {after:.3} (best dev {:.3})",
+        learned.best_dev
+    );
+}
+
+/// Held-out micro F1 of a run trained in `dir` and of the same model untrained.
+pub(crate) struct Learned {
+    pub before: f64,
+    pub after: f64,
+    pub best_dev: f64,
+    pub info: DeeRunInfo,
+}
+
+/// Trains `config` on `train_docs` (selected on `dev_docs`) into `dir`, then scores the best
+/// checkpoint and an untrained model of the same description (seed 99) on `held_out`.
+pub(crate) fn train_and_compare(
+    config: &DeeTrainConfig,
+    train_docs: &[Document],
+    dev_docs: &[Document],
+    held_out: &[Document],
+    dir: &Path,
+) -> Learned {
     let best = train(
-        &config,
+        config,
         &CHFINANN,
         Path::new("train"),
-        &train_docs,
+        train_docs,
         Path::new("dev"),
-        &dev_docs,
-        dir.path(),
+        dev_docs,
+        dir,
         &serde_json::json!({"test": true}),
         false,
     )
     .unwrap();
-    assert!(dir.path().join("metrics.jsonl").exists());
     let device = burnlp_core::device::cpu();
-    let trained = DeeRun::load(dir.path(), &device).unwrap();
+    let trained = DeeRun::load(dir, &device).unwrap();
     let info: DeeRunInfo =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join(MODEL_FILE)).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join(MODEL_FILE)).unwrap()).unwrap();
     device.seed(99);
-    let untrained = DeeRun::untrained(info, &device);
-    let (before, after) = (f1_of(&untrained, &held_out), f1_of(&trained, &held_out));
+    let untrained = DeeRun::untrained(info.clone(), &device);
+    let (before, after) = (f1_of(&untrained, held_out), f1_of(&trained, held_out));
     eprintln!("held-out micro F1: untrained {before:.4}, trained {after:.4}");
-    assert!(
-        after > before + 0.02,
-        "held-out micro F1: untrained {before:.3}, trained {after:.3} (best dev {:.3})",
-        best.value
-    );
+    Learned {
+        before,
+        after,
+        best_dev: best.value,
+        info,
+    }
 }
 
 fn doc_ee(args: &[&str]) -> std::process::Output {

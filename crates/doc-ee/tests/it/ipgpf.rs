@@ -2,29 +2,17 @@
 //! Hungarian-matched training with pre-filling, the double-softmax quirk, and learning on
 //! generated announcements.
 
-use std::path::Path;
-
 use burnlp_core::burn::tensor::{Distribution, Tensor};
-use doc_ee::dee::metric::score;
+use doc_ee::dee::CHFINANN;
 use doc_ee::dee::model::input::CharTable;
 use doc_ee::dee::model::ipgpf::{IpgpfSettings, Prefill, TypeInput, prefill_ratio, weighted_ce};
 use doc_ee::dee::model::template::{Template, TemplateError, schema_templates, template_text};
 use doc_ee::dee::model::{DeeModelConfig, DeeModelKind};
-use doc_ee::dee::synth::{SynthConfig, synth_chfinann};
-use doc_ee::dee::train::{DeeRun, DeeRunInfo, DeeTrainConfig, MODEL_FILE, ModelChoice, train};
-use doc_ee::dee::{CHFINANN, Document};
+use doc_ee::dee::train::{DeeRunInfo, DeeTrainConfig, MODEL_FILE, ModelChoice};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-fn synth(docs: usize, seed: u64) -> Vec<Document> {
-    synth_chfinann(&SynthConfig {
-        docs,
-        seed,
-        distractors: 0.0,
-        ..SynthConfig::default()
-    })
-    .0
-}
+use crate::dee_model::{synth, train_and_compare};
 
 #[test]
 fn chfinann_templates_have_one_slot_per_role_in_their_own_order() {
@@ -189,11 +177,6 @@ fn cross_entropy_on_logits_by_default_and_the_double_softmax_quirk_behind_a_flag
     assert_eq!(config.prefill_ratio(0), 0.0, "--no-prefill turns it off");
 }
 
-fn f1_of(run: &DeeRun, docs: &[Document]) -> f64 {
-    let pred = run.predict(Path::new("held-out"), docs, &CHFINANN).unwrap();
-    score(&CHFINANN, docs, &pred).0.micro.f1
-}
-
 #[test]
 fn ipgpf_learns_generated_announcements_beyond_its_untrained_self() {
     let _rng = crate::device_rng();
@@ -218,33 +201,18 @@ fn ipgpf_learns_generated_announcements_beyond_its_untrained_self() {
         teacher_epochs: 100,
         ..DeeTrainConfig::default()
     };
-    let best = train(
-        &config,
-        &CHFINANN,
-        Path::new("train"),
-        &train_docs,
-        Path::new("dev"),
-        &dev_docs,
-        dir.path(),
-        &serde_json::json!({"test": true}),
-        false,
-    )
-    .unwrap();
-    let device = burnlp_core::device::cpu();
-    let trained = DeeRun::load(dir.path(), &device).unwrap();
-    let info: DeeRunInfo =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join(MODEL_FILE)).unwrap())
-            .unwrap();
-    assert_eq!(info.model.kind, DeeModelKind::Ipgpf);
-    assert_eq!(info.model.templates.len(), 5, "the run keeps its templates");
-    device.seed(99);
-    let untrained = DeeRun::untrained(info, &device);
-    let (before, after) = (f1_of(&untrained, &held_out), f1_of(&trained, &held_out));
-    eprintln!("held-out micro F1: untrained {before:.4}, trained {after:.4}");
+    let learned = train_and_compare(&config, &train_docs, &dev_docs, &held_out, dir.path());
+    assert_eq!(learned.info.model.kind, DeeModelKind::Ipgpf);
+    assert_eq!(
+        learned.info.model.templates.len(),
+        5,
+        "the run keeps its templates"
+    );
+    let (before, after) = (learned.before, learned.after);
     assert!(
         after > before + 0.05,
         "held-out micro F1: untrained {before:.3}, trained {after:.3} (best dev {:.3})",
-        best.value
+        learned.best_dev
     );
 }
 
