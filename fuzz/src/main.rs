@@ -1,13 +1,18 @@
-//! `burnlp-fuzz`: mutation fuzzing of every reader that takes outside input.
+//! `burnlp-fuzz`: coverage-guided mutation fuzzing of every reader that takes outside input.
 //!
-//! Not coverage-guided: each round takes a seed (or an earlier mutant), applies 1–8 random
-//! mutations (bit flips, byte insertions and deletions, duplicated or deleted chunks, splices
+//! Each round takes an input from the pool (the seeds, then every input that reached new
+//! coverage), applies 1–8 random mutations (bit flips, byte insertions and deletions, duplicated or deleted chunks, splices
 //! with another seed, truncation, format tokens such as `{`, `(`, a tab, `-1`, a huge number,
 //! NUL, a stray UTF-8 continuation byte) and feeds the result to the target. A panic, or an
 //! input that runs longer than `--hang-seconds`, is a finding: the input is written to
 //! `OUT/<target>/` and the run goes on (a hang ends it, since a thread cannot be stopped).
+//!
+//! Coverage comes from SanitizerCoverage edge guards in the workspace's libraries (see
+//! [`coverage`]; `cargo xtask fuzz` builds them so). A plain `cargo build` has no guards: the
+//! fuzzer then keeps a random 5% of the mutants as bases instead, blind.
 //! `cargo xtask fuzz` runs every target and writes `docs/reliability.md`.
 
+mod coverage;
 mod targets;
 
 use std::path::{Path, PathBuf};
@@ -45,6 +50,10 @@ struct Cli {
     /// Findings directory (one folder per target).
     #[arg(long, default_value = "target/fuzz")]
     out: PathBuf,
+    /// Corpus directory (one folder per target): its inputs are added to the seeds, and the
+    /// inputs that reached new coverage are written back at the end.
+    #[arg(long)]
+    corpus: Option<PathBuf>,
 }
 
 /// One target's run, printed as a JSON line.
@@ -58,6 +67,12 @@ struct Report {
     panics: usize,
     hangs: usize,
     slowest_ms: f64,
+    /// Instrumented edges (0: a blind run).
+    guards: usize,
+    /// Edges some input reached.
+    edges: usize,
+    /// Inputs in the pool at the end (seeds and inputs with new coverage).
+    corpus: usize,
     findings: Vec<String>,
 }
 
@@ -176,8 +191,47 @@ fn write_finding(dir: &Path, kind: &str, n: usize, input: &[u8], message: &str) 
     Ok(path.display().to_string())
 }
 
+/// The inputs saved in a corpus folder, in name order.
+fn read_corpus(dir: &Path) -> Result<Vec<Vec<u8>>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("listing {}", dir.display()))?;
+    paths.sort();
+    paths
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())))
+        .collect()
+}
+
+/// Writes the inputs under names that are hashes of their bytes (FNV-1a), so a rerun adds
+/// only new ones.
+fn write_corpus(dir: &Path, inputs: &[Vec<u8>]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for input in inputs {
+        let hash = input.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let path = dir.join(format!("{hash:016x}"));
+        if !path.exists() {
+            std::fs::write(&path, input).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 fn fuzz(target: &Target, cli: &Cli) -> Result<Report> {
-    let seeds = seeds_of(target);
+    let mut seeds = seeds_of(target);
+    let corpus_dir = cli.corpus.as_ref().map(|c| c.join(target.name));
+    if let Some(dir) = &corpus_dir {
+        seeds.extend(read_corpus(dir)?);
+    }
+    let mut seen = coverage::Seen::new();
+    let guided = coverage::guards() > 0;
     let findings_dir = cli.out.join(target.name);
     let scratch_dir = cli.out.join("scratch");
     std::fs::create_dir_all(&scratch_dir)?;
@@ -228,6 +282,7 @@ fn fuzz(target: &Target, cli: &Cli) -> Result<Report> {
             c.clone_from(&input);
         }
         let t0 = Instant::now();
+        seen.reset();
         running_since.store(started.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             (target.run)(&input, &scratch)
@@ -247,13 +302,21 @@ fn fuzz(target: &Target, cli: &Cli) -> Result<Report> {
             if panics.len() >= 20 {
                 break;
             }
+        } else if guided {
+            // Seeds are in the pool already; a mutant joins it when it reached new coverage.
+            if seen.merge() && inputs > seeds.len() as u64 {
+                pool.push(input);
+            }
         } else if pool.len() < 256 && rng.random_bool(0.05) {
-            // Keep some mutants as bases, so mutations accumulate.
+            // Blind: keep some mutants as bases, so mutations accumulate.
             pool.push(input);
         }
     }
     done.store(true, Ordering::Relaxed);
     let seconds = started.elapsed().as_secs_f64();
+    if let (Some(dir), true) = (&corpus_dir, guided) {
+        write_corpus(dir, &pool)?;
+    }
     Ok(Report {
         target: target.name.into(),
         seeds: seeds.len(),
@@ -263,6 +326,9 @@ fn fuzz(target: &Target, cli: &Cli) -> Result<Report> {
         panics: panics.len(),
         hangs: 0,
         slowest_ms: slowest,
+        guards: coverage::guards(),
+        edges: seen.edges(),
+        corpus: pool.len(),
         findings: panics,
     })
 }

@@ -2,8 +2,13 @@
 //! each process's memory, and writes the figures to `docs/reliability.md`.
 //!
 //! One process per target keeps a hang (which ends its process) or an out-of-memory kill from
-//! taking the other targets' runs with it. The dev profile (dependencies at opt-level 3) shares
-//! its build with the tests, so the suite starts at once after `cargo xtask ci`.
+//! taking the other targets' runs with it.
+//!
+//! Coverage guidance: the fuzzer is built in its own target directory (`target/fuzz-cov`, dev
+//! profile, dependencies at opt-level 3) with `fuzz/sancov-rustc` as the workspace's rustc
+//! wrapper, which compiles our libraries with SanitizerCoverage edge guards (stable rustc
+//! flags; no AFL or libFuzzer needed). The first build takes as long as a fresh dev build.
+//! `--blind` uses the plain dev build the tests share instead.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -24,6 +29,8 @@ pub struct FuzzSettings<'a> {
     pub jobs: usize,
     /// A target process above this resident size (MiB) is killed and counted as out of memory.
     pub memory_mib: u64,
+    /// Plain dev build, no coverage instrumentation.
+    pub blind: bool,
 }
 
 /// One target's outcome.
@@ -81,12 +88,32 @@ fn finish(mut r: Running) -> Result<Outcome> {
 /// Runs the suite and writes `docs/reliability.md`'s fuzzing section.
 pub fn fuzz(settings: &FuzzSettings) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(&cargo, &["build", "-p", "burnlp-fuzz"])?;
+    let built = if settings.blind {
+        run(&cargo, &["build", "-p", "burnlp-fuzz"])?;
+        root().join("target/debug/burnlp-fuzz")
+    } else {
+        let status = Command::new(&cargo)
+            .args([
+                "build",
+                "-p",
+                "burnlp-fuzz",
+                "--target-dir",
+                "target/fuzz-cov",
+            ])
+            .env("RUSTC_WORKSPACE_WRAPPER", root().join("fuzz/sancov-rustc"))
+            .current_dir(root())
+            .status()
+            .context("cannot run cargo build for the instrumented fuzzer")?;
+        if !status.success() {
+            bail!("building the instrumented burnlp-fuzz failed ({status})");
+        }
+        root().join("target/fuzz-cov/debug/burnlp-fuzz")
+    };
     // Run a copy: a rebuild during a long run must not change the binary under test.
     let binary = root().join("target/fuzz/burnlp-fuzz");
     std::fs::create_dir_all(root().join("target/fuzz")).context("creating target/fuzz")?;
-    std::fs::copy(root().join("target/debug/burnlp-fuzz"), &binary)
-        .context("copying target/debug/burnlp-fuzz to target/fuzz")?;
+    std::fs::copy(&built, &binary)
+        .with_context(|| format!("copying {} to target/fuzz", built.display()))?;
     let listed = Command::new(&binary)
         .arg("--list")
         .output()
@@ -128,6 +155,8 @@ pub fn fuzz(settings: &FuzzSettings) -> Result<()> {
                     &seconds_text,
                     "--out",
                     "target/fuzz",
+                    "--corpus",
+                    "target/fuzz/corpus",
                 ])
                 .current_dir(root())
                 .stdout(Stdio::piped())
@@ -188,27 +217,45 @@ fn write_report(settings: &FuzzSettings, outcomes: &[Outcome], wall: f64) -> Res
         "# Reliability\n\nMeasured by `cargo xtask fuzz` and `cargo xtask faults`; regenerate \
          with the command below.\n\n## Fuzzing\n\n",
     );
+    let (flag, engine) = if settings.blind {
+        (
+            " --blind",
+            "blind mutation fuzzing (the plain dev build; see `fuzz/src/main.rs` for the \
+             mutations)",
+        )
+    } else {
+        (
+            "",
+            "coverage-guided mutation fuzzing (the workspace's libraries built with \
+             SanitizerCoverage edge guards through `fuzz/sancov-rustc`, on stable rustc; an \
+             input joins the pool when it reaches an edge or an AFL hit-count bucket not reached \
+             before; see `fuzz/src/coverage.rs` and `fuzz/src/main.rs` for the mutations)",
+        )
+    };
     md.push_str(&format!(
-        "`cargo xtask fuzz --seconds {seconds} --jobs {}`: mutation fuzzing (not coverage-guided; \
-         see `fuzz/src/main.rs` for the mutations) of each reader for {seconds} s in its own \
-         process, {} at a time, seeded from the shared samples and hand-written inputs, dev build \
-         (dependencies optimised); a process above {} MiB resident is killed and counted as out \
-         of memory. {:.0} s in all on this machine (2 cores, shared with other jobs, so the \
-         inputs/s vary with the load).\n\n",
+        "`cargo xtask fuzz --seconds {seconds} --jobs {}{flag}`: {engine} of each reader for \
+         {seconds} s in its own process, {} at a time, seeded from the shared samples, \
+         hand-written inputs and the corpus earlier runs saved under `target/fuzz/corpus`, dev \
+         profile (dependencies optimised, our code at opt-level 0); a process above {} MiB \
+         resident is killed and counted as out of memory. {:.0} s in all on this machine \
+         (2 cores, shared with other jobs, so the inputs/s vary with the load).\n\n",
         settings.jobs, settings.jobs, settings.memory_mib, wall
     ));
     md.push_str(
-        "| target | seeds | inputs | inputs/s | slowest input | peak RSS | panics | hangs | out of memory |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| target | seeds | inputs | inputs/s | edges reached / instrumented | corpus | slowest input | peak RSS | panics | hangs | out of memory |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for o in outcomes {
         let r = o.report.clone().unwrap_or_default();
         md.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {:.1} ms | {:.0} MiB | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.0} | {} / {} | {} | {:.1} ms | {:.0} MiB | {} | {} | {} |\n",
             o.target,
             r["seeds"],
             r["inputs"],
             r["inputs_per_second"].as_f64().unwrap_or(0.0),
+            r["edges"],
+            r["guards"],
+            r["corpus"],
             r["slowest_ms"].as_f64().unwrap_or(0.0),
             o.peak_mib,
             r["panics"].as_u64().map_or("?".into(), |p| p.to_string()),
@@ -224,10 +271,11 @@ fn write_report(settings: &FuzzSettings, outcomes: &[Outcome], wall: f64) -> Res
          as a request body: `completion-request` to `POST /v1/completions` of a `math-shepherd \
          serve` (a random tiny character model, small limits), `article-request` to `POST \
          /api/article` of a `newsbot serve` (embedded templates, no speech); a connection closed \
-         without a status line, or a 5xx other than the 504 of a timeout, is a finding.\n\nNot \
-         covered: coverage guidance (the mutations are blind: `cargo-afl` and `cargo-fuzz` need \
-         instrumented builds of the whole burn stack, and libFuzzer a nightly toolchain); inputs \
-         above 1 MiB (the mutations cap them).\n",
+         without a status line, or a 5xx other than the 504 of a timeout, is a finding.\n\nThe \
+         instrumented edges are those of every workspace library linked into the fuzzer (most \
+         are code no target reaches, such as the models); burn and other dependencies are not \
+         instrumented, so their code guides nothing. Not covered: inputs above 1 MiB (the \
+         mutations cap them).\n",
     );
     // Keep the fault-injection section `cargo xtask faults` wrote.
     let old = std::fs::read_to_string(root().join("docs/reliability.md")).unwrap_or_default();

@@ -64,8 +64,9 @@ enum Task {
         #[arg(long)]
         only: Vec<String>,
     },
-    /// Fuzz every reader that takes outside input (mutation fuzzing, `fuzz/`), then write the
-    /// figures to `docs/reliability.md`. Fails when an input makes a reader panic or hang.
+    /// Fuzz every reader that takes outside input (coverage-guided mutation fuzzing, `fuzz/`),
+    /// then write the figures to `docs/reliability.md`. Fails when an input makes a reader panic
+    /// or hang.
     Fuzz {
         /// Seconds per target (the suite's setting: 600).
         #[arg(long, default_value_t = 600.0)]
@@ -79,6 +80,10 @@ enum Task {
         /// A target process above this resident size (MiB) counts as out of memory.
         #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..))]
         memory_mib: u64,
+        /// Blind mutation: the plain dev build, without coverage instrumentation (no separate
+        /// build of the dependencies under `target/fuzz-cov`).
+        #[arg(long)]
+        blind: bool,
     },
     /// Kill each long job (training, annotation) with SIGKILL at random moments, resume it, and
     /// compare its outputs with an uninterrupted run; writes `docs/reliability.md`. Fails on a
@@ -199,11 +204,13 @@ fn main() -> Result<()> {
             only,
             jobs,
             memory_mib,
+            blind,
         } => fuzz::fuzz(&fuzz::FuzzSettings {
             seconds,
             only: &only,
             jobs: jobs as usize,
             memory_mib,
+            blind,
         }),
         Task::Faults { kills, only, seed } => faults::faults(kills as usize, &only, seed),
         Task::Bench {
