@@ -73,7 +73,10 @@ pub(crate) fn read_error(path: &Path, source: std::io::Error) -> DataError {
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory is written,
 /// flushed to disk and renamed over `path`, so readers see either the old or the new contents.
 ///
-/// The directory is created if missing; the temporary file is removed if anything fails.
+/// The directory is created if missing; the temporary file is removed if anything fails. A
+/// process killed between writing and renaming leaves its temporary file behind: after each
+/// successful write, the temporary files of the same name left by processes that no longer
+/// run are removed (on systems with `/proc`; elsewhere they stay, hidden by their dot).
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let path = path.as_ref();
@@ -116,7 +119,33 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     if let Ok(dir) = File::open(dir) {
         let _ = dir.sync_all();
     }
+    remove_dead_temporaries(dir, &file_name.to_string_lossy());
     Ok(())
+}
+
+/// Removes `.NAME.tmp-PID-N` files in `dir` whose process `PID` is gone (best effort; only
+/// where `/proc` tells which processes run).
+fn remove_dead_temporaries(dir: &Path, name: &str) {
+    let proc = Path::new("/proc/self");
+    if !proc.exists() {
+        return;
+    }
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes records as JSON Lines (one compact JSON value per line), atomically.

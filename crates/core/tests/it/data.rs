@@ -590,6 +590,27 @@ fn write_jsonl_round_trip_and_atomic_overwrite() {
     assert!(err.to_string().contains("out.txt"), "{err}");
 }
 
+#[test]
+fn an_atomic_write_removes_the_temporary_files_killed_writers_left() {
+    if !std::path::Path::new("/proc/self").exists() {
+        println!("skipped: no /proc to tell live processes from dead ones");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A writer killed between write and rename (a pid above Linux's largest), one that may
+    // still be writing (pid 1 runs), and another file's leftover: only the first goes.
+    let dead = dir.path().join(".progress.json.tmp-4194400-3");
+    let live = dir.path().join(".progress.json.tmp-1-0");
+    let other = dir.path().join(".metrics.json.tmp-4194400-0");
+    for p in [&dead, &live, &other] {
+        std::fs::write(p, b"half").unwrap();
+    }
+    write_atomic(dir.path().join("progress.json"), b"{}").unwrap();
+    assert!(!dead.exists(), "a dead writer's temporary file stays");
+    assert!(live.exists(), "a live writer's temporary file was removed");
+    assert!(other.exists(), "another file's temporary file was removed");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Batching and shuffling
 
