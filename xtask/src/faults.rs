@@ -50,6 +50,13 @@ enum Marker {
     /// checkpoints when the stage ends: the latest stage with a checkpoint (`stage/step-…`) or
     /// with its final model (`stage/done`).
     StageDirs(&'static [&'static str]),
+    /// A number field of a JSON progress file while the job runs (`progress`, `field`), then
+    /// `done` once the output (`output`) exists and the progress file is gone.
+    Field {
+        progress: &'static str,
+        field: &'static str,
+        output: &'static str,
+    },
 }
 
 /// One long job of the suite.
@@ -650,6 +657,134 @@ const JOBS: &[Job] = &[
         resume: &["--resume"],
         marker: Marker::Checkpoint,
         timings: TRAIN_TIMINGS,
+    },
+    Job {
+        name: "amr-aux depparse train",
+        binary: "amr-aux",
+        setup: treebank_setup,
+        args: |inputs, run| {
+            let mut args = strings(&["depparse", "train", "--train"]);
+            args.extend([
+                path_arg(&inputs.join("train.conllu")),
+                "--dev".into(),
+                path_arg(&inputs.join("dev.conllu")),
+                "--out".into(),
+                path_arg(run),
+            ]);
+            args.extend(strings(&[
+                "--encoder",
+                "tiny",
+                "--epochs",
+                "6",
+                "--batch-size",
+                "16",
+                "--arc-mlp",
+                "64",
+                "--label-mlp",
+                "32",
+                "--eval-every",
+                "15",
+            ]));
+            args
+        },
+        resume: &["--resume"],
+        marker: Marker::Checkpoint,
+        timings: TRAIN_TIMINGS,
+    },
+    Job {
+        name: "doc-ee train-dee baseline",
+        binary: "doc-ee",
+        setup: dee_setup,
+        args: |inputs, run| dee_args(inputs, run, "baseline"),
+        resume: &["--resume"],
+        marker: Marker::Checkpoint,
+        timings: TRAIN_TIMINGS,
+    },
+    Job {
+        name: "peft-moe train esft",
+        binary: "peft-moe",
+        setup: esft_setup,
+        args: |inputs, run| {
+            let mut args = strings(&["train", "--model"]);
+            args.extend([
+                path_arg(&inputs.join("pretrained/model")),
+                "--data".into(),
+                path_arg(&inputs.join("add.train.jsonl")),
+                "--dev".into(),
+                path_arg(&inputs.join("add.test.jsonl")),
+                "--out".into(),
+                path_arg(run),
+                "--method".into(),
+                "esft".into(),
+                "--experts".into(),
+                path_arg(&inputs.join("experts.json")),
+            ]);
+            args.extend(strings(&["--steps", "150", "--batch-size", "16"]));
+            args
+        },
+        resume: &["--resume"],
+        marker: Marker::Checkpoint,
+        timings: TRAIN_TIMINGS,
+    },
+    Job {
+        name: "arxiv-cap extract",
+        binary: "arxiv-cap",
+        setup: papers_setup,
+        args: |inputs, run| {
+            let mut args = strings(&["extract", "--out"]);
+            args.push(path_arg(run));
+            args.extend(strings(&["--format", "parquet", "--no-rasterize", "--src"]));
+            args.extend((0..PAPERS).map(|i| path_arg(&inputs.join(paper_name(i)))));
+            args
+        },
+        resume: &["--resume"],
+        marker: Marker::Field {
+            progress: ".arxiv_cap.parquet.progress.json",
+            field: "sources_done",
+            output: "arxiv_cap.parquet",
+        },
+        timings: &[],
+    },
+    Job {
+        name: "arxiv-cap qa-gen",
+        binary: "arxiv-cap",
+        setup: qa_setup,
+        args: |inputs, run| {
+            let mut args = strings(&["qa-gen", "--cap"]);
+            args.extend([
+                path_arg(&inputs.join("cap/arxiv_cap.parquet")),
+                "--out".into(),
+                path_arg(run),
+                "--endpoint".into(),
+                stub_endpoint(),
+            ]);
+            args.extend(strings(&["--model", "stub-vl", "--seed", "1"]));
+            args
+        },
+        // Items and rejects already written are skipped on a rerun.
+        resume: &[],
+        marker: Marker::Lines("arxivqa.jsonl"),
+        timings: &[],
+    },
+    Job {
+        name: "math-shepherd sample",
+        binary: "math-shepherd",
+        setup: sample_setup,
+        args: |inputs, run| {
+            let mut args = strings(&["sample", "--problems"]);
+            args.extend([
+                path_arg(&inputs.join("problems.jsonl")),
+                "--completer".into(),
+                path_arg(&inputs.join("policy")),
+                "--out".into(),
+                path_arg(&run.join("solutions.jsonl")),
+            ]);
+            args.extend(strings(&["-n", "4", "--block", "8", "--seed", "3"]));
+            args
+        },
+        resume: &["--resume"],
+        marker: Marker::LinesOf(&[".solutions.jsonl.partial", "solutions.jsonl"]),
+        timings: &[],
     },
 ];
 
@@ -1271,6 +1406,339 @@ fn moe_setup(bin: &Path, inputs: &Path) -> Result<()> {
     run_setup(bin, "peft-moe", &args, inputs)
 }
 
+/// [`moe_setup`]'s tasks, a tiny MoE pretrained on both (full fine-tuning from `--init tiny`),
+/// its routing statistics on the target task and the experts ESFT selects from them.
+fn esft_setup(bin: &Path, inputs: &Path) -> Result<()> {
+    moe_setup(bin, inputs)?;
+    let pretrained = inputs.join("pretrained");
+    let mut args = moe_args(inputs, &pretrained, "fft");
+    let steps = args
+        .iter()
+        .position(|a| a == "--steps")
+        .expect("set by moe_args");
+    args[steps + 1] = "60".into();
+    run_setup(bin, "peft-moe", &args, inputs)?;
+    let mut args = strings(&["route-stats", "--model"]);
+    args.extend([
+        path_arg(&pretrained.join("model")),
+        "--data".into(),
+        path_arg(&inputs.join("add.train.jsonl")),
+        "--tokens".into(),
+        "4096".into(),
+        "--top-k".into(),
+        "2".into(),
+        "--out".into(),
+        path_arg(&inputs.join("stats")),
+    ]);
+    run_setup(bin, "peft-moe", &args, inputs)?;
+    let mut args = strings(&["select", "--stats"]);
+    args.extend([
+        path_arg(&inputs.join("stats")),
+        "--p".into(),
+        "0.3".into(),
+        "--out".into(),
+        path_arg(&inputs.join("experts.json")),
+    ]);
+    run_setup(bin, "peft-moe", &args, inputs)
+}
+
+/// `n` generated sentences as CoNLL-U, ids `PREFIX-k`: `DET [ADJ] NOUN VERB DET [ADJ] NOUN
+/// [with|of DET NOUN] .`, where a `with` phrase attaches to the verb and an `of` phrase to
+/// the object.
+pub fn conllu_treebank(rng: &mut SplitMix, n: usize, prefix: &str) -> String {
+    const DETS: &[&str] = &["the", "a", "every"];
+    const ADJS: &[&str] = &["big", "small", "red", "old", "happy"];
+    const NOUNS: &[&str] = &[
+        "dog", "cat", "teacher", "river", "house", "child", "farmer", "bird", "car", "book",
+    ];
+    const VERBS: &[&str] = &["sees", "likes", "chased", "found", "painted", "visits"];
+    let mut out = String::new();
+    for k in 0..n {
+        // (form, head, relation); heads filled in once the phrase heads are known.
+        let mut rows: Vec<(String, usize, &str)> = Vec::new();
+        let phrase = |rows: &mut Vec<(String, usize, &str)>, rng: &mut SplitMix| {
+            let det = rows.len() + 1;
+            rows.push(((*rng.pick(DETS)).into(), 0, "det"));
+            if rng.unit() < 0.5 {
+                rows.push(((*rng.pick(ADJS)).into(), 0, "amod"));
+            }
+            rows.push(((*rng.pick(NOUNS)).into(), 0, ""));
+            let noun = rows.len();
+            for row in &mut rows[det - 1..noun - 1] {
+                row.1 = noun;
+            }
+            noun
+        };
+        let subject = phrase(&mut rows, rng);
+        rows.push(((*rng.pick(VERBS)).into(), 0, "root"));
+        let verb = rows.len();
+        rows[subject - 1].1 = verb;
+        rows[subject - 1].2 = "nsubj";
+        let object = phrase(&mut rows, rng);
+        rows[object - 1].1 = verb;
+        rows[object - 1].2 = "obj";
+        let kind = rng.next_u64() % 3;
+        if kind > 0 {
+            rows.push((if kind == 1 { "with" } else { "of" }.into(), 0, "case"));
+            let case = rows.len();
+            let noun = phrase(&mut rows, rng);
+            rows[case - 1].1 = noun;
+            rows[noun - 1].1 = if kind == 1 { verb } else { object };
+            rows[noun - 1].2 = if kind == 1 { "obl" } else { "nmod" };
+        }
+        rows.push((".".into(), verb, "punct"));
+        let text: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        let _ = writeln!(out, "# sent_id = {prefix}-{k}\n# text = {}", text.join(" "));
+        for (i, (form, head, rel)) in rows.iter().enumerate() {
+            let _ = writeln!(out, "{}\t{form}\t_\t_\t_\t_\t{head}\t{rel}\t_\t_", i + 1);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A generated CoNLL-U treebank: 320 training and 24 dev sentences.
+fn treebank_setup(_: &Path, inputs: &Path) -> Result<()> {
+    let mut rng = SplitMix::new(41);
+    write(
+        &inputs.join("train.conllu"),
+        &conllu_treebank(&mut rng, 320, "train"),
+    )?;
+    write(
+        &inputs.join("dev.conllu"),
+        &conllu_treebank(&mut rng, 24, "dev"),
+    )
+}
+
+/// Source packages `arxiv-cap extract` reads.
+const PAPERS: usize = 3000;
+
+fn paper_name(i: usize) -> String {
+    format!("2401.{i:05}")
+}
+
+/// A PNG signature and IHDR chunk of `width` × `height`, padded to `len` bytes with `fill`
+/// (the pipeline reads only the header and the bytes).
+fn placeholder_png(width: u32, height: u32, len: usize, fill: u8) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    png.extend(width.to_be_bytes());
+    png.extend(height.to_be_bytes());
+    png.resize(len, fill);
+    png
+}
+
+/// [`PAPERS`] LaTeX source directories with figures (sub-figures, `\input` sections, a
+/// missing image, a too-short caption, duplicate images) and every 50th one without a main
+/// file (a failure the run goes past).
+fn papers_setup(_: &Path, inputs: &Path) -> Result<()> {
+    write_papers(inputs, PAPERS)
+}
+
+/// `count` generated source directories under `inputs` (see [`papers_setup`]).
+fn write_papers(inputs: &Path, count: usize) -> Result<()> {
+    let mut rng = SplitMix::new(43);
+    const WORDS: &[&str] = &[
+        "accuracy", "loss", "training", "curves", "of", "the", "model", "on", "each", "split",
+        "over", "steps", "with", "ablation", "results", "for", "baseline", "and", "ours",
+    ];
+    let sentence = |rng: &mut SplitMix, words: usize| {
+        let w: Vec<&str> = (0..words).map(|_| *rng.pick(WORDS)).collect();
+        w.join(" ")
+    };
+    for i in 0..count {
+        let dir = inputs.join(paper_name(i));
+        std::fs::create_dir_all(dir.join("figures"))
+            .with_context(|| format!("creating {}", dir.display()))?;
+        if i % 50 == 49 {
+            write(&dir.join("notes.txt"), "no LaTeX here")?;
+            continue;
+        }
+        let mut body = String::new();
+        let figures = 2 + (rng.next_u64() % 5) as usize;
+        for f in 0..figures {
+            let caption_words = if rng.unit() < 0.1 {
+                3
+            } else {
+                6 + (rng.next_u64() % 12) as usize
+            };
+            let caption = sentence(&mut rng, caption_words);
+            if rng.unit() < 0.3 {
+                let _ = writeln!(
+                    body,
+                    "\\begin{{figure}}\n\\begin{{subfigure}}{{0.5\\linewidth}}\\includegraphics{{figures/f{f}a}}\\caption{{{}}}\\end{{subfigure}}\n\\begin{{subfigure}}{{0.5\\linewidth}}\\includegraphics{{figures/f{f}b.png}}\\caption{{{}}}\\end{{subfigure}}\n\\caption{{{caption}}}\\label{{fig:{f}}}\n\\end{{figure}}",
+                    sentence(&mut rng, 2),
+                    sentence(&mut rng, 2)
+                );
+                for part in ["a", "b"] {
+                    let png = placeholder_png(
+                        64,
+                        48,
+                        400 + (rng.next_u64() % 3000) as usize,
+                        (i + f) as u8,
+                    );
+                    std::fs::write(dir.join(format!("figures/f{f}{part}.png")), png)?;
+                }
+            } else {
+                let _ = writeln!(
+                    body,
+                    "\\begin{{figure}}[t]\n\\centering\n\\includegraphics[width=\\linewidth]{{figures/f{f}}}\n\\caption{{{caption}}}\n\\end{{figure}}\n{}.",
+                    sentence(&mut rng, 20)
+                );
+                if rng.unit() < 0.9 {
+                    let png = placeholder_png(
+                        80,
+                        60,
+                        400 + (rng.next_u64() % 3000) as usize,
+                        (i * 7 + f) as u8,
+                    );
+                    std::fs::write(dir.join(format!("figures/f{f}.png")), png)?;
+                }
+            }
+        }
+        write(&dir.join("results.tex"), &body)?;
+        let main = format!(
+            "\\documentclass{{article}}\n\\title{{Paper {i}: {}}}\n\\begin{{document}}\n\\maketitle\n\\begin{{abstract}}\n{}.\n\\end{{abstract}}\n\\section{{Results}}\n\\input{{results}}\n\\end{{document}}\n",
+            sentence(&mut rng, 5),
+            sentence(&mut rng, 40)
+        );
+        write(&dir.join("main.tex"), &main)?;
+    }
+    Ok(())
+}
+
+/// Papers `qa-gen` asks questions about.
+const QA_PAPERS: usize = 120;
+
+/// [`QA_PAPERS`] generated papers extracted to Parquet with their images (`cap/`).
+fn qa_setup(bin: &Path, inputs: &Path) -> Result<()> {
+    let papers = inputs.join("papers");
+    write_papers(&papers, QA_PAPERS)?;
+    let mut args = strings(&["extract", "--format", "parquet", "--no-rasterize", "--out"]);
+    args.push(path_arg(&inputs.join("cap")));
+    args.push("--src".into());
+    args.extend((0..QA_PAPERS).map(|i| path_arg(&papers.join(paper_name(i)))));
+    run_setup(bin, "arxiv-cap", &args, inputs)
+}
+
+/// How long the stub model takes per reply.
+const STUB_LATENCY: Duration = Duration::from_millis(20);
+
+/// The URL of a stand-in for a vision-language model behind an OpenAI-compatible endpoint,
+/// served by this process (started on first use, for all the jobs of the run): each chat
+/// request gets, after [`STUB_LATENCY`], a reply that depends only on the request's body.
+fn stub_endpoint() -> String {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("binding a local port for the stub");
+        let url = format!(
+            "http://{}",
+            listener.local_addr().expect("the stub's local address")
+        );
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                // A killed client ends its connection mid-request: nothing to do about it.
+                std::thread::spawn(move || serve_stub(stream).ok());
+            }
+        });
+        url
+    })
+    .clone()
+}
+
+/// Answers the HTTP/1.1 requests of one connection (kept alive) until the client closes it.
+fn serve_stub(stream: std::net::TcpStream) -> std::io::Result<()> {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let mut out = stream.try_clone()?;
+    let mut reader = std::io::BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut length = 0;
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                return Ok(());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((key, value)) = header.split_once(':')
+                && key.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        std::thread::sleep(STUB_LATENCY);
+        let answer = serde_json::json!({"choices": [{"index": 0, "finish_reason": "stop",
+            "message": {"role": "assistant", "content": stub_reply(&body)}}]})
+        .to_string();
+        write!(
+            out,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+            answer.len()
+        )?;
+        out.flush()?;
+    }
+}
+
+/// The stub's reply to a request body: a multiple-choice question in the format `qa-gen` asks
+/// for, its wording and label drawn from a hash of the body; one in eight has a label outside
+/// A–D (a reply `qa-gen` rejects).
+fn stub_reply(body: &[u8]) -> String {
+    let h = body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let label = if h % 8 == 0 {
+        "E"
+    } else {
+        ["A", "B", "C", "D"][(h >> 8) as usize % 4]
+    };
+    serde_json::json!({
+        "question": format!("Which value does curve {} reach at the last step?", h % 1000),
+        "options": [
+            format!("A. {}", h % 97),
+            format!("B. {}", h % 89),
+            format!("C. {}", h % 83),
+            format!("D. {}", h % 79),
+        ],
+        "label": label,
+        "rationale": format!("Read off the figure ({:x}).", h >> 32),
+    })
+    .to_string()
+}
+
+/// Synthetic problems and a toy policy trained on their gold solutions: what `sample` samples
+/// from.
+fn sample_setup(bin: &Path, inputs: &Path) -> Result<()> {
+    let p = |name: &str| path_arg(&inputs.join(name));
+    let commands = [
+        vec![
+            "generate".into(),
+            "--count".into(),
+            "240".into(),
+            "--out".into(),
+            p("problems.jsonl"),
+        ],
+        vec![
+            "train-policy".into(),
+            "--steps".into(),
+            "60".into(),
+            "--out".into(),
+            p("policy"),
+        ],
+    ];
+    for args in &commands {
+        run_setup(bin, "math-shepherd", args, inputs)?;
+    }
+    Ok(())
+}
+
 /// `n` sentence pairs labelled `yes` when the hypothesis names the premise's subject (JSON
 /// lines with `premise`, `hypothesis`, `label`).
 pub fn nli_corpus(rng: &mut SplitMix, n: usize) -> String {
@@ -1463,6 +1931,18 @@ fn marker_now(marker: Marker, run: &Path) -> String {
                 }
             })
             .unwrap_or_default(),
+        Marker::Field {
+            progress,
+            field,
+            output,
+        } => match std::fs::read(run.join(progress)) {
+            Ok(bytes) => serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get(field).map(ToString::to_string))
+                .unwrap_or_else(|| "0".into()),
+            Err(_) if run.join(output).exists() => "done".into(),
+            Err(_) => "0".into(),
+        },
     }
 }
 
@@ -2322,6 +2802,58 @@ mod tests {
         std::fs::write(dir.join("out.txt"), "1\n2\n3\n4\n").unwrap();
         assert_eq!(marker_now(lines, &dir), "4");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_progress_field_marks_progress_until_the_output_exists() {
+        let dir = scratch("field");
+        let marker = Marker::Field {
+            progress: ".out.progress.json",
+            field: "sources_done",
+            output: "out.parquet",
+        };
+        assert_eq!(marker_now(marker, &dir), "0");
+        std::fs::write(dir.join(".out.progress.json"), r#"{"sources_done": 17}"#).unwrap();
+        assert_eq!(marker_now(marker, &dir), "17");
+        std::fs::write(dir.join("out.parquet"), "PAR1").unwrap();
+        assert_eq!(
+            marker_now(marker, &dir),
+            "17",
+            "the record counts until it goes"
+        );
+        std::fs::remove_file(dir.join(".out.progress.json")).unwrap();
+        assert_eq!(marker_now(marker, &dir), "done");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_stub_model_answers_over_http_by_the_request_body() {
+        use std::io::{Read as _, Write as _};
+        let url = stub_endpoint();
+        let addr = url.trim_start_matches("http://");
+        let ask = |body: &str| {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            write!(
+                stream,
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut reply = String::new();
+            stream.read_to_string(&mut reply).unwrap();
+            let (_, json) = reply.split_once("\r\n\r\n").unwrap();
+            let v: Value = serde_json::from_str(json).unwrap();
+            v["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let first = ask(r#"{"model": "a"}"#);
+        assert_eq!(first, ask(r#"{"model": "a"}"#));
+        assert_ne!(first, ask(r#"{"model": "b"}"#));
+        let question: Value = serde_json::from_str(&first).unwrap();
+        assert_eq!(question["options"].as_array().unwrap().len(), 4);
     }
 
     #[test]

@@ -76,6 +76,14 @@ pub enum ArxivCapError {
         /// What went wrong.
         message: String,
     },
+    /// An interrupted extraction's work files cannot be continued.
+    #[error("`{}`: {message}", path.display())]
+    Resume {
+        /// The work file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// A data set is empty.
     #[error("{what} is empty")]
     Empty {

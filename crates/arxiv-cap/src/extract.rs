@@ -434,7 +434,7 @@ pub fn extract_sources(
     Ok(out)
 }
 
-fn extract_one(
+pub(crate) fn extract_one(
     path: &Path,
     options: &ExtractOptions,
     metas: &HashMap<String, Meta>,

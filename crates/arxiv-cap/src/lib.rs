@@ -34,6 +34,7 @@ pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod qa;
+pub mod resume;
 pub mod schema;
 pub mod source;
 pub mod tasks;

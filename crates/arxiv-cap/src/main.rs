@@ -10,10 +10,10 @@ use arxiv_cap::captioner::experiment::ChartSplits;
 use arxiv_cap::captioner::{self, CaptionExample, CaptionerRun, CaptionerSpec};
 use arxiv_cap::eval::score_captions_with_bertscore;
 use arxiv_cap::images::Rasterizer;
+use arxiv_cap::resume::{ExtractControl, extract_resumable};
 use arxiv_cap::{
-    CaptionPrediction, ExtractOptions, Format, MetaRecord, MissingInputs, Prediction, RowWriter,
-    Task, cap_stats, caption_instances, extract_sources, mc_accuracy, read_arxivcap, read_arxivqa,
-    score_captions,
+    CaptionPrediction, ExtractOptions, Format, MetaRecord, MissingInputs, Prediction, Task,
+    cap_stats, caption_instances, mc_accuracy, read_arxivcap, read_arxivqa, score_captions,
 };
 use burnlp_core::cli::DemoArgs;
 use burnlp_core::report::print_rows;
@@ -95,6 +95,11 @@ struct ExtractArgs {
     /// Resolution of rasterised PDF/EPS figures.
     #[arg(long, default_value_t = 100, value_parser = positive_u32)]
     dpi: u32,
+    /// Continue an interrupted run of --out: the sources already done are skipped (their
+    /// rows are kept in `OUT/.NAME.partial`, with `OUT/.NAME.progress.json`); the sources and
+    /// settings must be the same. The output equals an uninterrupted run's.
+    #[arg(long)]
+    resume: bool,
 }
 
 fn positive_u32(s: &str) -> std::result::Result<u32, String> {
@@ -464,37 +469,45 @@ fn extract(args: &ExtractArgs) -> Result<()> {
         None => HashMap::new(),
     };
     let rows_path = args.out.join(format.file_name());
-    let mut writer = RowWriter::create(&rows_path, format)
-        .with_context(|| format!("creating {}", rows_path.display()))?;
-    let extraction = extract_sources(&args.src, &options, &metas, |row| writer.write(row))
-        .with_context(|| format!("writing {}", rows_path.display()))?;
-    for warning in &extraction.warnings {
+    let control = ExtractControl {
+        resume: args.resume,
+        settings: serde_json::json!({
+            "meta": args.meta,
+            "require_venue": args.require_venue,
+            "min_caption_words": args.min_caption_words,
+            "min_image_bytes": args.min_image_bytes,
+            "min_image_side": args.min_image_side,
+            "keep_duplicates": args.keep_duplicates,
+            "strict": args.strict,
+            "rasterize": !args.no_rasterize,
+            "dpi": args.dpi,
+        }),
+        halt_after: None,
+    };
+    let work = extract_resumable(&args.src, &options, &metas, &rows_path, &control)
+        .with_context(|| format!("extracting into {}", rows_path.display()))?;
+    for warning in &work.warnings {
         eprintln!("warning: {warning}");
     }
-    match extraction.failures.first() {
-        Some((path, error)) if args.strict || extraction.failures.len() == args.src.len() => {
-            for (path, error) in extraction.failures.iter().skip(1) {
-                eprintln!("also failed: {}: {error}", path.display());
+    match work.failures.first() {
+        Some((path, error)) if args.strict || work.failures.len() == args.src.len() => {
+            for (path, error) in work.failures.iter().skip(1) {
+                eprintln!("also failed: {path}: {error}");
             }
-            bail!("cannot extract {}: {error}", path.display());
+            bail!("cannot extract {path}: {error}");
         }
         _ => {
-            for (path, error) in &extraction.failures {
-                eprintln!("skipped {}: {error}", path.display());
+            for (path, error) in &work.failures {
+                eprintln!("skipped {path}: {error}");
             }
         }
     }
-    let written = writer
-        .finish()
-        .with_context(|| format!("writing {}", rows_path.display()))?;
-    let report = serde_json::json!({
-        "counts": extraction.counts,
-        "failures": extraction.failures.iter().map(|(p, e)| format!("{}: {e}", p.display())).collect::<Vec<_>>(),
-        "warnings": extraction.warnings,
-    });
+    let counts = work.counts.clone();
     let report_path = args.out.join("extract_report.json");
-    burnlp_core::data::write_json(&report_path, &report, true)?;
-    for line in extraction.counts.lines() {
+    let written = work
+        .finish(&rows_path, format, &report_path)
+        .with_context(|| format!("writing {}", rows_path.display()))?;
+    for line in counts.lines() {
         eprintln!("{line}");
     }
     eprintln!("wrote {written} papers to {}", rows_path.display());

@@ -287,9 +287,18 @@ pub(crate) struct SampleArgs {
     /// Answer conventions for the printed accuracy.
     #[arg(long, value_enum, default_value = "gsm8k")]
     pub(crate) format: AnswerFormat,
-    /// Output (JSON lines: id, problem_id, solution).
+    /// Output (JSON lines: id, problem_id, solution). Written when complete; while sampling,
+    /// the solutions so far are kept beside it as `.OUT.partial` and `.OUT.progress.json`.
     #[arg(long)]
     pub(crate) out: PathBuf,
+    /// Problems per block: one completer call with its own seed (derived from --seed and the
+    /// block's first problem), and the unit a killed run resumes from.
+    #[arg(long, default_value_t = 32, value_parser = positive)]
+    pub(crate) block: usize,
+    /// Continue an interrupted run of --out after its last finished block (the problems and
+    /// settings must be the same); the output equals an uninterrupted run's.
+    #[arg(long)]
+    pub(crate) resume: bool,
 }
 
 #[derive(Args)]

@@ -67,6 +67,14 @@ pub enum Error {
     /// A tagged input cannot be scored (its step tags cannot be located in its tokens).
     #[error("step tags: {0}")]
     Tag(String),
+    /// An interrupted run's work files cannot be continued.
+    #[error("{path}: {message}")]
+    Resume {
+        /// The work file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// A run directory is missing a file or holds an unusable model.
     #[error("model {path}: {message}")]
     Model {

@@ -27,6 +27,7 @@ pub mod lm;
 pub mod ppo;
 pub mod prm;
 pub mod prm800k;
+pub mod sample;
 pub mod server;
 pub mod synth;
 pub mod verify;

@@ -13,19 +13,18 @@ use burnlp_core::data::write_jsonl;
 use burnlp_core::device::{parse_device, training_device};
 use indicatif::ProgressBar;
 use math_shepherd::annotate::{
-    AnnotateSettings, ProblemRecord, SolutionRecord, annotate, read_annotated, read_inputs,
-    read_problems,
+    AnnotateSettings, ProblemRecord, annotate, read_annotated, read_inputs, read_problems,
 };
-use math_shepherd::answer::answers_equal;
 use math_shepherd::check_answers;
 use math_shepherd::experiment::{
     PipelineSettings, run_pipeline, sample_candidates, synthetic_test_problems, write_report,
 };
-use math_shepherd::lm::{LanguageModel, SOLUTION_STOP, SampleParams, context_length, final_answer};
+use math_shepherd::lm::{LanguageModel, SOLUTION_STOP, SampleParams, context_length};
 use math_shepherd::lm::{PolicySettings, train_policy};
 use math_shepherd::ppo::{PpoCheckpoints, PpoSettings, ppo, test_accuracy};
 use math_shepherd::prm::{RewardKind, RewardModel, RewardSettings, train_reward_model};
 use math_shepherd::prm800k::convert_prm800k;
+use math_shepherd::sample::{SampleControl, SampleSettings, sample_solutions};
 use math_shepherd::server::{ServerLimits, start_server};
 use math_shepherd::synth::{SynthConfig, generate_problems};
 use math_shepherd::verify::{curves, write_verification};
@@ -72,40 +71,46 @@ fn sample_cmd(args: &SampleArgs) -> Result<()> {
         problems.truncate(limit);
     }
     let completer = args.completer.build()?;
-    let params = SampleParams {
-        n: args.n,
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
-        seed: args.seed,
-        stop: vec![SOLUTION_STOP.into()],
-        ..SampleParams::default()
+    let settings = SampleSettings {
+        params: SampleParams {
+            n: args.n,
+            max_tokens: args.max_tokens,
+            temperature: args.temperature,
+            seed: args.seed,
+            stop: vec![SOLUTION_STOP.into()],
+            ..SampleParams::default()
+        },
+        block: args.block,
+        format: args.format,
     };
-    let prompts = problems
-        .iter()
-        .map(|p| completer.solution_prompt(&p.question, &[]))
-        .collect::<Result<Vec<_>, _>>()?;
-    let outputs = completer.complete(&prompts, &params)?;
-    let mut records = Vec::new();
-    let mut correct = 0;
-    for (p, samples) in problems.iter().zip(outputs) {
-        for (j, c) in samples.into_iter().enumerate() {
-            correct += usize::from(
-                final_answer(&c.text, args.format)
-                    .is_some_and(|a| answers_equal(&a, &p.answer, args.format)),
-            );
-            records.push(SolutionRecord {
-                id: format!("{}-{j}", p.id),
-                problem_id: p.id.clone(),
-                solution: c.text,
-            });
-        }
-    }
-    write_jsonl(&args.out, &records)?;
+    let c = &args.completer;
+    let control = SampleControl {
+        resume: args.resume,
+        // What else decides the solutions (a local model's batches are seeded per batch).
+        settings: serde_json::json!({
+            "problems": args.problems,
+            "completer": c.completer,
+            "batch_rows": c.batch_rows,
+            "model_name": c.model_name,
+            "prompts_per_request": c.prompts_per_request,
+            "prompt_template": c.prompt_template,
+            "chat_template": c.chat_template,
+        }),
+        halt_after: None,
+    };
+    let summary = sample_solutions(
+        &problems,
+        completer.as_ref(),
+        &settings,
+        &args.out,
+        &control,
+    )
+    .with_context(|| format!("sampling solutions into {}", args.out.display()))?;
     println!(
         "{} solutions written to {} ({:.3} correct)",
-        records.len(),
+        summary.solutions,
         args.out.display(),
-        correct as f64 / records.len().max(1) as f64
+        summary.correct as f64 / summary.solutions.max(1) as f64
     );
     Ok(())
 }

@@ -65,6 +65,11 @@ pub struct DepTrainConfig {
     #[command(flatten)]
     #[serde(skip)]
     pub device: DeviceArgs,
+    /// Stop this process after this many optimizer steps, leaving a checkpoint that
+    /// `--resume` continues (tests; not a flag, not part of the run's identity).
+    #[arg(skip)]
+    #[serde(skip)]
+    pub halt_after: Option<usize>,
 }
 
 impl Default for DepTrainConfig {
@@ -83,6 +88,7 @@ impl Default for DepTrainConfig {
             eval_every: None,
             seed: 1,
             device: DeviceArgs::default(),
+            halt_after: None,
         }
     }
 }
@@ -327,6 +333,7 @@ pub fn train(
             metric: "las".into(),
             higher_is_better: true,
             seed: config.seed,
+            halt_after: config.halt_after,
             ..TrainerConfig::default()
         },
         out,

@@ -254,3 +254,82 @@ fn eval_and_parse_errors_name_the_file_and_line() {
         .unwrap();
     assert!(!output.status.success());
 }
+
+/// Every file under `dir` (relative paths), with `metrics.jsonl`'s timing field left out.
+fn run_files(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let mut bytes = std::fs::read(&path).unwrap();
+            if path.file_name().is_some_and(|n| n == "metrics.jsonl") {
+                let lines: Vec<String> = String::from_utf8(bytes)
+                    .unwrap()
+                    .lines()
+                    .map(|line| {
+                        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+                        if let Some(o) = v.as_object_mut() {
+                            o.remove("examples_per_sec");
+                        }
+                        v.to_string()
+                    })
+                    .collect();
+                bytes = lines.join("\n").into_bytes();
+            }
+            files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+        }
+    }
+    files
+}
+
+#[test]
+fn a_halted_training_resumes_to_the_uninterrupted_run() {
+    let data = data();
+    let root = &data.root;
+    let (train_path, dev_path) = (root.join("train.conllu"), root.join("dev.conllu"));
+    let train = read_treebank(&train_path).unwrap();
+    let dev = read_treebank(&dev_path).unwrap();
+    let config = amr_aux::depparse::DepTrainConfig {
+        epochs: 2,
+        batch_size: 8,
+        arc_mlp: 32,
+        label_mlp: 16,
+        eval_every: Some(2),
+        seed: 5,
+        ..Default::default()
+    };
+    let origin = serde_json::json!({"test": true});
+    let paths = (train_path.as_path(), dev_path.as_path());
+    let reference = root.join("reference");
+    amr_aux::depparse::train(&config, &train, &dev, paths, &reference, &origin, false).unwrap();
+    // 48 sentences in batches of 8, two epochs: 12 steps; each process stops after 5 (the
+    // second mid-epoch), a resumed one goes on from the checkpoint the previous one left.
+    let halted = root.join("halted");
+    let halting = amr_aux::depparse::DepTrainConfig {
+        halt_after: Some(5),
+        ..config.clone()
+    };
+    for resume in [false, true] {
+        amr_aux::depparse::train(&halting, &train, &dev, paths, &halted, &origin, resume).unwrap();
+    }
+    let latest = std::fs::read_to_string(halted.join("checkpoints/latest")).unwrap();
+    assert_eq!(latest.trim(), "step-00000010", "halted after 5 + 5 steps");
+    amr_aux::depparse::train(&config, &train, &dev, paths, &halted, &origin, true).unwrap();
+    let (want, got) = (run_files(&reference), run_files(&halted));
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        got.keys().collect::<Vec<_>>()
+    );
+    for (file, bytes) in &want {
+        assert!(
+            got[file] == *bytes,
+            "{} differs from the uninterrupted run's",
+            file.display()
+        );
+    }
+}

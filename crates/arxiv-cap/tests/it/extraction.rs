@@ -192,3 +192,121 @@ fn batches_go_on_past_bad_packages_and_apply_the_venue_filter() {
             .unwrap();
     assert_eq!(none.counts.papers_without_venue, 1);
 }
+
+/// `count` source directories: the demo sample with a numbered title and figure, and an
+/// unreadable one in the middle.
+fn numbered_sources(root: &std::path::Path, count: usize) -> Vec<std::path::PathBuf> {
+    let mut sources = Vec::new();
+    for i in 0..count {
+        let dir = root.join(format!("2101.{i:05}"));
+        if i == count / 2 {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("notes.txt"), "no LaTeX here").unwrap();
+        } else {
+            for (name, mut bytes) in arxiv_cap::demo::sample_files() {
+                let path = dir.join(&name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                if name == "main.tex" {
+                    let text = String::from_utf8(bytes).unwrap();
+                    bytes = text
+                        .replacen("ToyNet", &format!("ToyNet-{i}"), 1)
+                        .into_bytes();
+                } else if name.ends_with(".png") {
+                    bytes.push(i as u8);
+                }
+                std::fs::write(path, bytes).unwrap();
+            }
+        }
+        sources.push(dir);
+    }
+    sources
+}
+
+#[test]
+fn a_halted_extraction_resumes_to_the_uninterrupted_output() {
+    use arxiv_cap::Format;
+    use arxiv_cap::resume::{ExtractControl, extract_resumable, work_files};
+
+    let dir = tempfile::tempdir().unwrap();
+    let sources = numbered_sources(&dir.path().join("src"), 9);
+    let mut formats = vec![Format::Jsonl];
+    if Format::default_format() != Format::Jsonl {
+        formats.push(Format::default_format());
+    }
+    for format in formats {
+        let options = ExtractOptions {
+            embed_images: format.embeds_images(),
+            rasterizer: None,
+            ..ExtractOptions::default()
+        };
+        let run = |out: &std::path::Path, resume: bool, halt_after: Option<usize>| {
+            let rows = out.join(format.file_name());
+            let control = ExtractControl {
+                resume,
+                settings: serde_json::json!({"test": 1}),
+                halt_after,
+            };
+            let work = extract_resumable(&sources, &options, &Default::default(), &rows, &control)
+                .unwrap();
+            if work.halted {
+                return true;
+            }
+            assert_eq!(work.failures.len(), 1, "{:?}", work.failures);
+            work.finish(&rows, format, &out.join("extract_report.json"))
+                .unwrap();
+            false
+        };
+        let reference = dir.path().join(format!("reference-{}", format.file_name()));
+        assert!(!run(&reference, false, None));
+        let halted = dir.path().join(format!("halted-{}", format.file_name()));
+        let (partial, progress) = work_files(&halted.join(format.file_name()));
+        assert!(run(&halted, false, Some(3)));
+        assert!(progress.exists() && !halted.join(format.file_name()).exists());
+        // A kill between the append and the progress record leaves a row past it: it goes.
+        let mut torn = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&partial)
+            .unwrap();
+        // A record's length, then fewer bytes than it says (longer than what follows).
+        let mut garbage = 1_000_000u64.to_le_bytes().to_vec();
+        garbage.resize(200_000, b'x');
+        std::io::Write::write_all(&mut torn, &garbage).unwrap();
+        drop(torn);
+        assert!(run(&halted, true, Some(3)));
+        assert!(!run(&halted, true, None));
+        assert!(
+            !partial.exists() && !progress.exists(),
+            "work files removed"
+        );
+        for file in [format.file_name(), "extract_report.json"] {
+            let read = |d: &std::path::Path| std::fs::read(d.join(file)).unwrap();
+            assert!(
+                read(&reference) == read(&halted),
+                "{file} differs from the uninterrupted run's"
+            );
+        }
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(halted.join("extract_report.json")).unwrap())
+                .unwrap();
+        assert_eq!(report["counts"]["papers_kept"], 8, "{report}");
+        assert_eq!(report["counts"]["papers_failed"], 1, "{report}");
+
+        // Other sources are refused.
+        let rows = halted.join(format.file_name());
+        assert!(run(&halted, false, Some(1)));
+        let control = ExtractControl {
+            resume: true,
+            settings: serde_json::json!({"test": 1}),
+            halt_after: None,
+        };
+        let err = extract_resumable(
+            &sources[1..],
+            &options,
+            &Default::default(),
+            &rows,
+            &control,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("other sources"), "{err}");
+    }
+}

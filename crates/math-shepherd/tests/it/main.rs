@@ -6,4 +6,5 @@ mod cli;
 mod formats;
 mod pipeline;
 mod real_lm;
+mod sample;
 mod serve;
