@@ -29,7 +29,8 @@ enum Command {
     /// tiny parser on generated sentences and report its Smatch on generated test sentences that
     /// are not in its training data (a second row).
     Demo(DemoCommand),
-    /// Train a seq2seq AMR parser (single-task, multitask, or intermediate PseudoAMR then AMR).
+    /// Train an AMR parser, seq2seq or (`--parser lm`) a pretrained decoder LM (single-task,
+    /// multitask, or intermediate PseudoAMR then AMR).
     Train(parser_cli::TrainArgs),
     /// Parse sentences into AMR graphs with a trained parser (optionally scoring against gold).
     Parse(parser_cli::ParseArgs),

@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use amr_aux::parser::experiment::{self, ExperimentConfig};
+use amr_aux::parser::lm::{self, LmParser, LmTrainOptions};
+use amr_aux::parser::lm_experiment::{self, LmExperimentConfig};
 use amr_aux::parser::{
     self, Arch, ParseInput, Parser, Schedule, Task, TrainOptions, load_aux, load_examples,
 };
 use amr_aux::penman::write_amrs;
 use anyhow::{Context, Result};
-use burnlp_core::cli::DeviceArgs;
+use burnlp_core::cli::{DeviceArgs, positive, positive_f64};
 use burnlp_core::device::{parse_device, training_device};
 use clap::{Args, ValueEnum};
 
@@ -56,18 +58,51 @@ impl From<ArchArg> for Arch {
     }
 }
 
+/// Parser variant.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ParserArg {
+    /// The encoder-decoder Transformer (trained from scratch, or on `--encoder`).
+    Seq2seq,
+    /// A pretrained decoder LM (`--lm`) fine-tuned to continue the sentence with its graph.
+    Lm,
+}
+
+/// Settings of the LM parser (`--parser lm`).
+#[derive(Args)]
+pub struct LmArgs {
+    /// Parser variant.
+    #[arg(long, value_enum, default_value_t = ParserArg::Seq2seq)]
+    parser: ParserArg,
+    /// `--parser lm`: the pretrained decoder LM (a GGUF file, a Hugging Face directory or id).
+    #[arg(long, default_value = lm::DEFAULT_LM)]
+    lm: PathBuf,
+    /// `--parser lm`: train only the top N decoder layers and the final norm (0: the whole LM).
+    #[arg(long, default_value_t = 0)]
+    train_layers: usize,
+    /// `--parser lm`: training graphs whose target is longer (LM tokens, EOS included) are
+    /// skipped.
+    #[arg(long, default_value_t = 192, value_parser = positive)]
+    max_target_tokens: usize,
+    /// `--parser lm`: most generated tokens per graph (dev and test decoding).
+    #[arg(long, default_value_t = 256, value_parser = positive)]
+    max_new_tokens: usize,
+}
+
 /// Settings shared by `train` and `experiment`.
 #[derive(Args)]
 pub struct ModelArgs {
+    #[command(flatten)]
+    lm: LmArgs,
     /// Model size.
     #[arg(long, value_enum, default_value_t = ArchArg::Tiny)]
     arch: ArchArg,
-    /// Examples per batch.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Peak learning rate (linear warm-up over 5% of the steps, then linear decay).
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
+    /// Examples per batch [default: 32; 8 with --parser lm].
+    #[arg(long, value_parser = positive)]
+    batch_size: Option<usize>,
+    /// Peak learning rate (linear warm-up over 5% of the steps, then linear decay)
+    /// [default: 1e-3; 1e-4 with --parser lm].
+    #[arg(long, value_parser = positive_f64)]
+    lr: Option<f64>,
     /// Dropout.
     #[arg(long, default_value_t = 0.1)]
     dropout: f64,
@@ -100,14 +135,33 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    fn is_lm(&self) -> bool {
+        self.lm.parser == ParserArg::Lm
+    }
+
+    fn lm_options(&self, schedule: Schedule, steps: usize, aux_steps: usize) -> LmTrainOptions {
+        LmTrainOptions {
+            schedule,
+            steps,
+            aux_steps,
+            batch_size: self.batch_size.unwrap_or(8),
+            lr: self.lr.unwrap_or(1e-4),
+            seed: self.seed,
+            train_layers: self.lm.train_layers,
+            max_target_tokens: self.lm.max_target_tokens,
+            eval_every: self.eval_every,
+            progress: true,
+        }
+    }
+
     fn options(&self, schedule: Schedule, steps: usize, aux_steps: usize) -> TrainOptions {
         TrainOptions {
             schedule,
             arch: self.arch.into(),
             steps,
             aux_steps,
-            batch_size: self.batch_size,
-            lr: self.lr,
+            batch_size: self.batch_size.unwrap_or(32),
+            lr: self.lr.unwrap_or(1e-3),
             dropout: self.dropout,
             seed: self.seed,
             eval_every: self.eval_every,
@@ -171,6 +225,9 @@ pub struct ParseArgs {
     /// Print the Smatch report as one JSON object.
     #[arg(long, requires = "gold")]
     json: bool,
+    /// Most generated tokens per graph (LM parser).
+    #[arg(long, default_value_t = 256, value_parser = positive)]
+    max_new_tokens: usize,
 }
 
 /// `amr-aux experiment`.
@@ -206,6 +263,9 @@ pub struct ExperimentArgs {
     /// Beam size for the test.
     #[arg(long, default_value_t = 5)]
     beam: usize,
+    /// `--parser lm`: run both schedules once per seed (default: `--seed`).
+    #[arg(long, value_delimiter = ',')]
+    seeds: Vec<u64>,
     #[command(flatten)]
     model: ModelArgs,
     /// Directory for the runs.
@@ -222,6 +282,9 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     let train = load_examples(&args.train, Task::Amr).context("loading the training data")?;
     let dev = load_examples(&args.dev, Task::Amr).context("loading the dev data")?;
     let aux = load_aux(&args.aux, 0).context("loading the auxiliary data")?;
+    if args.model.is_lm() {
+        return train_lm(args, &train, &dev, &aux, started);
+    }
     let options = TrainOptions {
         resume: args.run.resume,
         ..args
@@ -254,12 +317,69 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// `amr-aux train --parser lm`.
+fn train_lm(
+    args: &TrainArgs,
+    train: &[parser::Example],
+    dev: &[parser::Example],
+    aux: &[Vec<parser::Example>],
+    started: Instant,
+) -> Result<()> {
+    if args.run.resume {
+        anyhow::bail!("--resume is not offered for --parser lm");
+    }
+    let options = args
+        .model
+        .lm_options(args.schedule.into(), args.steps, args.aux_steps);
+    let device = training_device(&args.model.device)?;
+    let base = LmParser::pretrained(&args.model.lm.lm, &device)
+        .with_context(|| format!("loading {}", args.model.lm.lm.display()))?;
+    let (_, stages) = lm::train_lm(base, train, dev, aux, &options, &args.run.out)
+        .with_context(|| format!("training into {}", args.run.out.display()))?;
+    for stage in &stages {
+        println!(
+            "stage {}: {} rows ({} skipped as too long), {} steps, dev loss {}",
+            stage.name,
+            stage.rows,
+            stage.skipped,
+            stage.steps,
+            stage.dev_loss.map_or("-".into(), |l| format!("{l:.4}"))
+        );
+    }
+    println!(
+        "done ({:.1} s); model in {}",
+        started.elapsed().as_secs_f64(),
+        args.run.out.display()
+    );
+    Ok(())
+}
+
 /// Parses sentences with a trained parser.
 pub fn parse(args: &ParseArgs) -> Result<()> {
     let started = Instant::now();
     let device = parse_device(&args.trained.device)?;
-    let model = Parser::load(&args.trained.model, &device)
-        .with_context(|| format!("loading the parser in {}", args.trained.model.display()))?;
+    let lm_parser = if LmParser::is_run_dir(&args.trained.model) {
+        if args.beam > 1 {
+            eprintln!(
+                "note: the LM parser decodes greedily; --beam {} is ignored",
+                args.beam
+            );
+        }
+        Some(
+            LmParser::load(&args.trained.model, &device).with_context(|| {
+                format!("loading the LM parser in {}", args.trained.model.display())
+            })?,
+        )
+    } else {
+        None
+    };
+    let model =
+        match lm_parser {
+            Some(_) => None,
+            None => Some(Parser::load(&args.trained.model, &device).with_context(|| {
+                format!("loading the parser in {}", args.trained.model.display())
+            })?),
+        };
     let input = ParseInput::read(&args.input)?;
     let gold = args
         .gold
@@ -269,7 +389,13 @@ pub fn parse(args: &ParseArgs) -> Result<()> {
     let mut graphs = Vec::with_capacity(input.sentences.len());
     let progress = indicatif::ProgressBar::new(input.sentences.len() as u64);
     for chunk in input.sentences.chunks(args.batch_size.max(1)) {
-        graphs.extend(model.parse(chunk, args.beam, args.batch_size)?);
+        match (&model, &lm_parser) {
+            (Some(model), _) => graphs.extend(model.parse(chunk, args.beam, args.batch_size)?),
+            (None, Some(lm)) => {
+                graphs.extend(lm.parse(chunk, args.batch_size, args.max_new_tokens)?);
+            }
+            (None, None) => unreachable!("one of the two parsers is loaded"),
+        }
         progress.inc(chunk.len() as u64);
     }
     progress.finish_and_clear();
@@ -323,6 +449,9 @@ impl ExperimentArgs {
 /// Trains on a split of an AMR corpus with and without intermediate training on PseudoAMR, and
 /// writes the test Smatch of each to a Markdown report.
 pub fn experiment(args: &ExperimentArgs) -> Result<()> {
+    if args.model.is_lm() {
+        return lm_experiment(args);
+    }
     let config = args.config();
     let device = training_device(&args.model.device)?;
     let result = experiment::run_experiment(&config, &device).context("running the experiment")?;
@@ -339,6 +468,49 @@ pub fn experiment(args: &ExperimentArgs) -> Result<()> {
         .collect::<Vec<_>>()
         .join(" ");
     let report = experiment::markdown(&config, &result, &command);
+    experiment::write_report(&args.out, &report)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!("report written to {}", args.out.display());
+    Ok(())
+}
+
+/// `amr-aux experiment --parser lm`.
+fn lm_experiment(args: &ExperimentArgs) -> Result<()> {
+    let seeds = if args.seeds.is_empty() {
+        vec![args.model.seed]
+    } else {
+        args.seeds.clone()
+    };
+    let config = LmExperimentConfig {
+        amr: args.amr.clone(),
+        aux: args.aux.clone(),
+        train_size: args.train_size,
+        dev_size: args.dev_size,
+        test_size: args.test_size,
+        aux_limit: args.aux_limit,
+        lm: args.model.lm.lm.clone(),
+        seeds,
+        options: args
+            .model
+            .lm_options(Schedule::Single, args.steps, args.aux_steps),
+        max_new_tokens: args.model.lm.max_new_tokens,
+        decode_batch: 16,
+        runs: args.runs.clone(),
+    };
+    let device = training_device(&args.model.device)?;
+    let result =
+        lm_experiment::run_lm_experiment(&config, &device).context("running the LM experiment")?;
+    for run in &result.runs {
+        println!(
+            "{} seed {}: test Smatch {:.4} ({:.0} s)",
+            run.schedule, run.seed, run.f1, run.wall_s
+        );
+    }
+    let command = std::iter::once("amr-aux".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let report = lm_experiment::lm_markdown(&config, &result, &command);
     experiment::write_report(&args.out, &report)
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!("report written to {}", args.out.display());

@@ -28,6 +28,8 @@
 
 pub mod experiment;
 mod input;
+pub mod lm;
+pub mod lm_experiment;
 pub mod net;
 mod task;
 mod train;
@@ -146,6 +148,14 @@ pub enum ParserError {
         /// The underlying error.
         #[source]
         source: Box<EncoderLoadError>,
+    },
+    /// The pretrained LM of the LM parser could not be loaded or run.
+    #[error("the LM {}: {message}", path.display())]
+    Lm {
+        /// The model reference.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
     },
     /// A run directory's `model.json` or `target_vocab.json` is malformed.
     #[error("{}: {message}", path.display())]

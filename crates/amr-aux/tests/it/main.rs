@@ -13,6 +13,7 @@ mod cli;
 mod demo;
 mod depparse;
 mod linearize;
+mod lm_parser;
 mod parser;
 mod penman;
 mod smatch;
