@@ -33,7 +33,7 @@ use burnlp_core::nn::llama::model::LlamaDecoderLayer;
 use burnlp_core::nn::llama::{FeedForward, Llama, LlamaConfig, LlamaInput, LlamaMlp};
 use burnlp_core::nn::lora::LoraLinear;
 use burnlp_core::nn::weights::WeightSource;
-use burnlp_core::train::params::named_shapes;
+use burnlp_core::train::params::{freeze_except, named_shapes};
 use burnlp_core::train::{AdamWConfig, LrSchedule, Metrics, TrainTask, Trainer, TrainerConfig};
 use serde::{Deserialize, Serialize};
 
@@ -171,30 +171,6 @@ pub struct LoraSettings {
 /// Whether a parameter path is a LoRA adapter.
 fn is_adapter(path: &str) -> bool {
     path.ends_with(".lora_a") || path.ends_with(".lora_b")
-}
-
-/// Stops gradient tracking of every non-adapter parameter (LoRA training): no weight
-/// gradients are computed for the frozen base, activation gradients still flow.
-struct FreezeBase {
-    stack: Vec<String>,
-}
-
-impl ModuleMapper for FreezeBase {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.stack.push(name.to_owned());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.stack.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        if is_adapter(&self.stack.join(".")) {
-            param
-        } else {
-            param.set_require_grad(false)
-        }
-    }
 }
 
 /// Token ids of the step tag and the two candidate labels.
@@ -767,7 +743,7 @@ pub fn prepare_backbone(
             adamw.freeze(path);
         }
     }
-    let model = model.map(&mut FreezeBase { stack: Vec::new() });
+    let model = freeze_except(model, is_adapter);
     (model, adamw)
 }
 

@@ -9,12 +9,11 @@
 //!   attention is not adapted.
 //! - **FFT**: every parameter trainable.
 
-use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::burn;
 use burnlp_core::nn::llama::GenerationConfig;
 use burnlp_core::nn::seq2seq::label_smoothed_cross_entropy;
-use burnlp_core::train::params::named_shapes;
+use burnlp_core::train::params::{freeze_except, named_shapes};
 use burnlp_core::train::{AdamW, AdamWConfig, Metrics, TrainTask};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -89,31 +88,6 @@ fn is_trainable(path: &str, method: &Method) -> bool {
     }
 }
 
-/// Stops gradient tracking of the parameters a method does not train, so the backward pass
-/// computes no weight gradients for them (activation gradients still flow through).
-struct StopGradients<'a> {
-    stack: Vec<String>,
-    method: &'a Method,
-}
-
-impl ModuleMapper for StopGradients<'_> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.stack.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.stack.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        if is_trainable(&self.stack.join("."), self.method) {
-            param
-        } else {
-            param.set_require_grad(false)
-        }
-    }
-}
-
 /// Adapts the model for `method` (LoRA adds adapters) and builds the optimizer with every
 /// non-trainable parameter frozen (and not tracked by autodiff).
 pub fn prepare(
@@ -137,10 +111,7 @@ pub fn prepare(
             adamw.freeze(path);
         }
     }
-    let model = model.map(&mut StopGradients {
-        stack: Vec::new(),
-        method,
-    });
+    let model = freeze_except(model, |path| is_trainable(path, method));
     let report = TrainableReport {
         trainable,
         total,

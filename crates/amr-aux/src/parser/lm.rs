@@ -19,13 +19,13 @@
 
 use std::path::{Path, PathBuf};
 
-use burnlp_core::burn::module::{Module, ModuleMapper, Param};
+use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::activation::log_softmax;
 use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use burnlp_core::data::shuffled_batches;
 use burnlp_core::nn::llama::{CausalLm, GenerationConfig, Llama, LlamaConfig, LlamaInput};
 use burnlp_core::tokenize::Tokenizer;
-use burnlp_core::train::params::named_shapes;
+use burnlp_core::train::params::{freeze_except, named_shapes};
 use burnlp_core::train::{
     AdamWConfig, LrSchedule, Metrics, RunDir, TrainTask, Trainer, TrainerConfig, load_parameters,
     save_parameters,
@@ -422,30 +422,6 @@ pub struct LmStage {
     pub dev_loss: Option<f64>,
 }
 
-/// Stops gradient tracking of the parameters whose path fails `trainable`.
-struct Freeze<F: Fn(&str) -> bool> {
-    path: Vec<String>,
-    trainable: F,
-}
-
-impl<F: Fn(&str) -> bool> ModuleMapper for Freeze<F> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_owned());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        if (self.trainable)(&self.path.join(".")) {
-            param
-        } else {
-            param.set_require_grad(false)
-        }
-    }
-}
-
 /// Whether the parameter at `path` is trained when only the top `train_layers` of `layers`
 /// decoder layers are (0: every parameter).
 pub fn is_trainable(path: &str, layers: usize, train_layers: usize) -> bool {
@@ -489,10 +465,7 @@ pub fn train_lm(
     let mut parser = parser;
     let layers = parser.spec.llama.num_layers;
     let trainable = |path: &str| is_trainable(path, layers, options.train_layers);
-    parser.model = parser.model.map(&mut Freeze {
-        path: Vec::new(),
-        trainable,
-    });
+    parser.model = freeze_except(parser.model, trainable);
     let dev_rows = encode_rows(&parser, dev.iter(), options.max_target_tokens)?.0;
     let plan = stage_tasks(options.schedule, aux.len());
     let mut stages = Vec::new();

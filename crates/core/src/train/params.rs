@@ -18,6 +18,35 @@ fn join(stack: &[String]) -> String {
     stack.join(".")
 }
 
+/// Stops gradient tracking of every float parameter whose path is not `trainable`: the backward
+/// pass computes no weight gradients for those (activation gradients still flow through them).
+/// The optimizer must leave them alone too (e.g. `AdamW::freeze`).
+pub fn freeze_except<M: Module>(module: M, trainable: impl Fn(&str) -> bool) -> M {
+    struct Freeze<F> {
+        stack: Vec<String>,
+        trainable: F,
+    }
+    impl<F: Fn(&str) -> bool> ModuleMapper for Freeze<F> {
+        fn enter_module(&mut self, name: &str, _container: &str) {
+            self.stack.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container: &str) {
+            self.stack.pop();
+        }
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            if (self.trainable)(&join(&self.stack)) {
+                param
+            } else {
+                param.set_require_grad(false)
+            }
+        }
+    }
+    module.map(&mut Freeze {
+        stack: Vec::new(),
+        trainable,
+    })
+}
+
 /// Path and shape of every float parameter of a module, in visiting order.
 pub fn named_shapes<M: Module>(module: &M) -> Vec<(String, Vec<usize>)> {
     struct Shapes {
