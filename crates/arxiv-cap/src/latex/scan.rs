@@ -125,6 +125,26 @@ pub fn group(text: &str, pos: usize) -> Result<Option<(&str, usize)>, Unbalanced
     Ok(Some((&text[p + 1..close], close + 1)))
 }
 
+/// Longest environment name [`env_name`] reads.
+pub const MAX_ENV_NAME: usize = 64;
+
+/// The environment name in `{…}` after optional white space at `pos` (as after `\begin`):
+/// its trimmed text and the offset after `}`. `None` when there is no `{`, or no `}` within
+/// [`MAX_ENV_NAME`] bytes before another `{` or `\` — so an unclosed brace costs a short look,
+/// not a scan to the end of the document.
+pub fn env_name(text: &str, pos: usize) -> Option<(&str, usize)> {
+    let p = skip_ws(text, pos);
+    let bytes = text.as_bytes();
+    if bytes.get(p) != Some(&b'{') {
+        return None;
+    }
+    let window = &bytes[p + 1..bytes.len().min(p + 1 + MAX_ENV_NAME)];
+    let close = window
+        .iter()
+        .position(|&b| matches!(b, b'}' | b'{' | b'\\'))?;
+    (window[close] == b'}').then(|| (text[p + 1..p + 1 + close].trim(), p + 2 + close))
+}
+
 /// The `[…]` optional argument after optional white space at `pos` (brackets inside braces do
 /// not count): its content and the offset after `]`. `Ok(None)` if the next character is not
 /// `[`.

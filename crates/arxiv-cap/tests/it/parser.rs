@@ -245,3 +245,42 @@ fn switches_and_declared_extensions_are_followed() {
     );
     assert_eq!(paper.figures[0].images[0].file.as_deref(), Some("p.png"));
 }
+
+/// Found by `cargo xtask fuzz` (coverage-guided, the `latex` target): 1.4 KB whose macros
+/// expand to a megabyte of unclosed figures took 25 s (each `\begin{figure}` scanned to the end
+/// of the document for its `\end`, and each unclosed `{` after `\begin` to the end for its `}`).
+#[test]
+fn unclosed_figures_in_a_large_expansion_are_read_in_linear_time() {
+    let input = include_bytes!("../fixtures/fuzz/latex-hang-0000.tex");
+    let t = SourceTree::from_files("fuzz", [("main.tex", input.to_vec()), ("fig.png", vec![])]);
+    let started = std::time::Instant::now();
+    let _ = read_paper(&t, &ExtractOptions::default());
+    let took = started.elapsed();
+    assert!(took.as_secs_f64() < 3.0, "took {took:?}");
+
+    // The same shape written out: many unclosed figures and unclosed braces after `\begin`.
+    let doc = "\\begin{figure}\\begin{ x \\begin{".repeat(20_000);
+    let started = std::time::Instant::now();
+    let (figures, problems) = find_figures(&doc);
+    assert!(figures.is_empty());
+    assert_eq!(problems.len(), 20_000);
+    assert_eq!(problems[1].line, 1);
+    assert!(
+        started.elapsed().as_secs_f64() < 3.0,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn nested_and_sibling_figures_match_their_own_ends() {
+    let doc = "a\n\\begin{figure}\\caption{outer}\\begin{figure}\\caption{inner}\\end{figure}\\end{figure}\n\
+               \\begin{figure*}\\caption{wide}\\end{figure*}\n\\begin{figure}\\caption{open}";
+    let (figures, problems) = find_figures(doc);
+    let captions: Vec<_> = figures.iter().map(|f| f.caption.as_deref()).collect();
+    assert_eq!(captions, [Some("outer"), Some("wide")]);
+    assert_eq!((figures[0].line, figures[1].line), (2, 3));
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].line, 4);
+    assert!(problems[0].problem.contains("never closed"), "{problems:?}");
+}
