@@ -7,13 +7,14 @@
 //! input that runs longer than `--hang-seconds`, is a finding: the input is written to
 //! `OUT/<target>/` and the run goes on (a hang ends it, since a thread cannot be stopped).
 //!
-//! Coverage comes from SanitizerCoverage edge guards in the workspace's libraries (see
-//! [`coverage`]; `cargo xtask fuzz` builds them so). A plain `cargo build` has no guards: the
+//! Coverage comes from SanitizerCoverage edge guards in the workspace's libraries and in this
+//! crate (see `burnlp_fuzz_coverage`; `cargo xtask fuzz` builds them so). A plain `cargo build` has no guards: the
 //! fuzzer then keeps a random 5% of the mutants as bases instead, blind.
 //! `cargo xtask fuzz` runs every target and writes `docs/reliability.md`.
 
-mod coverage;
 mod targets;
+
+use burnlp_fuzz_coverage as coverage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //!
 //! Coverage guidance: the fuzzer is built in its own target directory (`target/fuzz-cov`, dev
 //! profile, dependencies at opt-level 3) with `fuzz/sancov-rustc` as the workspace's rustc
-//! wrapper, which compiles our libraries with SanitizerCoverage edge guards (stable rustc
+//! wrapper, which compiles our libraries and the fuzzer with SanitizerCoverage edge guards (stable rustc
 //! flags; no AFL or libFuzzer needed). The first build takes as long as a fresh dev build.
 //! `--blind` uses the plain dev build the tests share instead.
 
@@ -226,10 +226,10 @@ fn write_report(settings: &FuzzSettings, outcomes: &[Outcome], wall: f64) -> Res
     } else {
         (
             "",
-            "coverage-guided mutation fuzzing (the workspace's libraries built with \
-             SanitizerCoverage edge guards through `fuzz/sancov-rustc`, on stable rustc; an \
+            "coverage-guided mutation fuzzing (the workspace's libraries and the fuzzer built \
+             with SanitizerCoverage edge guards through `fuzz/sancov-rustc`, on stable rustc; an \
              input joins the pool when it reaches an edge or an AFL hit-count bucket not reached \
-             before; see `fuzz/src/coverage.rs` and `fuzz/src/main.rs` for the mutations)",
+             before; see `fuzz/coverage/src/lib.rs` and `fuzz/src/main.rs` for the mutations)",
         )
     };
     md.push_str(&format!(
@@ -267,15 +267,23 @@ fn write_report(settings: &FuzzSettings, outcomes: &[Outcome], wall: f64) -> Res
         "\nFound and fixed so far: the `tokenizers` crate panics (`expect(\"Helper\")` in its \
          decoder deserializer) on a malformed `decoder` section of a `tokenizer.json`; core's \
          loaders now turn that into an error naming the file (regression test \
-         `a_malformed_decoder_is_an_error_not_a_panic`).\n\nThe server targets post each input \
+         `a_malformed_decoder_is_an_error_not_a_panic`). The first coverage-guided run found a \
+         hang in `latex` within two minutes, where 10 blind minutes had found nothing: a 1.4 KB \
+         paper whose macros expand to a megabyte of unclosed figures took 25 s, since every \
+         `\\begin{figure}` scanned to the end of the document for its `\\end` (and every unclosed \
+         `{` after `\\begin` for its `}`); figures are now matched in one pass (regression test \
+         `unclosed_figures_in_a_large_expansion_are_read_in_linear_time`, with the input under \
+         `crates/arxiv-cap/tests/fixtures/fuzz/`).\n\nThe server targets post each input \
          as a request body: `completion-request` to `POST /v1/completions` of a `math-shepherd \
          serve` (a random tiny character model, small limits), `article-request` to `POST \
          /api/article` of a `newsbot serve` (embedded templates, no speech); a connection closed \
          without a status line, or a 5xx other than the 504 of a timeout, is a finding.\n\nThe \
          instrumented edges are those of every workspace library linked into the fuzzer (most \
          are code no target reaches, such as the models); burn and other dependencies are not \
-         instrumented, so their code guides nothing. Not covered: inputs above 1 MiB (the \
-         mutations cap them).\n",
+         instrumented, so their code guides nothing: readers that are mostly `safetensors` or \
+         `tokenizers` (`safetensors`, `tokenizer-json`) reach few edges of our own and are \
+         fuzzed nearly blind. Not covered: inputs above 1 \
+         MiB (the mutations cap them).\n",
     );
     // Keep the fault-injection section `cargo xtask faults` wrote.
     let old = std::fs::read_to_string(root().join("docs/reliability.md")).unwrap_or_default();

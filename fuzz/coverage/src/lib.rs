@@ -1,6 +1,7 @@
 //! Edge coverage from LLVM's SanitizerCoverage, for coverage-guided fuzzing on stable Rust.
 //!
-//! `cargo xtask fuzz` builds the workspace's libraries through `fuzz/sancov-rustc`, which adds
+//! `cargo xtask fuzz` builds the workspace's libraries and `burnlp-fuzz` through
+//! `fuzz/sancov-rustc`, which adds
 //! `-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-trace-pc-guard`: every edge of our
 //! own code then calls [`__sanitizer_cov_trace_pc_guard`] with its guard. The two callbacks
 //! below number the guards at start-up and count the hits of each edge in a fixed map; after
@@ -8,6 +9,10 @@
 //! 32–127, 128+) and keeps the input when some edge reached a bucket it never reached before.
 //!
 //! In a plain build nothing is instrumented, [`guards`] is 0 and the fuzzer stays blind.
+//!
+//! This crate is the one workspace crate the wrapper leaves uninstrumented: the callbacks must
+//! not call themselves. `burnlp-fuzz` is instrumented so that generic readers (`impl AsRef<Path>`,
+//! `impl BufRead`), which are compiled where they are instantiated, are measured too.
 
 #![allow(unsafe_code)]
 
