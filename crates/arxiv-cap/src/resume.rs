@@ -17,10 +17,10 @@
 //! little-endian).
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use burnlp_core::data::{read_json_document, write_json};
+use burnlp_core::data::{open_work_file, read_json_document, write_json};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ArxivCapError, Result};
@@ -160,19 +160,8 @@ pub fn extract_resumable(
         }
         fresh
     };
-    if let Some(dir) = rows.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_error(dir))?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(state.sources_done == 0)
-        .open(&partial)
-        .map_err(write_error(&partial))?;
     // Rows written after the last recorded source (a kill between the two writes) go.
-    file.set_len(state.bytes).map_err(write_error(&partial))?;
-    file.seek(SeekFrom::Start(state.bytes))
-        .map_err(write_error(&partial))?;
+    let mut file = open_work_file(&partial, state.bytes)?;
     if state.sources_done > 0 {
         tracing::info!(sources = state.sources_done, "resuming the extraction");
     }

@@ -10,10 +10,10 @@
 //! last recorded block and writes the same bytes an uninterrupted run writes; without, any
 //! earlier partial work is discarded.
 
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use burnlp_core::data::{epoch_seed, read_json_document, write_json};
+use burnlp_core::data::{epoch_seed, open_work_file, read_json_document, write_json};
 use serde::{Deserialize, Serialize};
 
 use crate::annotate::{ProblemRecord, SolutionRecord};
@@ -179,19 +179,8 @@ pub fn sample_solutions(
         }
         fresh
     };
-    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(state.problems == 0)
-        .open(&partial)
-        .map_err(io_error(&partial))?;
     // Solutions written after the last recorded block (a kill between the two writes) go.
-    file.set_len(state.bytes).map_err(io_error(&partial))?;
-    file.seek(SeekFrom::Start(state.bytes))
-        .map_err(io_error(&partial))?;
+    let mut file = open_work_file(&partial, state.bytes)?;
     if state.problems > 0 {
         tracing::info!(problems = state.problems, "resuming the sampling");
     }

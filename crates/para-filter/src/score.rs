@@ -1,11 +1,11 @@
 //! Scoring a corpus: a [`BatchScorer`] (Model 1, margin, or none) plus optional rerank rules,
 //! streamed in batches (rayon inside a batch) so memory does not grow with the corpus.
 
-use std::io::{BufRead, Seek, SeekFrom, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burnlp_core::data::{read_json_document, write_json};
+use burnlp_core::data::{open_work_file, read_json_document, write_json};
 use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
@@ -212,20 +212,8 @@ pub fn score_file_with(
         let path = path.to_owned();
         move |source| ParaFilterError::Write { path, source }
     };
-    if let Some(dir) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_error(dir))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(state.lines == 0)
-        .open(&partial)
-        .map_err(write_error(&partial))?;
     // Scores written after the last recorded batch (a kill between the two writes) go.
-    file.set_len(state.bytes).map_err(write_error(&partial))?;
-    let mut file = std::io::BufWriter::new(file);
-    file.seek(SeekFrom::Start(state.bytes))
-        .map_err(write_error(&partial))?;
+    let mut file = std::io::BufWriter::new(open_work_file(&partial, state.bytes)?);
 
     let mut reader = CorpusReader::open(input)?;
     if state.lines > 0 {

@@ -1,7 +1,7 @@
 //! Line reading shared by the readers, and atomic writers.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -146,6 +146,30 @@ fn remove_dead_temporaries(dir: &Path, name: &str) {
             let _ = fs::remove_file(entry.path());
         }
     }
+}
+
+/// Opens the work file of a resumable output (rows appended as a long job goes, renamed to the
+/// final name at the end) to append after its first `keep` bytes, the length its last recorded
+/// progress holds: creates the directory and the file, cuts what a killed run wrote after that
+/// record, and leaves the cursor at the end. `keep` 0 starts the file empty.
+pub fn open_work_file(path: impl AsRef<Path>, keep: u64) -> Result<File> {
+    let path = path.as_ref();
+    let write_error = |source| DataError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(write_error)?;
+    }
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(write_error)?;
+    file.set_len(keep).map_err(write_error)?;
+    file.seek(SeekFrom::Start(keep)).map_err(write_error)?;
+    Ok(file)
 }
 
 /// Writes records as JSON Lines (one compact JSON value per line), atomically.

@@ -36,7 +36,7 @@ pub use batching::{
     BatchLimit, BucketBatcher, bucket_batches, epoch_seed, shuffled_batches, shuffled_indices,
 };
 pub use conll::{ConllSentence, read_conll};
-pub use io::{write_atomic, write_json, write_jsonl};
+pub use io::{open_work_file, write_atomic, write_json, write_jsonl};
 pub use json::{JsonLines, read_json, read_json_document, read_json_stream, read_jsonl};
 pub use overlap::{OverlapError, SplitSizes, check_disjoint};
 pub use shared::{SHARED_ENV, shared_dir, shared_path};
