@@ -70,6 +70,22 @@ pub(crate) fn read_error(path: &Path, source: std::io::Error) -> DataError {
     }
 }
 
+/// The error of a failed write of `path`.
+fn write_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + Copy + '_ {
+    move |source| DataError::Write {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Creates the directory `path` is to be written in, if it has one and it is missing.
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => fs::create_dir_all(dir).map_err(write_error(path)),
+        None => Ok(()),
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory is written,
 /// flushed to disk and renamed over `path`, so readers see either the old or the new contents.
 ///
@@ -80,13 +96,8 @@ pub(crate) fn read_error(path: &Path, source: std::io::Error) -> DataError {
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let path = path.as_ref();
-    let write_error = |source| DataError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(write_error)?;
-    }
+    let write_error = write_error(path);
+    create_parent(path)?;
     let Some(file_name) = path.file_name() else {
         return Err(write_error(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -154,13 +165,8 @@ fn remove_dead_temporaries(dir: &Path, name: &str) {
 /// record, and leaves the cursor at the end. `keep` 0 starts the file empty.
 pub fn open_work_file(path: impl AsRef<Path>, keep: u64) -> Result<File> {
     let path = path.as_ref();
-    let write_error = |source| DataError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(write_error)?;
-    }
+    let write_error = write_error(path);
+    create_parent(path)?;
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
