@@ -31,6 +31,12 @@ pub enum MoeError {
     /// Training failed.
     #[error(transparent)]
     Train(#[from] burnlp_core::train::TrainError),
+    /// An official ESFT data file is malformed, or a conversation cannot be tokenised.
+    #[error(transparent)]
+    EsftData(#[from] crate::esft_data::EsftDataError),
+    /// An evaluation split shares items with its training split.
+    #[error(transparent)]
+    Overlap(#[from] burnlp_core::data::OverlapError),
     /// Settings are inconsistent.
     #[error("{0}")]
     Invalid(String),

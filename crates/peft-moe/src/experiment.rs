@@ -19,7 +19,7 @@ use crate::routing::{
     Concentration, ExpertConfig, ScoreKind, Summary, concentration, heatmap_svg, overlap,
     select_experts,
 };
-use crate::tasks::{Example, TASKS, dataset, vocab_size};
+use crate::tasks::{Example, TASKS, splits, vocab_size};
 use crate::train::{LmTask, Method, TrainableReport, exact_match, prepare, route_stats};
 
 /// A tiny DeepSeek-MoE for the synthetic tasks: 1 dense + 3 MoE layers, 16 routed experts
@@ -48,6 +48,7 @@ pub fn tiny_config() -> MoeConfig {
         moe_layer_freq: 1,
         topk_method: "greedy".into(),
         hidden_act: "silu".into(),
+        v2: Default::default(),
     }
 }
 
@@ -234,24 +235,20 @@ pub fn run(settings: &Settings, out: &Path, device: &Device) -> Result<Report, M
             settings.target
         )));
     }
-    let train: BTreeMap<String, Vec<Example>> = TASKS
-        .iter()
-        .map(|t| {
-            (
-                t.to_string(),
-                dataset(t, settings.train_per_task, settings.seed),
-            )
-        })
-        .collect();
-    let tests: BTreeMap<String, Vec<Example>> = TASKS
-        .iter()
-        .map(|t| {
-            (
-                t.to_string(),
-                dataset(t, settings.test_per_task, settings.seed + 1000),
-            )
-        })
-        .collect();
+    // Test prompts are never training prompts (`splits` draws them from disjoint prompt sets
+    // and checks it; an overlap is an error).
+    let mut train: BTreeMap<String, Vec<Example>> = BTreeMap::new();
+    let mut tests: BTreeMap<String, Vec<Example>> = BTreeMap::new();
+    for task in TASKS {
+        let (task_train, task_test) = splits(
+            task,
+            settings.train_per_task,
+            settings.test_per_task,
+            settings.seed,
+        )?;
+        train.insert(task.to_string(), task_train);
+        tests.insert(task.to_string(), task_test);
+    }
     let mix: Vec<Example> = train
         .iter()
         .flat_map(|(task, examples)| {
@@ -400,7 +397,8 @@ pub fn markdown(report: &Report, figures: &str) -> String {
          {TASKS:?} ({} examples each, of the target task only a fraction {}; {} steps, batch {}), \
          then specialised to `{}` on its full training set for {} steps with each method \
          (learning rates: FFT {}, ESFT {}, LoRA {} with rank {}). Scores are greedy exact match \
-         on {} held-out examples per task.\n",
+         on {} held-out examples per task, whose prompts never occur in training (one prompt \
+         in {}, by a hash of its text, is reserved for testing).\n",
         s.train_per_task,
         s.target_pretrain_fraction,
         s.pretrain_steps,
@@ -411,7 +409,8 @@ pub fn markdown(report: &Report, figures: &str) -> String {
         s.esft_lr,
         s.lora_lr,
         s.lora_rank,
-        s.test_per_task
+        s.test_per_task,
+        crate::tasks::TEST_BUCKETS
     );
     let _ = writeln!(md, "## Routing concentration (token selection ratio)\n");
     let _ = writeln!(

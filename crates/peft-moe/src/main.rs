@@ -7,17 +7,21 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burnlp_core::burn::module::Module;
+use burnlp_core::burn::tensor::{Int, Tensor, TensorData};
 use burnlp_core::cli::DeviceArgs;
 use burnlp_core::device::{parse_device, training_device};
+use burnlp_core::nn::llama::{CausalLm, LlamaInput};
 use burnlp_core::report::print_rows;
 use clap::{Args, Parser, Subcommand};
+use peft_moe::esft_score::{EsftTask, score_completions};
 use peft_moe::experiment::{self, Settings, tiny_config};
 use peft_moe::moe::{MoeConfig, load_pretrained, save_pretrained};
 use peft_moe::routing::{
     ExpertConfig, RouteStats, ScoreKind, Summary, concentration, heatmap_svg, select_experts,
 };
-use peft_moe::tasks::{TASKS, dataset, read_examples, write_examples};
+use peft_moe::tasks::{TASKS, read_examples, splits, write_examples};
 use peft_moe::train::{Method, exact_match, route_stats};
+use peft_moe::upcycle::{ChatTemplateSource, UpcycleConfig, param_counts, save_tokenizer, upcycle};
 
 /// ESFT: expert-specialized fine-tuning of Mixture-of-Experts LMs, with routing analysis and
 /// LoRA / full fine-tuning baselines.
@@ -37,7 +41,8 @@ enum Command {
     /// Selects experts per layer until the cumulative score reaches p (official expert-config
     /// format).
     Select(SelectArgs),
-    /// Writes the synthetic task files (TASK.train.jsonl / TASK.test.jsonl).
+    /// Writes the synthetic task files (TASK.train.jsonl / TASK.test.jsonl, with disjoint
+    /// prompts).
     Data(DataArgs),
     /// Trains a model: pretraining from scratch (--init) or fine-tuning with ESFT, LoRA or FFT.
     Train(TrainArgs),
@@ -47,6 +52,13 @@ enum Command {
     Demo(DemoCmdArgs),
     /// The full synthetic comparison, written as a Markdown report.
     Experiment(ExperimentArgs),
+    /// Scores official ESFT completions: intent re-scored by exact match (compared with the
+    /// stored per-example scores), judged tasks' stored scores averaged; task score = mean × 100.
+    Score(ScoreArgs),
+    /// Sparse upcycling of a dense Llama (e.g. SmolLM2): each FFN copied into E experts with
+    /// a random router, so the MoE starts from the dense model's function; writes config.json,
+    /// model.safetensors, tokenizer.json and tokenizer_config.json (chat template).
+    Upcycle(UpcycleArgs),
 }
 
 #[derive(Args)]
@@ -198,6 +210,58 @@ struct ExperimentArgs {
     device: DeviceArgs,
 }
 
+#[derive(Args)]
+struct UpcycleArgs {
+    /// Dense model: a GGUF file, a Hugging Face directory or id.
+    #[arg(long)]
+    model: String,
+    /// Routed experts per layer.
+    #[arg(long, default_value_t = 8, value_parser = burnlp_core::cli::positive)]
+    experts: usize,
+    /// Routed experts per token (at most --experts).
+    #[arg(long, default_value_t = 2, value_parser = burnlp_core::cli::positive)]
+    top_k: usize,
+    /// Standard deviation of the multiplicative noise on each expert copy (0: exact copies).
+    #[arg(long, default_value_t = 0.0, value_parser = burnlp_core::cli::non_negative_f64)]
+    noise_std: f64,
+    /// Standard deviation of the random router weights.
+    #[arg(long, default_value_t = 0.02, value_parser = burnlp_core::cli::non_negative_f64)]
+    router_std: f64,
+    /// Leading layers kept dense.
+    #[arg(long, default_value_t = 0)]
+    dense_layers: usize,
+    /// Add a shared expert per MoE layer (the FFN split in half between it and the copies).
+    #[arg(long)]
+    shared_expert: bool,
+    /// Seed of the router and the noise.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Prompt on which the upcycled logits are compared with the dense model's.
+    #[arg(long, default_value = "The capital of France is")]
+    check_prompt: String,
+    /// Also time one forward pass of this many tokens through both models (0: no timing).
+    #[arg(long, default_value_t = 0)]
+    bench_tokens: usize,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    /// Task: intent, summary, law or translation.
+    #[arg(long, value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<EsftTask>()))]
+    task: EsftTask,
+    /// Completion file (results/completions/{gate,token}/TASK.jsonl).
+    #[arg(long)]
+    completions: PathBuf,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
 fn main() {
     burnlp_runtime::main(run, burnlp_core::cli::exit_code);
 }
@@ -211,6 +275,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval(args) => eval_cmd(&args),
         Command::Demo(args) => demo_cmd(&args),
         Command::Experiment(args) => experiment_cmd(&args),
+        Command::Score(args) => score_cmd(&args),
+        Command::Upcycle(args) => upcycle_cmd(&args),
     }
 }
 
@@ -290,14 +356,9 @@ fn select_cmd(args: &SelectArgs) -> Result<()> {
 fn data_cmd(args: &DataArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)?;
     for task in TASKS {
-        write_examples(
-            &args.out.join(format!("{task}.train.jsonl")),
-            &dataset(task, args.train, args.seed),
-        )?;
-        write_examples(
-            &args.out.join(format!("{task}.test.jsonl")),
-            &dataset(task, args.test, args.seed + 1000),
-        )?;
+        let (train, test) = splits(task, args.train, args.test, args.seed)?;
+        write_examples(&args.out.join(format!("{task}.train.jsonl")), &train)?;
+        write_examples(&args.out.join(format!("{task}.test.jsonl")), &test)?;
     }
     eprintln!("wrote {} tasks to {}", TASKS.len(), args.out.display());
     Ok(())
@@ -489,4 +550,128 @@ fn copy_figures(report: &Path, stats: &Path) -> Result<String> {
         }
     }
     Ok(name)
+}
+
+/// Median milliseconds of three forward passes (after one warm-up) of `ids` through `model`.
+fn time_forward<
+    F: burnlp_core::nn::llama::FeedForward,
+    A: burnlp_core::nn::llama::SelfAttention,
+>(
+    model: &burnlp_core::nn::llama::Llama<F, A>,
+    ids: &[u32],
+) -> f64 {
+    let run = || {
+        let start = Instant::now();
+        let logits = model.forward(token_input(ids, &model.device()), None);
+        let _ = logits.into_data();
+        start.elapsed().as_secs_f64() * 1000.0
+    };
+    run();
+    let mut times: Vec<f64> = (0..3).map(|_| run()).collect();
+    times.sort_by(f64::total_cmp);
+    times[1]
+}
+
+fn token_input(ids: &[u32], device: &burnlp_core::burn::tensor::Device) -> LlamaInput {
+    LlamaInput::new(Tensor::<2, Int>::from_data(
+        TensorData::new(ids.iter().map(|&i| i as i64).collect(), [1, ids.len()]),
+        device,
+    ))
+}
+
+fn upcycle_cmd(args: &UpcycleArgs) -> Result<()> {
+    let device = args.device.inference()?;
+    let start = Instant::now();
+    let config = UpcycleConfig {
+        experts: args.experts,
+        top_k: args.top_k,
+        noise_std: args.noise_std,
+        router_std: args.router_std,
+        seed: args.seed,
+        dense_layers: args.dense_layers,
+        shared_expert: args.shared_expert,
+    };
+    // The settings first (before the time a large model takes to load), then against the
+    // model's depth.
+    config.validate(usize::MAX).map_err(anyhow::Error::msg)?;
+    let lm =
+        CausalLm::load(&args.model, &device).with_context(|| format!("loading {}", args.model))?;
+    let template = ChatTemplateSource::of_location(&lm.location, &lm.tokenizer, &lm.config)?;
+    config
+        .validate(lm.model.layers.len())
+        .map_err(anyhow::Error::msg)?;
+    let prompt = lm.tokenizer.encode(&args.check_prompt, true)?.ids;
+    if prompt.is_empty() {
+        bail!("--check-prompt encodes to no tokens");
+    }
+    let bench: Vec<u32> = prompt
+        .iter()
+        .copied()
+        .cycle()
+        .take(args.bench_tokens)
+        .collect();
+    let dense_params = lm.model.num_params();
+    let dense_logits = lm.model.forward(token_input(&prompt, &device), None);
+    let dense_ms = (!bench.is_empty()).then(|| time_forward(&lm.model, &bench));
+    let (model, moe_config) = upcycle(lm.model, &config, &device)?;
+    let moe_logits = model.forward(token_input(&prompt, &device), None);
+    let max_abs_diff = (moe_logits - dense_logits.clone())
+        .abs()
+        .max()
+        .into_scalar::<f32>();
+    let max_abs_logit = dense_logits.abs().max().into_scalar::<f32>();
+    let moe_ms = (!bench.is_empty()).then(|| time_forward(&model, &bench));
+    let counts = param_counts(&model);
+    save_pretrained(&args.out, &moe_config, &model)?;
+    save_tokenizer(&args.out, &lm.tokenizer, template.as_ref())?;
+    let bytes = std::fs::metadata(args.out.join("model.safetensors"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let row = serde_json::json!({
+        "model": args.out,
+        "experts": args.experts,
+        "top_k": args.top_k,
+        "dense_params": dense_params,
+        "total_params": counts.total,
+        "active_params_per_token": counts.active_per_token,
+        "safetensors_bytes": bytes,
+        "check_tokens": prompt.len(),
+        "max_abs_logit_diff": max_abs_diff,
+        "max_abs_logit": max_abs_logit,
+        "bench_tokens": args.bench_tokens,
+        "dense_forward_ms": dense_ms,
+        "moe_forward_ms": moe_ms,
+        "chat_template": template.is_some(),
+        "wall_s": start.elapsed().as_secs_f64(),
+    });
+    println!("{row}");
+    Ok(())
+}
+
+fn score_cmd(args: &ScoreArgs) -> Result<()> {
+    let report = score_completions(args.task, &args.completions)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    let source = if report.rescored {
+        "re-scored"
+    } else {
+        "stored judge scores"
+    };
+    println!(
+        "{}: n = {}, score = {:.2} ({source}), stored = {:.2}, mismatches = {}",
+        report.task,
+        report.n,
+        report.score,
+        report.stored_score,
+        report.mismatches.len()
+    );
+    for m in report.mismatches.iter().take(10) {
+        println!(
+            "  line {}: stored {}, computed {}",
+            m.line, m.stored, m.computed
+        );
+    }
+    Ok(())
 }

@@ -75,7 +75,7 @@ impl Example {
     /// `[BOS] prompt answer [EOS]` and the number of prompt tokens (BOS included).
     ///
     /// # Panics
-    /// When a character is outside the vocabulary (examples from [`read_jsonl`] are checked).
+    /// When a character is outside the vocabulary (examples from [`read_examples`] are checked).
     pub fn tokens(&self) -> (Vec<u32>, usize) {
         let prompt = encode(&self.prompt).expect("checked example");
         let answer = encode(&self.answer).expect("checked example");
@@ -138,16 +138,118 @@ pub fn generate(task: &str, rng: &mut StdRng) -> Example {
     }
 }
 
-/// `n` examples of `task`, deterministic in `seed`.
+/// `n` examples of `task`, deterministic in `seed`. Two calls share prompts (the prompt space
+/// of `tra` and `add` is small): build training and test data with [`splits`] instead.
 pub fn dataset(task: &str, n: usize, seed: u64) -> Vec<Example> {
     let mut rng = StdRng::seed_from_u64(seed ^ task_salt(task));
     (0..n).map(|_| generate(task, &mut rng)).collect()
 }
 
 fn task_salt(task: &str) -> u64 {
-    task.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+    fnv1a(task.as_bytes())
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     })
+}
+
+/// The split a prompt belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Training prompts.
+    Train,
+    /// Held-out prompts.
+    Test,
+}
+
+/// One prompt in this many is held out for testing.
+pub const TEST_BUCKETS: u64 = 8;
+
+/// The split of a prompt: a fixed hash of its normalised text (the key of
+/// [`check_disjoint`](burnlp_core::data::check_disjoint)) puts one prompt in [`TEST_BUCKETS`]
+/// in [`Split::Test`], whatever the seed or the sizes, so a test prompt is never a training
+/// prompt and both splits follow the same task distribution.
+pub fn split_of(prompt: &str) -> Split {
+    let key = burnlp_core::data::overlap::normalise(prompt);
+    // splitmix64 finaliser over FNV-1a, so every bit of the hash depends on every byte.
+    let mut h = fnv1a(key.as_bytes());
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    if h.is_multiple_of(TEST_BUCKETS) {
+        Split::Test
+    } else {
+        Split::Train
+    }
+}
+
+/// `n` examples of `task` whose prompts belong to `split`, deterministic in `seed` (drawn as
+/// [`dataset`] draws, keeping those of the split).
+pub fn split_dataset(
+    task: &str,
+    n: usize,
+    seed: u64,
+    split: Split,
+) -> Result<Vec<Example>, MoeError> {
+    if !TASKS.contains(&task) {
+        return Err(MoeError::Invalid(format!(
+            "unknown task `{task}` (expected one of {TASKS:?})"
+        )));
+    }
+    let mut rng = StdRng::seed_from_u64(seed ^ task_salt(task));
+    let mut out = Vec::with_capacity(n);
+    // Every task has test and training prompts; the cap only guards against a hang.
+    let max_draws = 1000 * (n as u64 + 1) * TEST_BUCKETS;
+    for _ in 0..max_draws {
+        if out.len() == n {
+            break;
+        }
+        let example = generate(task, &mut rng);
+        if split_of(&example.prompt) == split {
+            out.push(example);
+        }
+    }
+    if out.len() < n {
+        return Err(MoeError::Invalid(format!(
+            "task `{task}`: only {} of {n} {split:?} examples after {max_draws} draws",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// Checks that no test prompt of `task` is a training prompt
+/// ([`check_disjoint`](burnlp_core::data::check_disjoint) on the prompts).
+pub fn check_split(
+    task: &str,
+    train: &[Example],
+    test: &[Example],
+) -> Result<burnlp_core::data::SplitSizes, MoeError> {
+    let prompts = |examples: &[Example]| -> Vec<String> {
+        examples.iter().map(|e| e.prompt.clone()).collect()
+    };
+    Ok(burnlp_core::data::check_disjoint(
+        &format!("synthetic `{task}` train/test"),
+        &prompts(train),
+        &prompts(test),
+    )?)
+}
+
+/// Training and test examples of `task` with disjoint prompts: `n_train` training examples
+/// (seed `seed`) and `n_test` test examples (seed `seed + 1000`), checked with [`check_split`].
+pub fn splits(
+    task: &str,
+    n_train: usize,
+    n_test: usize,
+    seed: u64,
+) -> Result<(Vec<Example>, Vec<Example>), MoeError> {
+    let train = split_dataset(task, n_train, seed, Split::Train)?;
+    let test = split_dataset(task, n_test, seed + 1000, Split::Test)?;
+    check_split(task, &train, &test)?;
+    Ok((train, test))
 }
 
 /// Reads a task file (JSON lines of [`Example`]), checking every character.
@@ -202,6 +304,59 @@ mod tests {
         assert_eq!(e.answer, sum.to_string());
         assert_eq!(dataset("rev", 5, 1), dataset("rev", 5, 1));
         assert_ne!(dataset("rev", 5, 1), dataset("rev", 5, 2));
+    }
+
+    #[test]
+    fn splits_are_disjoint_and_the_old_draws_were_not() {
+        for task in TASKS {
+            let (train, test) = splits(task, 1000, 48, 7).unwrap();
+            assert_eq!((train.len(), test.len()), (1000, 48));
+            assert!(train.iter().all(|e| split_of(&e.prompt) == Split::Train));
+            assert!(test.iter().all(|e| split_of(&e.prompt) == Split::Test));
+            let (a, b) = splits(task, 40, 8, 3).unwrap();
+            assert_eq!((a, b), splits(task, 40, 8, 3).unwrap());
+        }
+        // The demo's former draws: a third of the `tra` test prompts are two-word sentences,
+        // all 64 of which appear among 1000 training examples.
+        let err = check_split("tra", &dataset("tra", 1000, 7), &dataset("tra", 48, 1007))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("synthetic `tra` train/test"), "{err}");
+    }
+
+    #[test]
+    fn overlapping_splits_are_an_error() {
+        let train = split_dataset("add", 20, 1, Split::Train).unwrap();
+        let mut test = split_dataset("add", 5, 2, Split::Test).unwrap();
+        assert!(check_split("add", &train, &test).is_ok());
+        test.push(train[3].clone());
+        let err = check_split("add", &train, &test).unwrap_err().to_string();
+        assert!(err.contains(&train[3].prompt), "{err}");
+    }
+
+    /// Prints the train/test prompt overlap of the former and the current draws
+    /// (`cargo test -p peft-moe --lib overlap_report -- --ignored --nocapture`).
+    #[test]
+    #[ignore = "prints measurements"]
+    fn overlap_report() {
+        for (label, n_train, n_test) in [("demo", 1000, 48), ("full", 4000, 200)] {
+            for task in TASKS {
+                let prompts =
+                    |v: &[Example]| v.iter().map(|e| e.prompt.clone()).collect::<Vec<_>>();
+                let old = burnlp_core::data::overlap::overlapping(
+                    prompts(&dataset(task, n_train, 7)),
+                    prompts(&dataset(task, n_test, 1007)),
+                );
+                let (train, test) = splits(task, n_train, n_test, 7).unwrap();
+                let new = burnlp_core::data::overlap::overlapping(prompts(&train), prompts(&test));
+                println!(
+                    "{label} {task}: before {}/{n_test} ({:.1}%), after {}/{n_test}",
+                    old.len(),
+                    100.0 * old.len() as f64 / n_test as f64,
+                    new.len()
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,8 +9,11 @@
 //! `s_t = softmax(W_gate h_t)`, `I_t = topK(s_t)`, `y_t = Σ_{i∈I_t} s_{t,i} E_i(h_t) + Shared(h_t)`
 //! (top-K weights not renormalised unless `norm_topk_prob`; scaled by `routed_scaling_factor`).
 //!
-//! Attention is the core decoder's (rotary multi-head / grouped-query attention, as in
-//! DeepSeekMoE 16B); DeepSeek-V2's multi-head latent attention is not modelled.
+//! Attention ([`MoeAttention`]) is either the core decoder's rotary multi-head / grouped-query
+//! attention (as in DeepSeekMoE 16B and the upcycled dense models) or DeepSeek-V2's multi-head
+//! latent attention ([`MlaAttention`], chosen when `config.json` has `kv_lora_rank`) with
+//! interleaved, optionally YaRN-scaled rotary dimensions; [`load_pretrained`] reads a
+//! transformers `DeepseekV2ForCausalLM` checkpoint directory (e.g. `deepseek-ai/ESFT-vanilla-lite`).
 //!
 //! Dispatch groups tokens per expert: the rows routed to expert `i` are gathered
 //! (`select`), run through `E_i`, weighted and scatter-added back (`select_assign` with `Add`),
@@ -23,14 +26,58 @@ use burn::tensor::activation::{silu, softmax};
 use burn::tensor::{Bool, Device, IndexingUpdateOp, Int, Tensor, TensorData};
 use burnlp_core::burn;
 use burnlp_core::nn::WeightSource;
-use burnlp_core::nn::llama::FeedForward;
+use burnlp_core::nn::llama::{FeedForward, LayerCache, LlamaAttention, RopeAngles, SelfAttention};
 use burnlp_core::nn::lora::LoraLinear;
 
 mod checkpoint;
 mod config;
+mod mla;
 
 pub use checkpoint::{NamedTensor, export_tensors, load_pretrained, save_pretrained};
-pub use config::{MoeConfig, MoeLm};
+pub use config::{DeepseekV2Fields, MoeConfig, MoeLm};
+pub use mla::{MlaAttention, MlaConfig};
+
+/// The attention block of a decoder layer: the core decoder's rotary grouped-query attention
+/// or DeepSeek-V2's multi-head latent attention. A core [`LlamaAttention`] becomes one with
+/// `.into()`.
+// One value per decoder layer, so the size difference of the variants costs nothing (and burn's
+// `Module` derive has no `Box` support to even it out).
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum MoeAttention {
+    /// Rotary multi-head / grouped-query attention (`q_proj`, `k_proj`, `v_proj`, `o_proj`).
+    Gqa(LlamaAttention),
+    /// Multi-head latent attention.
+    Mla(MlaAttention),
+}
+
+impl From<LlamaAttention> for MoeAttention {
+    fn from(attention: LlamaAttention) -> Self {
+        Self::Gqa(attention)
+    }
+}
+
+impl SelfAttention for MoeAttention {
+    fn forward(
+        &self,
+        hidden: Tensor<3>,
+        rope: &RopeAngles,
+        mask: Tensor<4, Bool>,
+        cache: Option<&mut LayerCache>,
+    ) -> Tensor<3> {
+        match self {
+            Self::Gqa(attention) => attention.forward(hidden, rope, mask, cache),
+            Self::Mla(attention) => attention.forward(hidden, rope, mask, cache),
+        }
+    }
+
+    fn load_weights(&mut self, weights: &mut WeightSource, prefix: &str) {
+        match self {
+            Self::Gqa(attention) => attention.load_weights(weights, prefix),
+            Self::Mla(attention) => attention.load_weights(weights, prefix),
+        }
+    }
+}
 /// A SwiGLU block `down(silu(gate(x)) ⊙ up(x))` whose projections can carry LoRA adapters.
 #[derive(Module, Debug)]
 pub struct Expert {
@@ -285,7 +332,8 @@ pub struct MoeOutput {
 }
 
 /// Runs the model on unpadded (or right-padded) sequences and returns the logits and every
-/// layer's routing. Equals [`Llama::forward`] without a cache and without padding.
+/// layer's routing. Equals [`Llama::forward`](burnlp_core::nn::llama::Llama::forward) without a
+/// cache and without padding.
 ///
 /// # Shapes
 /// - `input_ids`: `[batch, seq]`

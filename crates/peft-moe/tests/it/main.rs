@@ -2,5 +2,7 @@
 //! once per crate; each module is one former test file.
 
 mod cli;
+mod esft_data;
 mod model;
 mod selection;
+mod upcycle;

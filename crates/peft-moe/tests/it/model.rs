@@ -1,18 +1,19 @@
-//! The MoE LM: logits parity with the transformers reference, grouped dispatch against the dense
-//! loop, LoRA adapters, ESFT freezing and a learning test.
+//! The MoE LM: logits parity with the transformers reference (DeepSeek-MoE with grouped-query
+//! attention, DeepSeek-V2 with multi-head latent attention and YaRN), incremental decoding,
+//! grouped dispatch against the dense loop, LoRA adapters, ESFT freezing and a learning test.
 
 use std::path::Path;
 
 use burnlp_core::burn;
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::tensor::{Distribution, Int, Tensor, TensorData};
-use burnlp_core::nn::llama::LlamaInput;
+use burnlp_core::nn::llama::{KvCache, LlamaInput};
 use burnlp_core::train::AdamWConfig;
 use burnlp_core::train::params::parameter_values;
 use peft_moe::experiment::{finetune, tiny_config};
 use peft_moe::moe::{
-    MoeConfig, add_lora, balance_loss, export_tensors, forward_detailed, load_pretrained,
-    save_pretrained,
+    MoeAttention, MoeConfig, add_lora, balance_loss, export_tensors, forward_detailed,
+    load_pretrained, save_pretrained,
 };
 use peft_moe::routing::select_experts;
 use peft_moe::tasks::dataset;
@@ -312,4 +313,171 @@ fn fine_tuning_learns_a_task() {
     // 60 steps (measured 0.97–0.98 from 0.03–0.05).
     assert!(before < 0.2, "{before}");
     assert!(after > 0.7, "token accuracy after 60 steps: {after}");
+}
+
+/// The DeepSeek-V2 goldens of `datasets/scripts/peft_moe/make_deepseek_v2_golden.py`: sharded
+/// float16 checkpoints of tiny `DeepseekV2ForCausalLM`s with multi-head latent attention and
+/// YaRN RoPE, `tiny_mla_yarn` with a query bottleneck and a transformers 5 `config.json`,
+/// `tiny_mla_plain_q` with a full query projection and a transformers 4 one.
+const MLA_GOLDENS: [(&str, Option<usize>); 2] =
+    [("tiny_mla_yarn", Some(24)), ("tiny_mla_plain_q", None)];
+
+fn golden_dir(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// Input ids `[batch, seq]` and reference logits `[batch, seq, vocab]` of a golden directory.
+fn golden_tensors(dir: &Path, vocab: usize) -> (Tensor<2, Int>, Tensor<3>) {
+    let device = burnlp_core::device::cpu();
+    let text = std::fs::read_to_string(dir.join("golden.json")).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rows: Vec<Vec<i64>> = serde_json::from_value(golden["input_ids"].clone()).unwrap();
+    let logits: Vec<Vec<Vec<f32>>> = serde_json::from_value(golden["logits"].clone()).unwrap();
+    let [batch, seq] = [rows.len(), rows[0].len()];
+    let ids = Tensor::from_data(TensorData::new(rows.concat(), [batch, seq]), &device);
+    let flat: Vec<f32> = logits.into_iter().flatten().flatten().collect();
+    let want = Tensor::<1>::from_data(TensorData::new(flat, [batch * seq * vocab]), &device)
+        .reshape([batch, seq, vocab]);
+    (ids, want)
+}
+
+#[test]
+fn deepseek_v2_logits_match_the_transformers_reference() {
+    let device = burnlp_core::device::cpu();
+    for (name, q_lora_rank) in MLA_GOLDENS {
+        let dir = golden_dir(name);
+        let shards = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("model-")
+            })
+            .count();
+        assert!(
+            shards >= 2,
+            "{name}: the golden checkpoint should be sharded"
+        );
+        let (config, model) = load_pretrained(&dir, &device).unwrap();
+        let mla = config.mla().unwrap().expect("kv_lora_rank makes MLA");
+        assert_eq!(mla.q_lora_rank, q_lora_rank, "{name}");
+        assert!(config.yarn().unwrap().is_some(), "{name}: YaRN scaling");
+        assert!(
+            model
+                .layers
+                .iter()
+                .all(|layer| matches!(layer.self_attn, MoeAttention::Mla(_)))
+        );
+        let (ids, want) = golden_tensors(&dir, config.vocab_size);
+        let core = model.forward(LlamaInput::new(ids.clone()), None);
+        let diff = max_diff(core.clone(), want.clone());
+        println!("{name}: max |logit - transformers| = {diff:e}");
+        assert!(diff < 1e-4, "{name}: core forward differs by {diff}");
+        let detailed = forward_detailed(&model, ids.clone()).logits;
+        assert!(max_diff(detailed, want) < 1e-4, "{name}: forward_detailed");
+        // Export then reload (one unsharded file, the configuration as read): same logits.
+        let saved = tempfile::tempdir().unwrap();
+        save_pretrained(saved.path(), &config, &model).unwrap();
+        let (again_config, again) = load_pretrained(saved.path(), &device).unwrap();
+        assert_eq!(again_config, config, "{name}: config.json round trip");
+        let reloaded = again.forward(LlamaInput::new(ids), None);
+        assert_eq!(
+            max_diff(reloaded, core),
+            0.0,
+            "{name}: save_pretrained round trip"
+        );
+    }
+}
+
+#[test]
+fn deepseek_v2_incremental_decoding_equals_the_full_forward() {
+    let device = burnlp_core::device::cpu();
+    for (name, _) in MLA_GOLDENS {
+        let dir = golden_dir(name);
+        let (config, model) = load_pretrained(&dir, &device).unwrap();
+        let (ids, _) = golden_tensors(&dir, config.vocab_size);
+        let [batch, seq] = ids.dims();
+        let full = model.forward(LlamaInput::new(ids.clone()), None);
+        // A 7-token prompt, then one token at a time through the cache.
+        let mut cache = KvCache::new();
+        let mut parts = vec![model.forward(
+            LlamaInput::new(ids.clone().slice([0..batch, 0..7])),
+            Some(&mut cache),
+        )];
+        for t in 7..seq {
+            parts.push(model.forward(
+                LlamaInput::new(ids.clone().slice([0..batch, t..t + 1])),
+                Some(&mut cache),
+            ));
+        }
+        assert_eq!(cache.len(), seq);
+        let incremental = Tensor::cat(parts, 1);
+        let diff = max_diff(incremental, full.clone());
+        println!("{name}: max |incremental - full| = {diff:e}");
+        assert!(diff < 1e-4, "{name}: cached decoding differs by {diff}");
+        // Left padding (as batched generation uses): a 13-token row padded to 20 ends with the
+        // logits of its unpadded forward.
+        let rows: Vec<Vec<u32>> = ids
+            .clone()
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .unwrap()
+            .chunks(seq)
+            .map(|row| row.iter().map(|&t| t as u32).collect())
+            .collect();
+        let short = rows[1][..13].to_vec();
+        let padded = model.forward(
+            LlamaInput::left_padded(&[rows[0].clone(), short.clone()], &device),
+            None,
+        );
+        let alone = model.forward(LlamaInput::left_padded(&[short], &device), None);
+        let last = |x: Tensor<3>, row: usize| x.slice([row..row + 1, seq - 1..seq]);
+        let diff = max_diff(last(padded.clone(), 1), alone.slice_dim(1, 12..13));
+        assert!(diff < 1e-4, "{name}: left-padded row differs by {diff}");
+        assert!(max_diff(last(padded, 0), last(full, 0)) < 1e-4);
+    }
+}
+
+#[test]
+fn deepseek_v2_config_errors_name_the_problem() {
+    let text = std::fs::read_to_string(golden_dir("tiny_mla_yarn").join("config.json")).unwrap();
+    let base: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases: [(&str, serde_json::Value, &str); 5] = [
+        (
+            "qk_rope_head_dim",
+            serde_json::Value::Null,
+            "positive qk_rope_head_dim",
+        ),
+        ("qk_rope_head_dim", 3.into(), "must be even"),
+        ("kv_lora_rank", serde_json::Value::Null, "kv_lora_rank"),
+        (
+            "num_key_value_heads",
+            2.into(),
+            "num_key_value_heads 2 differs",
+        ),
+        (
+            "rope_parameters",
+            serde_json::json!({"rope_type": "llama3", "factor": 8.0}),
+            "unsupported RoPE scaling `llama3`",
+        ),
+    ];
+    let device = burnlp_core::device::cpu();
+    for (field, value, expected) in cases {
+        let mut bad = base.clone();
+        bad[field] = value;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.json"), bad.to_string()).unwrap();
+        let err = load_pretrained(dir.path(), &device)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("config.json") && err.contains(expected),
+            "{field}: {err}"
+        );
+    }
 }

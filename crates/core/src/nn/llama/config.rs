@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use burn::config::Config;
 use serde::Deserialize;
 
+use super::rope::{HfRopeParameters, YarnScaling};
 use crate::nn::weights::WeightError;
 
 /// Configuration of a [`Llama`](super::Llama) causal language model.
@@ -27,6 +28,8 @@ pub struct LlamaConfig {
     /// Base of the rotary embedding frequencies.
     #[config(default = 10000.0)]
     pub rope_theta: f64,
+    /// YaRN scaling of the rotary embedding, if any.
+    pub rope_scaling: Option<YarnScaling>,
     /// RMSNorm epsilon.
     #[config(default = 1e-6)]
     pub rms_norm_eps: f64,
@@ -92,7 +95,7 @@ impl LlamaConfig {
     /// exact for sequences no longer than the window).
     ///
     /// `rope_theta` is read from the top level (transformers 4) or from `rope_parameters`
-    /// (transformers 5); RoPE scaling other than the default is rejected.
+    /// (transformers 5); YaRN scaling is read from either; other RoPE scaling is rejected.
     pub fn from_hf_file(path: impl AsRef<Path>) -> Result<Self, LlamaLoadError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| LlamaLoadError::Io {
@@ -118,15 +121,16 @@ impl LlamaConfig {
                 hf.hidden_act
             )));
         }
+        let mut rope_scaling = None;
         for rope in [&hf.rope_parameters, &hf.rope_scaling]
             .into_iter()
             .flatten()
         {
-            let kind = rope.rope_type.as_deref().or(rope.kind.as_deref());
-            if let Some(kind) = kind
-                && kind != "default"
+            if let Some(yarn) = rope
+                .yarn(hf.max_position_embeddings)
+                .map_err(config_error)?
             {
-                return Err(config_error(format!("unsupported RoPE scaling `{kind}`")));
+                rope_scaling = Some(yarn);
             }
         }
         let rope_theta = hf
@@ -148,6 +152,7 @@ impl LlamaConfig {
         )
         .with_head_dim(hf.head_dim)
         .with_rope_theta(rope_theta)
+        .with_rope_scaling(rope_scaling)
         .with_rms_norm_eps(hf.rms_norm_eps)
         .with_tie_word_embeddings(hf.tie_word_embeddings)
         .with_attention_bias(hf.attention_bias)
@@ -203,8 +208,9 @@ struct HfLlamaConfig {
     #[serde(default = "default_act")]
     hidden_act: String,
     rope_theta: Option<f64>,
-    rope_parameters: Option<HfRope>,
-    rope_scaling: Option<HfRope>,
+    rope_parameters: Option<HfRopeParameters>,
+    rope_scaling: Option<HfRopeParameters>,
+    max_position_embeddings: Option<usize>,
     #[serde(default = "default_eps")]
     rms_norm_eps: f64,
     #[serde(default)]
@@ -217,15 +223,6 @@ struct HfLlamaConfig {
     initializer_range: f64,
     eos_token_id: Option<OneOrMany>,
     bos_token_id: Option<u32>,
-}
-
-/// `rope_parameters` (transformers 5) or `rope_scaling` (transformers 4).
-#[derive(Debug, Deserialize)]
-struct HfRope {
-    rope_type: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    rope_theta: Option<f64>,
 }
 
 /// `eos_token_id` is a single id or a list.
@@ -279,6 +276,44 @@ mod tests {
         assert_eq!(v5.rope_theta, 1000.0);
         assert_eq!(v5.eos_token_ids, vec![3]);
         assert_eq!(v5.head_dim(), 4);
+        assert_eq!(v5.rope_scaling, None);
+    }
+
+    #[test]
+    fn yarn_scaling_is_read_from_either_layout() {
+        let v4 = read(&format!(
+            r#"{{{BASE}, "max_position_embeddings": 64, "rope_scaling": {{"type": "yarn",
+                "factor": 4.0, "original_max_position_embeddings": 16, "beta_fast": 0}}}}"#
+        ))
+        .unwrap();
+        let yarn = v4.rope_scaling.expect("yarn");
+        assert_eq!(
+            (yarn.factor, yarn.original_max_position_embeddings),
+            (4.0, 16)
+        );
+        assert_eq!(
+            (yarn.beta_fast, yarn.beta_slow),
+            (32.0, 1.0),
+            "transformers' defaults"
+        );
+        // transformers 5: the factor follows from the two lengths when absent.
+        let v5 = read(&format!(
+            r#"{{{BASE}, "max_position_embeddings": 64, "rope_parameters": {{"rope_type": "yarn",
+                "rope_theta": 50.0, "original_max_position_embeddings": 8, "mscale": 0.5}}}}"#
+        ))
+        .unwrap();
+        let yarn = v5.rope_scaling.expect("yarn");
+        assert_eq!((yarn.factor, yarn.mscale), (8.0, 0.5));
+        assert_eq!(v5.rope_theta, 50.0);
+        let error = read(&format!(
+            r#"{{{BASE}, "rope_scaling": {{"type": "yarn", "factor": 4.0}}}}"#
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("original_max_position_embeddings"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use burn::config::Config;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::cache::KvCache;
-use super::model::{FeedForward, Llama, LlamaInput};
+use super::model::{FeedForward, Llama, LlamaInput, SelfAttention};
 use super::sampling::{Sampler, SamplingConfig, SamplingError, log_prob};
 
 /// Settings of [`Llama::generate`].
@@ -157,7 +157,7 @@ pub(super) fn check_rows<'a>(
     Ok(())
 }
 
-impl<F: FeedForward> Llama<F> {
+impl<F: FeedForward, A: SelfAttention> Llama<F, A> {
     /// Generates a continuation of each prompt (token ids, at least one each); see the
     /// [module documentation](self) for padding, sampling and stopping.
     pub fn generate(

@@ -9,8 +9,11 @@
 //! <https://arxiv.org/abs/2002.05202>) and tied or untied output embeddings.
 //!
 //! - [`config`]: [`LlamaConfig`], read from a Hugging Face `config.json`;
-//! - [`model`]: the network ([`Llama`]), its [`FeedForward`] extension point for other blocks
-//!   (e.g. mixture-of-experts) and checkpoint loading ([`Llama::from_pretrained`]);
+//! - [`model`]: the network ([`Llama`]), its [`FeedForward`] and [`SelfAttention`] extension
+//!   points for other blocks (e.g. mixture-of-experts, latent attention) and checkpoint loading
+//!   ([`Llama::from_pretrained`]);
+//! - [`rope`]: the [`RotaryEmbedding`] in the `rotate_half` or interleaved layout, with optional
+//!   YaRN scaling ([`YarnScaling`]);
 //! - [`gguf`]: loading from llama.cpp GGUF files ([`Llama::from_gguf`]);
 //! - [`causal_lm`]: a model with its tokenizer and chat template from any model reference
 //!   ([`CausalLm::load`]);
@@ -29,6 +32,7 @@ pub mod config;
 pub mod generate;
 pub mod gguf;
 pub mod model;
+pub mod rope;
 pub mod sampling;
 pub mod score;
 
@@ -39,6 +43,7 @@ pub use generate::{
     FinishReason, GenerateError, Generation, GenerationConfig, StopCriterion, StopStrings,
 };
 pub use gguf::LoadedLlama;
-pub use model::{FeedForward, Llama, LlamaInput, LlamaMlp};
+pub use model::{FeedForward, Llama, LlamaAttention, LlamaInput, LlamaMlp, SelfAttention};
+pub use rope::{HfRopeParameters, RopeAngles, RotaryEmbedding, YarnScaling};
 pub use sampling::{Sampler, SamplingConfig, SamplingError};
 pub use score::ContinuationScore;

@@ -1,5 +1,6 @@
-//! The Llama decoder: embeddings, pre-norm decoder layers with rotary grouped-query attention
-//! and a swappable feed-forward block, final RMSNorm and the language-model head.
+//! The Llama decoder: embeddings, pre-norm decoder layers with a swappable attention block
+//! (rotary grouped-query attention by default) and a swappable feed-forward block, final
+//! RMSNorm and the language-model head.
 
 use std::path::Path;
 
@@ -14,6 +15,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::cache::{KvCache, LayerCache};
 use super::config::{LlamaConfig, LlamaLoadError};
+pub use super::rope::{RopeAngles, RotaryEmbedding};
 use crate::nn::weights::{Pretrained, WeightSource};
 
 /// The feed-forward block of a decoder layer: the extension point for other block types such
@@ -30,6 +32,36 @@ pub trait FeedForward: Module + ModuleDisplay {
 
     /// Fills the block's parameters from a checkpoint, with tensor names under `prefix`
     /// (`model.layers.N.mlp`).
+    fn load_weights(&mut self, weights: &mut WeightSource, prefix: &str);
+}
+
+/// The self-attention block of a decoder layer: the extension point for other attention types
+/// such as DeepSeek-V2's multi-head latent attention ([`LlamaAttention`] is Llama's rotary
+/// grouped-query attention).
+///
+/// A model with another attention is built with [`LlamaConfig::init_with_layers`], which asks
+/// for one attention block per layer, so attention types can be mixed through an enum
+/// implementing this trait.
+pub trait SelfAttention: Module + ModuleDisplay {
+    /// Attends from the new positions to the cached and new positions, appending the new keys
+    /// and values to `cache`.
+    ///
+    /// # Shapes
+    /// - `hidden`: `[batch, seq, d_model]`
+    /// - `rope`: angles of the new positions (see [`RotaryEmbedding::angles`])
+    /// - `mask`: `[batch, 1, seq, len]`, true where a key is hidden (causality is added by the
+    ///   block); `len` is the number of cached positions plus `seq`
+    /// - output: `[batch, seq, d_model]`
+    fn forward(
+        &self,
+        hidden: Tensor<3>,
+        rope: &RopeAngles,
+        mask: Tensor<4, Bool>,
+        cache: Option<&mut LayerCache>,
+    ) -> Tensor<3>;
+
+    /// Fills the block's parameters from a checkpoint, with tensor names under `prefix`
+    /// (`model.layers.N.self_attn`).
     fn load_weights(&mut self, weights: &mut WeightSource, prefix: &str);
 }
 
@@ -54,62 +86,6 @@ impl FeedForward for LlamaMlp {
         weights.fill_linear(&mut self.gate_proj, &format!("{prefix}.gate_proj"));
         weights.fill_linear(&mut self.up_proj, &format!("{prefix}.up_proj"));
         weights.fill_linear(&mut self.down_proj, &format!("{prefix}.down_proj"));
-    }
-}
-
-/// Rotary position embedding in Hugging Face's `rotate_half` layout: the first and second
-/// halves of each head are the two coordinates of the rotated pairs.
-#[derive(Module, Debug)]
-pub struct RotaryEmbedding {
-    /// Size of one attention head.
-    pub head_dim: usize,
-    /// Base of the frequencies `theta^(-2i / head_dim)`.
-    pub theta: f64,
-}
-
-impl RotaryEmbedding {
-    /// Cosines and sines of the rotation angles of each position.
-    ///
-    /// # Shapes
-    /// - `positions`: `[batch, seq]`
-    pub fn angles(&self, positions: Tensor<2, Int>) -> RopeAngles {
-        let half = self.head_dim / 2;
-        let theta = self.theta as f32;
-        let inv_freq: Vec<f32> = (0..half)
-            .map(|i| 1.0 / theta.powf((2 * i) as f32 / self.head_dim as f32))
-            .collect();
-        let inv_freq =
-            Tensor::<1>::from_data(TensorData::new(inv_freq, [half]), &positions.device())
-                .unsqueeze::<3>(); // [1, 1, half]
-        let freqs = positions.float().unsqueeze_dim::<3>(2) * inv_freq; // [batch, seq, half]
-        let angles = Tensor::cat(vec![freqs.clone(), freqs], 2).unsqueeze_dim::<4>(1);
-        RopeAngles {
-            cos: angles.clone().cos(),
-            sin: angles.sin(),
-        }
-    }
-}
-
-/// Rotation angles of a batch of positions, from [`RotaryEmbedding::angles`].
-#[derive(Debug, Clone)]
-pub struct RopeAngles {
-    /// Cosines `[batch, 1, seq, head_dim]`.
-    pub cos: Tensor<4>,
-    /// Sines `[batch, 1, seq, head_dim]`.
-    pub sin: Tensor<4>,
-}
-
-impl RopeAngles {
-    /// Rotates queries or keys: `x * cos + rotate_half(x) * sin`.
-    ///
-    /// # Shapes
-    /// - `x`: `[batch, heads, seq, head_dim]`; output: `[batch, heads, seq, head_dim]`
-    pub fn rotate(&self, x: Tensor<4>) -> Tensor<4> {
-        let d_head = x.dims()[3];
-        let first = x.clone().slice_dim(3, 0..d_head / 2);
-        let second = x.clone().slice_dim(3, d_head / 2..d_head);
-        let rotated = Tensor::cat(vec![second.neg(), first], 3);
-        x * self.cos.clone() + rotated * self.sin.clone()
     }
 }
 
@@ -203,11 +179,35 @@ impl LlamaAttention {
     }
 }
 
+impl SelfAttention for LlamaAttention {
+    fn forward(
+        &self,
+        hidden: Tensor<3>,
+        rope: &RopeAngles,
+        mask: Tensor<4, Bool>,
+        cache: Option<&mut LayerCache>,
+    ) -> Tensor<3> {
+        LlamaAttention::forward(self, hidden, rope, mask, cache)
+    }
+
+    /// Checkpoint names `{prefix}.{q,k,v,o}_proj.{weight,bias}`.
+    fn load_weights(&mut self, weights: &mut WeightSource, prefix: &str) {
+        for (proj, name) in [
+            (&mut self.q_proj, "q_proj"),
+            (&mut self.k_proj, "k_proj"),
+            (&mut self.v_proj, "v_proj"),
+            (&mut self.o_proj, "o_proj"),
+        ] {
+            weights.fill_linear(proj, &format!("{prefix}.{name}"));
+        }
+    }
+}
+
 /// One pre-norm decoder layer: `h = x + attn(norm(x))`, `out = h + ffn(norm(h))`.
 #[derive(Module, Debug)]
-pub struct LlamaDecoderLayer<F = LlamaMlp> {
+pub struct LlamaDecoderLayer<F = LlamaMlp, A = LlamaAttention> {
     /// Self-attention.
-    pub self_attn: LlamaAttention,
+    pub self_attn: A,
     /// Feed-forward block.
     pub mlp: F,
     /// RMSNorm before attention.
@@ -216,8 +216,8 @@ pub struct LlamaDecoderLayer<F = LlamaMlp> {
     pub post_attention_layernorm: RmsNorm,
 }
 
-impl<F: FeedForward> LlamaDecoderLayer<F> {
-    /// Applies the layer; see [`LlamaAttention::forward`] for the arguments.
+impl<F: FeedForward, A: SelfAttention> LlamaDecoderLayer<F, A> {
+    /// Applies the layer; see [`SelfAttention::forward`] for the arguments.
     ///
     /// # Shapes
     /// - `hidden`: `[batch, seq, d_model]`; output: `[batch, seq, d_model]`
@@ -242,11 +242,11 @@ impl<F: FeedForward> LlamaDecoderLayer<F> {
 
 /// A Llama-style causal language model (`LlamaForCausalLM`).
 #[derive(Module, Debug)]
-pub struct Llama<F = LlamaMlp> {
+pub struct Llama<F = LlamaMlp, A = LlamaAttention> {
     /// Token embeddings `[vocab, d_model]`.
     pub embed_tokens: Embedding,
     /// Decoder layers.
-    pub layers: Vec<LlamaDecoderLayer<F>>,
+    pub layers: Vec<LlamaDecoderLayer<F, A>>,
     /// Final RMSNorm.
     pub norm: RmsNorm,
     /// Output projection `[d_model, vocab]`; `None` when tied to `embed_tokens`.
@@ -319,15 +319,56 @@ impl LlamaConfig {
     pub fn init_with<F: FeedForward>(
         &self,
         device: &Device,
-        mut feed_forward: impl FnMut(usize) -> F,
+        feed_forward: impl FnMut(usize) -> F,
     ) -> Llama<F> {
-        if let Err(message) = self.validate() {
-            panic!("invalid LlamaConfig: {message}");
-        }
+        self.init_with_layers(
+            device,
+            self.rotary(),
+            |_| self.init_attention(device),
+            feed_forward,
+        )
+    }
+
+    /// A freshly initialised rotary grouped-query attention block of this configuration.
+    pub fn init_attention(&self, device: &Device) -> LlamaAttention {
         let (h, d_head) = (self.hidden_size, self.head_dim());
         let qkv_bias = self.attention_bias || self.qkv_bias;
         let attn = |d_in, d_out| self.linear(d_in, d_out, qkv_bias, device);
-        let output = |d_in, d_out| self.linear(d_in, d_out, self.attention_bias, device);
+        LlamaAttention {
+            q_proj: attn(h, self.num_heads * d_head),
+            k_proj: attn(h, self.num_kv_heads * d_head),
+            v_proj: attn(h, self.num_kv_heads * d_head),
+            o_proj: self.linear(self.num_heads * d_head, h, self.attention_bias, device),
+            num_heads: self.num_heads,
+            num_kv_heads: self.num_kv_heads,
+            head_dim: d_head,
+        }
+    }
+
+    /// The rotary embedding of this configuration: `head_dim` dimensions in the
+    /// `rotate_half` layout, with `rope_scaling` if set.
+    pub fn rotary(&self) -> RotaryEmbedding {
+        RotaryEmbedding::new(self.head_dim(), self.rope_theta)
+            .with_scaling(self.rope_scaling.clone())
+    }
+
+    /// A freshly initialised model with the rotary embedding `rotary`, whose layer `i` uses
+    /// the attention block `attention(i)` and the feed-forward block `feed_forward(i)`
+    /// (embeddings, norms and head initialised as in [`LlamaConfig::init`]).
+    ///
+    /// # Panics
+    /// When the head arithmetic is inconsistent (see [`LlamaConfig::validate`]).
+    pub fn init_with_layers<F: FeedForward, A: SelfAttention>(
+        &self,
+        device: &Device,
+        rotary: RotaryEmbedding,
+        mut attention: impl FnMut(usize) -> A,
+        mut feed_forward: impl FnMut(usize) -> F,
+    ) -> Llama<F, A> {
+        if let Err(message) = self.validate() {
+            panic!("invalid LlamaConfig: {message}");
+        }
+        let h = self.hidden_size;
         let norm = || {
             RmsNormConfig::new(h)
                 .with_epsilon(self.rms_norm_eps)
@@ -339,15 +380,7 @@ impl LlamaConfig {
                 .init(device),
             layers: (0..self.num_layers)
                 .map(|i| LlamaDecoderLayer {
-                    self_attn: LlamaAttention {
-                        q_proj: attn(h, self.num_heads * d_head),
-                        k_proj: attn(h, self.num_kv_heads * d_head),
-                        v_proj: attn(h, self.num_kv_heads * d_head),
-                        o_proj: output(self.num_heads * d_head, h),
-                        num_heads: self.num_heads,
-                        num_kv_heads: self.num_kv_heads,
-                        head_dim: d_head,
-                    },
+                    self_attn: attention(i),
                     mlp: feed_forward(i),
                     input_layernorm: norm(),
                     post_attention_layernorm: norm(),
@@ -356,10 +389,7 @@ impl LlamaConfig {
             norm: norm(),
             lm_head: (!self.tie_word_embeddings)
                 .then(|| self.linear(h, self.vocab_size, false, device)),
-            rotary: RotaryEmbedding {
-                head_dim: d_head,
-                theta: self.rope_theta,
-            },
+            rotary,
         }
     }
 
@@ -409,13 +439,13 @@ impl Llama {
     }
 }
 
-impl<F: FeedForward> Llama<F> {
+impl<F: FeedForward, A: SelfAttention> Llama<F, A> {
     /// Fills every parameter from a checkpoint with Hugging Face names:
     ///
     /// | parameter | checkpoint tensor |
     /// |---|---|
     /// | `embed_tokens` | `model.embed_tokens.weight` |
-    /// | `layers[N].self_attn.{q,k,v,o}_proj` | `model.layers.N.self_attn.{q,k,v,o}_proj.{weight,bias}` |
+    /// | `layers[N].self_attn` | [`SelfAttention::load_weights`] with `model.layers.N.self_attn` (Llama: `{q,k,v,o}_proj.{weight,bias}`) |
     /// | `layers[N].mlp` | [`FeedForward::load_weights`] with `model.layers.N.mlp` (SwiGLU: `{gate,up,down}_proj`) |
     /// | `layers[N].{input,post_attention}_layernorm` | `model.layers.N.{input,post_attention}_layernorm.weight` |
     /// | `norm` | `model.norm.weight` |
@@ -424,15 +454,9 @@ impl<F: FeedForward> Llama<F> {
         weights.fill_embedding(&mut self.embed_tokens, "model.embed_tokens");
         for (i, layer) in self.layers.iter_mut().enumerate() {
             let p = format!("model.layers.{i}");
-            let attn = &mut layer.self_attn;
-            for (proj, name) in [
-                (&mut attn.q_proj, "q_proj"),
-                (&mut attn.k_proj, "k_proj"),
-                (&mut attn.v_proj, "v_proj"),
-                (&mut attn.o_proj, "o_proj"),
-            ] {
-                weights.fill_linear(proj, &format!("{p}.self_attn.{name}"));
-            }
+            layer
+                .self_attn
+                .load_weights(weights, &format!("{p}.self_attn"));
             layer.mlp.load_weights(weights, &format!("{p}.mlp"));
             weights.fill(
                 &mut layer.input_layernorm.gamma,
@@ -549,10 +573,7 @@ mod tests {
     #[test]
     fn rotary_matches_rotate_half_by_hand() {
         let device = crate::device::cpu();
-        let rotary = RotaryEmbedding {
-            head_dim: 4,
-            theta: 100.0,
-        };
+        let rotary = RotaryEmbedding::new(4, 100.0);
         let positions = Tensor::<2, Int>::from_ints([[0, 3]], &device);
         let x = Tensor::<4>::from_floats([[[[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]]]], &device);
         let out = rotary

@@ -4,7 +4,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::log_softmax;
 
 use super::generate::{GenerateError, check_rows};
-use super::model::{FeedForward, Llama, LlamaInput};
+use super::model::{FeedForward, Llama, LlamaInput, SelfAttention};
 
 /// Log-probability of a continuation given its prompt.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +15,7 @@ pub struct ContinuationScore {
     pub token_log_probs: Vec<f32>,
 }
 
-impl<F: FeedForward> Llama<F> {
+impl<F: FeedForward, A: SelfAttention> Llama<F, A> {
     /// `log p(input_ids[:, t + 1] | input_ids[:, ..= t])` for every position, in one forward
     /// pass; differentiable on an autodiff device (for policy-gradient losses). Entries whose
     /// target token is padding are meaningless: mask them with `attention_mask[:, 1..]`.
