@@ -1245,6 +1245,8 @@ fn peft_moe_targets() -> Vec<Target> {
     const LOG: &str = "0\t1\t\t0.6\t0.4\n2\t3\t\t0.7\t0.3\n";
     const SUMMARY: &str = r#"{"gate_scores": {"0": {"0": 0.3, "1": 0.2, "2": 0.35, "3": 0.15}}, "token_scores": {"0": {"0": 0.25, "1": 0.25, "2": 0.25, "3": 0.25}}}"#;
     let summary = |f: &dyn Fn(&mut serde_json::Value)| edited(SUMMARY, f).into_bytes();
+    const COMPLETION: &str = r#"{"example": {"prompt": "User: 打开灯\n答案：\n\nAssistant:", "raw_prediction": "{\"intent\": \"Light-On\", \"slots\": {}}", "raw_answers": ["{\"intent\": \"Light-On\", \"slots\": {}}"]}, "score": 1}"#;
+    let completion = |f: &dyn Fn(&mut serde_json::Value)| edited(COMPLETION, f).into_bytes();
     vec![
         Target {
             tool: "peft-moe",
@@ -1345,6 +1347,43 @@ fn peft_moe_targets() -> Vec<Target> {
                     "a layer id that is no number",
                     summary(&|v| v["token_scores"] = serde_json::json!({"first": {"0": 1.0}})),
                     &["first"],
+                ),
+            ],
+        },
+        Target {
+            tool: "peft-moe",
+            file: "intent.jsonl",
+            valid: text(COMPLETION),
+            companions: vec![],
+            args: &["score", "--task", "intent", "--completions", "{bad}"],
+            generic: ALL,
+            specific: vec![
+                (
+                    "no example object",
+                    completion(&|v| {
+                        v.as_object_mut().unwrap().remove("example");
+                    }),
+                    &["line 1", "example"],
+                ),
+                (
+                    "a prediction that is a number",
+                    completion(&|v| v["example"]["raw_prediction"] = 3.into()),
+                    &["line 1", "raw_prediction"],
+                ),
+                (
+                    "no reference answers",
+                    completion(&|v| v["example"]["raw_answers"] = serde_json::json!([])),
+                    &["line 1"],
+                ),
+                (
+                    "a reference that is not intent JSON",
+                    completion(&|v| v["example"]["raw_answers"] = serde_json::json!(["weather"])),
+                    &["line 1"],
+                ),
+                (
+                    "a score that is text",
+                    completion(&|v| v["score"] = "1".into()),
+                    &["line 1", "score"],
                 ),
             ],
         },
