@@ -157,3 +157,14 @@ impl ArxivCapError {
         }
     }
 }
+
+impl From<burnlp_core::data::ResumeError> for ArxivCapError {
+    fn from(error: burnlp_core::data::ResumeError) -> Self {
+        match error {
+            burnlp_core::data::ResumeError::Data(e) => Self::Data(e),
+            burnlp_core::data::ResumeError::Refused { path, message } => {
+                Self::Resume { path, message }
+            }
+        }
+    }
+}

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use burnlp_core::data::{open_work_file, read_json_document, write_json};
+use burnlp_core::data::{WorkProgress, resume_work, write_json};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ArxivCapError, Result};
@@ -66,6 +66,12 @@ struct Progress {
     output: String,
     /// The other settings.
     settings: serde_json::Value,
+}
+
+impl WorkProgress for Progress {
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
 }
 
 /// An extraction whose sources are all done (or halted): what the report holds, and the work
@@ -129,39 +135,21 @@ pub fn extract_resumable(
             .unwrap_or_default(),
         settings: control.settings.clone(),
     };
-    let mut state = if control.resume && state_path.exists() && partial.exists() {
-        let stored: Progress = read_json_document(&state_path)?;
-        let same = stored.sources == fresh.sources
-            && stored.output == fresh.output
-            && stored.settings == fresh.settings;
-        if !same {
-            return Err(ArxivCapError::Resume {
-                path: state_path,
-                message: "an interrupted extraction of other sources or with other settings; \
-                          rerun without --resume to start over"
-                    .into(),
-            });
-        }
-        let have = std::fs::metadata(&partial).map_or(0, |m| m.len());
-        if have < stored.bytes || stored.sources_done > sources.len() {
-            return Err(ArxivCapError::Resume {
-                path: partial,
-                message: format!(
-                    "holds {have} bytes, its progress file records {}; rerun without --resume",
-                    stored.bytes
-                ),
-            });
-        }
-        stored
-    } else {
-        // Starting over: an earlier run's record must not outlive its partial rows.
-        if state_path.exists() {
-            std::fs::remove_file(&state_path).map_err(write_error(&state_path))?;
-        }
-        fresh
-    };
     // Rows written after the last recorded source (a kill between the two writes) go.
-    let mut file = open_work_file(&partial, state.bytes)?;
+    let (mut state, mut file) = resume_work(
+        &state_path,
+        &partial,
+        control.resume,
+        fresh,
+        |stored: &Progress, fresh| {
+            stored.sources == fresh.sources
+                && stored.output == fresh.output
+                && stored.settings == fresh.settings
+                && stored.sources_done <= sources.len()
+        },
+        "an interrupted extraction of other sources or with other settings; rerun without \
+         --resume to start over",
+    )?;
     if state.sources_done > 0 {
         tracing::info!(sources = state.sources_done, "resuming the extraction");
     }

@@ -87,3 +87,14 @@ pub enum Error {
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<burnlp_core::data::ResumeError> for Error {
+    fn from(error: burnlp_core::data::ResumeError) -> Self {
+        match error {
+            burnlp_core::data::ResumeError::Data(e) => Self::Data(e),
+            burnlp_core::data::ResumeError::Refused { path, message } => {
+                Self::Resume { path, message }
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use burnlp_core::data::{epoch_seed, open_work_file, read_json_document, write_json};
+use burnlp_core::data::{WorkProgress, epoch_seed, resume_work, write_json};
 use serde::{Deserialize, Serialize};
 
 use crate::annotate::{ProblemRecord, SolutionRecord};
@@ -76,6 +76,12 @@ struct SampleProgress {
     stop: Vec<String>,
     problem_ids: u64,
     settings: serde_json::Value,
+}
+
+impl WorkProgress for SampleProgress {
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
 }
 
 /// The seed of the block whose first problem has index `first`.
@@ -141,46 +147,26 @@ pub fn sample_solutions(
         problem_ids: ids_hash(problems),
         settings: control.settings.clone(),
     };
-    let mut state = if control.resume && state_path.exists() && partial.exists() {
-        let stored: SampleProgress = read_json_document(&state_path)?;
-        let expected = SampleProgress {
-            problems: stored.problems,
-            bytes: stored.bytes,
-            solutions: stored.solutions,
-            correct: stored.correct,
-            ..fresh.clone()
-        };
-        if stored != expected {
-            return Err(Error::Resume {
-                path: state_path,
-                message: "an interrupted sampling run with other problems or settings; rerun \
-                          without --resume to start over"
-                    .into(),
-            });
-        }
-        let have = std::fs::metadata(&partial).map_or(0, |m| m.len());
-        if have < stored.bytes || stored.problems > problems.len() {
-            return Err(Error::Resume {
-                path: partial,
-                message: format!(
-                    "holds {have} bytes of {} problems, its progress file records {} bytes of \
-                     {}; rerun without --resume",
-                    problems.len(),
-                    stored.bytes,
-                    stored.problems
-                ),
-            });
-        }
-        stored
-    } else {
-        // Starting over: an earlier run's record must not outlive its partial solutions.
-        if state_path.exists() {
-            std::fs::remove_file(&state_path).map_err(io_error(&state_path))?;
-        }
-        fresh
-    };
     // Solutions written after the last recorded block (a kill between the two writes) go.
-    let mut file = open_work_file(&partial, state.bytes)?;
+    let (mut state, mut file) = resume_work(
+        &state_path,
+        &partial,
+        control.resume,
+        fresh,
+        |stored, fresh| {
+            stored.problems <= problems.len()
+                && *stored
+                    == SampleProgress {
+                        problems: stored.problems,
+                        bytes: stored.bytes,
+                        solutions: stored.solutions,
+                        correct: stored.correct,
+                        ..fresh.clone()
+                    }
+        },
+        "an interrupted sampling run with other problems or settings; rerun without --resume \
+         to start over",
+    )?;
     if state.problems > 0 {
         tracing::info!(problems = state.problems, "resuming the sampling");
     }

@@ -92,3 +92,14 @@ impl ParaFilterError {
 
 /// The crate's result type.
 pub type Result<T, E = ParaFilterError> = std::result::Result<T, E>;
+
+impl From<burnlp_core::data::ResumeError> for ParaFilterError {
+    fn from(error: burnlp_core::data::ResumeError) -> Self {
+        match error {
+            burnlp_core::data::ResumeError::Data(e) => Self::Data(e),
+            burnlp_core::data::ResumeError::Refused { path, message } => {
+                Self::invalid(format!("`{}`", path.display()), message)
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burnlp_core::data::{open_work_file, read_json_document, write_json};
+use burnlp_core::data::{WorkProgress, resume_work, write_json};
 use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
@@ -136,6 +136,12 @@ struct ScoreProgress {
     settings: serde_json::Value,
 }
 
+impl WorkProgress for ScoreProgress {
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
 /// [`score_file`], crash-safe: the scores go to `.OUT.partial` batch by batch, with
 /// `.OUT.progress.json` (rewritten atomically after each batch) saying how many lines are
 /// done; the output appears under its own name only when complete. With
@@ -173,47 +179,28 @@ pub fn score_file_with(
         input_bytes,
         settings: resume.settings.clone(),
     };
-    let mut state = if resume.resume && state_path.exists() && partial.exists() {
-        let stored: ScoreProgress = read_json_document(&state_path)?;
-        let expected = ScoreProgress {
-            lines: stored.lines,
-            bytes: stored.bytes,
-            ..fresh.clone()
-        };
-        if stored != expected {
-            return Err(ParaFilterError::invalid(
-                format!("`{}`", state_path.display()),
-                "an interrupted scoring run with another input, batch size or scorer; \
-                 rerun without --resume to start over",
-            ));
-        }
-        let have = std::fs::metadata(&partial).map_or(0, |m| m.len());
-        if have < stored.bytes {
-            return Err(ParaFilterError::invalid(
-                format!("`{}`", partial.display()),
-                format!(
-                    "holds {have} bytes, its progress file records {}; rerun without --resume",
-                    stored.bytes
-                ),
-            ));
-        }
-        stored
-    } else {
-        // Starting over: an earlier run's record must not outlive its partial scores.
-        if state_path.exists() {
-            std::fs::remove_file(&state_path).map_err(|source| ParaFilterError::Write {
-                path: state_path.clone(),
-                source,
-            })?;
-        }
-        fresh
-    };
+    // Scores written after the last recorded batch (a kill between the two writes) go.
+    let (mut state, file) = resume_work(
+        &state_path,
+        &partial,
+        resume.resume,
+        fresh,
+        |stored: &ScoreProgress, fresh| {
+            *stored
+                == ScoreProgress {
+                    lines: stored.lines,
+                    bytes: stored.bytes,
+                    ..fresh.clone()
+                }
+        },
+        "an interrupted scoring run with another input, batch size or scorer; rerun without \
+         --resume to start over",
+    )?;
     let write_error = |path: &Path| {
         let path = path.to_owned();
         move |source| ParaFilterError::Write { path, source }
     };
-    // Scores written after the last recorded batch (a kill between the two writes) go.
-    let mut file = std::io::BufWriter::new(open_work_file(&partial, state.bytes)?);
+    let mut file = std::io::BufWriter::new(file);
 
     let mut reader = CorpusReader::open(input)?;
     if state.lines > 0 {

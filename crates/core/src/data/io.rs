@@ -71,7 +71,7 @@ pub(crate) fn read_error(path: &Path, source: std::io::Error) -> DataError {
 }
 
 /// The error of a failed write of `path`.
-fn write_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + Copy + '_ {
+pub(crate) fn write_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + Copy + '_ {
     move |source| DataError::Write {
         path: path.to_owned(),
         source,

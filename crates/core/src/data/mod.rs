@@ -27,6 +27,7 @@ mod conll;
 mod io;
 mod json;
 pub mod overlap;
+pub mod resume;
 mod shared;
 mod tsv;
 
@@ -39,6 +40,7 @@ pub use conll::{ConllSentence, read_conll};
 pub use io::{open_work_file, write_atomic, write_json, write_jsonl};
 pub use json::{JsonLines, read_json, read_json_document, read_json_stream, read_jsonl};
 pub use overlap::{OverlapError, SplitSizes, check_disjoint};
+pub use resume::{ResumeError, WorkProgress, resume_work};
 pub use shared::{SHARED_ENV, shared_dir, shared_path};
 pub use tsv::{TsvOptions, read_tsv, read_tsv_with};
 
