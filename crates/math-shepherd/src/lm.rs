@@ -13,13 +13,13 @@ use burnlp_core::nn::llama::CausalLm;
 use burnlp_core::tokenize::Tokenizer;
 
 use burnlp_core::burn::module::Module;
-use burnlp_core::burn::tensor::activation::log_softmax;
-use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use burnlp_core::burn::tensor::{Device, Tensor};
 use burnlp_core::data::shuffled_batches;
 use burnlp_core::data::write_atomic;
+pub use burnlp_core::nn::llama::LmRow;
 use burnlp_core::nn::llama::{
-    FinishReason, GenerationConfig, Llama, LlamaConfig, LlamaInput, SamplingConfig, StopCriterion,
-    StopStrings,
+    FinishReason, GenerationConfig, Llama, LlamaConfig, NextTokenBatch, SamplingConfig,
+    StopCriterion, StopStrings,
 };
 use burnlp_core::train::{Metrics, TrainTask, load_parameters, save_parameters};
 use serde::{Deserialize, Serialize};
@@ -538,69 +538,14 @@ fn load_run_dir(dir: &Path, device: &Device) -> Result<(Llama, LlamaConfig, Opti
     Ok((model, file.llama, tokenizer))
 }
 
-/// A training sequence: token ids and the number of leading ids that are not predicted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LmRow {
-    /// BOS, prompt, target and EOS ids.
-    pub ids: Vec<u32>,
-    /// Ids at positions `< context` are conditioning only (no loss on predicting them).
-    pub context: usize,
-}
-
-impl LmRow {
-    /// The row of a prompt and its target continuation.
-    pub fn new(prompt_text: &str, target: &str) -> Self {
-        let mut ids = LanguageModel::encode_prompt(prompt_text);
-        let context = ids.len();
-        ids.extend(CharTokenizer.encode(target));
-        ids.push(CharTokenizer::EOS);
-        Self { ids, context }
-    }
-}
-
-/// Right-padded next-token batch: input, targets and the 0/1 weight of each target.
-///
-/// # Shapes
-/// all three `[batch, max_len - 1]`
-pub fn lm_batch(rows: &[&LmRow], device: &Device) -> (LlamaInput, Tensor<2, Int>, Tensor<2>) {
-    let batch = rows.len();
-    let seq = rows.iter().map(|r| r.ids.len()).max().unwrap_or(1).max(2) - 1;
-    let mut ids = vec![0i64; batch * seq];
-    let mut mask = vec![0i64; batch * seq];
-    let mut targets = vec![0i64; batch * seq];
-    let mut weights = vec![0f32; batch * seq];
-    for (b, row) in rows.iter().enumerate() {
-        for t in 0..row.ids.len() - 1 {
-            ids[b * seq + t] = i64::from(row.ids[t]);
-            mask[b * seq + t] = 1;
-            targets[b * seq + t] = i64::from(row.ids[t + 1]);
-            weights[b * seq + t] = if t + 1 >= row.context { 1.0 } else { 0.0 };
-        }
-    }
-    let input = LlamaInput {
-        input_ids: Tensor::from_data(TensorData::new(ids, [batch, seq]), device),
-        attention_mask: Tensor::from_data(TensorData::new(mask, [batch, seq]), device),
-    };
-    let targets = Tensor::from_data(TensorData::new(targets, [batch, seq]), device);
-    let weights = Tensor::from_data(TensorData::new(weights, [batch, seq]), device);
-    (input, targets, weights)
-}
-
-/// Log-probability of each target token `[batch, seq]` (see [`lm_batch`]).
-pub fn target_log_probs(model: &Llama, input: LlamaInput, targets: Tensor<2, Int>) -> Tensor<2> {
-    let logits = model.forward(input, None);
-    let [batch, seq, _] = logits.dims();
-    log_softmax(logits, 2)
-        .gather(2, targets.unsqueeze_dim::<3>(2))
-        .reshape([batch, seq])
-}
-
-/// Mean negative log-likelihood of the target tokens of `rows`.
-pub fn lm_loss(model: &Llama, rows: &[&LmRow]) -> Tensor<1> {
-    let (input, targets, weights) = lm_batch(rows, &model.device());
-    let log_probs = target_log_probs(model, input, targets);
-    let count = weights.clone().sum().clamp_min(1.0);
-    (log_probs * weights).sum().neg() / count
+/// The training row of a prompt and its target continuation (character model): BOS, prompt,
+/// target and EOS ids; the prompt only conditions.
+pub fn lm_row(prompt_text: &str, target: &str) -> LmRow {
+    let mut ids = LanguageModel::encode_prompt(prompt_text);
+    let prompt_len = ids.len();
+    ids.extend(CharTokenizer.encode(target));
+    ids.push(CharTokenizer::EOS);
+    LmRow { ids, prompt_len }
 }
 
 /// Greedy accuracy of `lm` on `problems` (GSM8K-style number comparison).
@@ -659,7 +604,7 @@ impl TrainTask<Llama> for SftTask {
 
     fn loss(&self, model: &Llama, batch: &Vec<usize>) -> Tensor<1> {
         let rows: Vec<&LmRow> = batch.iter().map(|&i| &self.rows[i]).collect();
-        lm_loss(model, &rows)
+        NextTokenBatch::prompted(&rows, &model.device()).mean_nll(model)
     }
 
     fn evaluate(&self, model: &Llama) -> Metrics {
@@ -730,7 +675,7 @@ pub fn train_policy(
     let task = SftTask {
         rows: train
             .iter()
-            .map(|p| LmRow::new(&prompt(&p.question), &p.gold_solution()))
+            .map(|p| lm_row(&prompt(&p.question), &p.gold_solution()))
             .collect(),
         batch_size: settings.batch_size,
         dev,
@@ -794,24 +739,12 @@ mod tests {
     }
 
     #[test]
-    fn lm_batch_predicts_only_the_target() {
-        let row = LmRow::new("ab", "c");
+    fn a_row_predicts_only_the_target_and_eos() {
+        let row = lm_row("ab", "c");
         assert_eq!(row.ids.len(), 5);
-        assert_eq!(row.context, 3);
-        let (input, targets, weights) = lm_batch(&[&row], &burnlp_core::device::cpu());
-        assert_eq!(input.input_ids.dims(), [1, 4]);
-        let w = weights
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap();
-        // Predicting "a", "b" is conditioning; "c" and EOS are targets.
-        assert_eq!(w, vec![0.0, 0.0, 1.0, 1.0]);
-        let t = targets
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .unwrap();
-        assert_eq!(t[3], i64::from(CharTokenizer::EOS));
+        // BOS and the prompt "ab" condition; "c" and EOS are targets.
+        assert_eq!(row.prompt_len, 3);
+        assert_eq!(row.target_len(), 2);
+        assert_eq!(row.ids[4], CharTokenizer::EOS);
     }
 }

@@ -11,13 +11,15 @@ use burnlp_core::burn;
 use burnlp_core::burn::module::Module;
 use burnlp_core::burn::nn::{Linear, LinearConfig};
 use burnlp_core::burn::tensor::{Device, Tensor, TensorData};
-use burnlp_core::nn::llama::{GenerationConfig, Llama, LlamaInput, SamplingConfig};
+use burnlp_core::nn::llama::{
+    GenerationConfig, Llama, LlamaInput, LmRow, NextTokenBatch, SamplingConfig, target_log_probs,
+};
 use burnlp_core::train::{AdamWConfig, GradStore};
 use serde::{Deserialize, Serialize};
 
 use crate::annotate::tagged_input;
 use crate::error::{Error, Result};
-use crate::lm::{LanguageModel, LmRow, greedy_accuracy, lm_batch, target_log_probs};
+use crate::lm::{LanguageModel, greedy_accuracy};
 use crate::prm::{RewardKind, RewardModel};
 use crate::synth::{CharTokenizer, Problem, SynthConfig, generate_problems, prompt, split_steps};
 
@@ -221,11 +223,12 @@ pub fn ppo(
             .zip(&generations)
             .map(|(p, g)| LmRow {
                 ids: p.iter().chain(&g.tokens).copied().collect(),
-                context: p.len(),
+                prompt_len: p.len(),
             })
             .collect();
         let refs: Vec<&LmRow> = rows.iter().collect();
-        let (input, targets, _) = lm_batch(&refs, &actor.policy.device());
+        let NextTokenBatch { input, targets, .. } =
+            NextTokenBatch::prompted(&refs, &actor.policy.device());
         let [batch, seq] = targets.dims();
         let host = |t: Tensor<2>| {
             t.into_data()
@@ -256,7 +259,7 @@ pub fn ppo(
             let text = &texts[b];
             correct += usize::from(crate::lm::is_correct(text, &problem.answer));
             let n = generation.tokens.len();
-            let first = b * seq + rows[b].context - 1;
+            let first = b * seq + rows[b].prompt_len - 1;
             let mut rewards = step_end_rewards(rm.kind, &scores[b], text, n);
             reward_sum += rewards.iter().map(|&r| f64::from(r)).sum::<f64>();
             for (j, reward) in rewards.iter_mut().enumerate() {
@@ -291,7 +294,7 @@ pub fn ppo(
 
         let shape = [batch, seq];
         for _ in 0..settings.epochs {
-            let (input, targets, _) = lm_batch(&refs, device);
+            let NextTokenBatch { input, targets, .. } = NextTokenBatch::prompted(&refs, device);
             let new_lp = target_log_probs(&model.policy, input.clone(), targets);
             let values = values_of(&model, input);
             let old = tensor2(old_lp.clone(), shape, device);

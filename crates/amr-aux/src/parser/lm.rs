@@ -20,10 +20,10 @@
 use std::path::{Path, PathBuf};
 
 use burnlp_core::burn::module::Module;
-use burnlp_core::burn::tensor::activation::log_softmax;
-use burnlp_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use burnlp_core::burn::tensor::{Device, Tensor};
 use burnlp_core::data::shuffled_batches;
-use burnlp_core::nn::llama::{CausalLm, GenerationConfig, Llama, LlamaConfig, LlamaInput};
+pub use burnlp_core::nn::llama::LmRow;
+use burnlp_core::nn::llama::{CausalLm, GenerationConfig, Llama, LlamaConfig, NextTokenBatch};
 use burnlp_core::tokenize::Tokenizer;
 use burnlp_core::train::params::{freeze_except, named_shapes};
 use burnlp_core::train::{
@@ -97,15 +97,6 @@ pub struct LmParser {
     pub tokenizer: Tokenizer,
     /// Its configuration, EOS ids and limits.
     pub spec: LmSpec,
-}
-
-/// One training sequence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LmRow {
-    /// Prompt, target and EOS ids.
-    pub ids: Vec<u32>,
-    /// Number of prompt ids (no loss on predicting them).
-    pub prompt_len: usize,
 }
 
 impl LmParser {
@@ -277,51 +268,10 @@ impl LmParser {
     }
 }
 
-/// Right-padded rows as the LM's input, with the flat indices `b·seq + t` of the positions
-/// whose next token is a target token (or EOS) and those next tokens.
-///
-/// # Shapes
-/// - input: `[batch, max_len - 1]`; both vectors: one entry per predicted token
-pub fn lm_batch(rows: &[&LmRow], device: &Device) -> (LlamaInput, Vec<i64>, Vec<i64>) {
-    let batch = rows.len();
-    let seq = rows.iter().map(|r| r.ids.len()).max().unwrap_or(2).max(2) - 1;
-    let mut ids = vec![0i64; batch * seq];
-    let mut mask = vec![0i64; batch * seq];
-    let (mut positions, mut next) = (Vec::new(), Vec::new());
-    for (b, row) in rows.iter().enumerate() {
-        for (t, pair) in row.ids.windows(2).enumerate() {
-            ids[b * seq + t] = i64::from(pair[0]);
-            mask[b * seq + t] = 1;
-            if t + 1 >= row.prompt_len {
-                positions.push((b * seq + t) as i64);
-                next.push(i64::from(pair[1]));
-            }
-        }
-    }
-    let input = LlamaInput {
-        input_ids: Tensor::from_data(TensorData::new(ids, [batch, seq]), device),
-        attention_mask: Tensor::from_data(TensorData::new(mask, [batch, seq]), device),
-    };
-    (input, positions, next)
-}
-
 /// Mean negative log-likelihood of the target tokens (and EOS) of `rows`; the LM head runs
 /// on those positions only.
 pub fn lm_loss(model: &Llama, rows: &[&LmRow]) -> Tensor<1> {
-    let device = model.device();
-    let (input, positions, next) = lm_batch(rows, &device);
-    let hidden = model.hidden_states(input, None);
-    let [batch, seq, d_model] = hidden.dims();
-    let count = positions.len();
-    let index = Tensor::<1, Int>::from_data(TensorData::new(positions, [count]), &device);
-    // [count, d_model] -> [1, count, d_model] -> logits [count, vocab]
-    let picked = hidden.reshape([batch * seq, d_model]).select(0, index);
-    let logits = model.logits(picked.unsqueeze_dim::<3>(0));
-    let vocab = logits.dims()[2];
-    let logits = logits.reshape([count, vocab]);
-    let next = Tensor::<2, Int>::from_data(TensorData::new(next, [count, 1]), &device);
-    let picked_log_probs = log_softmax(logits, 1).gather(1, next);
-    picked_log_probs.mean().neg()
+    NextTokenBatch::prompted(rows, &model.device()).mean_nll(model)
 }
 
 /// The [`TrainTask`] of one LM stage: shuffled batches of rows, dev loss.
@@ -347,7 +297,7 @@ impl TrainTask<Llama> for LmTask {
         let (mut total, mut tokens) = (0.0, 0usize);
         for chunk in self.dev.chunks(self.batch_size) {
             let rows: Vec<&LmRow> = chunk.iter().collect();
-            let n: usize = chunk.iter().map(|r| r.ids.len() - r.prompt_len).sum();
+            let n: usize = chunk.iter().map(LmRow::target_len).sum();
             total += lm_loss(model, &rows).into_scalar::<f64>() * n as f64;
             tokens += n;
         }

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use amr_aux::demo_data;
 use amr_aux::parser::lm::{
-    LmParser, LmRow, LmTrainOptions, is_trainable, lm_batch, prompt, target_text, target_tokens,
-    train_lm,
+    LmParser, LmTrainOptions, is_trainable, prompt, target_text, target_tokens, train_lm,
 };
 use amr_aux::parser::lm_experiment::{disjoint_split, mean_std};
 use amr_aux::parser::{Example, ParserError, Schedule, Task, examples_from_amrs, score};
@@ -44,33 +43,6 @@ fn tiny_parser(examples: &[Example], layers: usize, device: &device::Device) -> 
     device.seed(3);
     let model = llama.init(device);
     LmParser::new(model, llama, tokenizer, vec![eos], "random").unwrap()
-}
-
-#[test]
-fn batches_predict_only_the_target_and_eos() {
-    let rows = [
-        LmRow {
-            ids: vec![5, 6, 7, 8, 2],
-            prompt_len: 2,
-        },
-        LmRow {
-            ids: vec![5, 9, 2],
-            prompt_len: 2,
-        },
-    ];
-    let refs: Vec<&LmRow> = rows.iter().collect();
-    let (input, positions, next) = lm_batch(&refs, &device::cpu());
-    assert_eq!(input.input_ids.dims(), [2, 4]);
-    // Row 0 predicts 7, 8, 2 from positions 1..=3; row 1 predicts 2 from position 1 (flat 5).
-    assert_eq!(positions, vec![1, 2, 3, 5]);
-    assert_eq!(next, vec![7, 8, 2, 2]);
-    let mask = input
-        .attention_mask
-        .into_data()
-        .convert::<i64>()
-        .try_to_vec::<i64>()
-        .unwrap();
-    assert_eq!(mask, vec![1, 1, 1, 1, 1, 1, 0, 0]);
 }
 
 #[test]

@@ -22,7 +22,9 @@
 //! - [`generate`]: batched, left-padded generation with stop conditions and per-token
 //!   log-probabilities ([`Llama::generate`]);
 //! - [`score`]: log-probabilities of given tokens ([`Llama::token_log_probs`],
-//!   [`Llama::score_continuations`]).
+//!   [`Llama::score_continuations`]);
+//! - [`supervised`]: next-token batches with answer-only supervision and their loss
+//!   ([`NextTokenBatch`]).
 //!
 //! Dropout is not modelled (Llama checkpoints use none).
 
@@ -35,6 +37,7 @@ pub mod model;
 pub mod rope;
 pub mod sampling;
 pub mod score;
+pub mod supervised;
 
 pub use cache::{KvCache, LayerCache};
 pub use causal_lm::{CausalLm, CausalLmError};
@@ -47,3 +50,4 @@ pub use model::{FeedForward, Llama, LlamaAttention, LlamaInput, LlamaMlp, SelfAt
 pub use rope::{HfRopeParameters, RopeAngles, RotaryEmbedding, YarnScaling};
 pub use sampling::{Sampler, SamplingConfig, SamplingError};
 pub use score::ContinuationScore;
+pub use supervised::{LmRow, NextTokenBatch, target_log_probs};
