@@ -10,7 +10,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use burnlp_core::burn;
 use burnlp_core::report::DemoRow;
-use burnlp_core::train::{AdamWConfig, LrSchedule, Trainer, TrainerConfig};
+use burnlp_core::train::{AdamWConfig, LrSchedule, TrainTask, Trainer, TrainerConfig};
 use serde::Serialize;
 
 use crate::error::MoeError;
@@ -198,17 +198,56 @@ pub fn finetune(
     device: &Device,
     resume: bool,
 ) -> Result<(MoeLm, TrainableReport, f64), MoeError> {
-    let optimizer = AdamWConfig::new(lr).with_weight_decay(0.0);
-    let (model, adamw, report) = prepare(model, method, &optimizer, device);
     let task = LmTask::new(train, dev, batch_size, aux_alpha, device);
-    let trainer = Trainer::new(
-        trainer_config(steps, batch_size, train.len(), seed),
+    let run = FinetuneRun {
+        steps,
+        lr,
+        batch_size,
+        seed,
         run_dir,
+        resume,
+    };
+    finetune_task(model, method, &task, train.len(), &run, device)
+}
+
+/// Settings of one fine-tuning run ([`finetune_task`]).
+#[derive(Debug, Clone)]
+pub struct FinetuneRun<'a> {
+    /// Optimizer steps.
+    pub steps: usize,
+    /// Constant learning rate (AdamW, no weight decay).
+    pub lr: f64,
+    /// Sequences per batch (for the epoch count).
+    pub batch_size: usize,
+    /// Seed of batch order.
+    pub seed: u64,
+    /// Run directory (config, metrics, checkpoints).
+    pub run_dir: &'a Path,
+    /// Continue the newest checkpoint of `run_dir` (whose `config.json` must match).
+    pub resume: bool,
+}
+
+/// Trains `model` (on an autodiff device) with `method` on any task with the core trainer;
+/// `n_train` is the number of training sequences. Returns the trained model, its accounting
+/// and the training seconds of this process.
+pub fn finetune_task<T: TrainTask<MoeLm>>(
+    model: MoeLm,
+    method: &Method,
+    task: &T,
+    n_train: usize,
+    run: &FinetuneRun<'_>,
+    device: &Device,
+) -> Result<(MoeLm, TrainableReport, f64), MoeError> {
+    let optimizer = AdamWConfig::new(run.lr).with_weight_decay(0.0);
+    let (model, adamw, report) = prepare(model, method, &optimizer, device);
+    let trainer = Trainer::new(
+        trainer_config(run.steps, run.batch_size, n_train, run.seed),
+        run.run_dir,
     );
     let experiment = serde_json::json!({"method": method.name(), "trainable": report.trainable});
-    trainer.write_config(&optimizer, &experiment, resume)?;
+    trainer.write_config(&optimizer, &experiment, run.resume)?;
     let start = Instant::now();
-    let outcome = trainer.fit(model, adamw, &task, resume)?;
+    let outcome = trainer.fit(model, adamw, task, run.resume)?;
     let seconds = start.elapsed().as_secs_f64();
     Ok((outcome.model, report, seconds))
 }

@@ -16,6 +16,10 @@
 //! - [`tasks`]: the synthetic multi-task setting and its character vocabulary;
 //! - [`experiment`]: the synthetic ESFT / LoRA / FFT comparison;
 //! - [`train`]: ESFT / LoRA / full fine-tuning with the core trainer, and evaluation;
+//! - [`real`]: ESFT on the official data with a tokenizer-backed MoE: routing statistics,
+//!   answer-only training from the labels, greedy evaluation in the official completion
+//!   format, general-text perplexity;
+//! - [`real_experiment`]: the ESFT / LoRA / FFT comparison on the upcycled SmolLM2 MoE;
 //! - [`upcycle`]: sparse upcycling of a dense Llama (SmolLM2) into the MoE model, the
 //!   real-start stand-in for DeepSeek-V2-Lite.
 
@@ -24,6 +28,8 @@ pub mod esft_data;
 pub mod esft_score;
 pub mod experiment;
 pub mod moe;
+pub mod real;
+pub mod real_experiment;
 pub mod routing;
 pub mod tasks;
 pub mod train;

@@ -16,12 +16,16 @@ use clap::{Args, Parser, Subcommand};
 use peft_moe::esft_score::{EsftTask, score_completions};
 use peft_moe::experiment::{self, Settings, tiny_config};
 use peft_moe::moe::{MoeConfig, load_pretrained, save_pretrained};
+use peft_moe::real::{self, PromptMode};
+use peft_moe::real_experiment::{self, RealInputs, RealMethod, RealSettings, read_expert_config};
 use peft_moe::routing::{
-    ExpertConfig, RouteStats, ScoreKind, Summary, concentration, heatmap_svg, select_experts,
+    RouteStats, ScoreKind, Summary, concentration, heatmap_svg, select_experts,
 };
 use peft_moe::tasks::{TASKS, read_examples, splits, write_examples};
 use peft_moe::train::{Method, exact_match, route_stats};
-use peft_moe::upcycle::{ChatTemplateSource, UpcycleConfig, param_counts, save_tokenizer, upcycle};
+use peft_moe::upcycle::{
+    ChatTemplateSource, UpcycleConfig, load_with_tokenizer, param_counts, save_tokenizer, upcycle,
+};
 
 /// ESFT: expert-specialized fine-tuning of Mixture-of-Experts LMs, with routing analysis and
 /// LoRA / full fine-tuning baselines.
@@ -55,6 +59,15 @@ enum Command {
     /// Scores official ESFT completions: intent re-scored by exact match (compared with the
     /// stored per-example scores), judged tasks' stored scores averaged; task score = mean × 100.
     Score(ScoreArgs),
+    /// Times a few training steps on the official ESFT data without writing anything (no
+    /// checkpoint): the loss and seconds of each step, for sizing a run.
+    BenchStep(BenchStepArgs),
+    /// Token-level perplexity of a model directory on plain-text lines (general-ability
+    /// retention).
+    Perplexity(PerplexityArgs),
+    /// ESFT-Token / ESFT-Gate / LoRA / FFT on the official ESFT data with an upcycled model:
+    /// intent score and general-text perplexity per method and seed, OUT/report.md.
+    ExperimentEsft(ExperimentEsftArgs),
     /// Sparse upcycling of a dense Llama (e.g. SmolLM2): each FFN copied into E experts with
     /// a random router, so the MoE starts from the dense model's function; writes config.json,
     /// model.safetensors, tokenizer.json and tokenizer_config.json (chat template).
@@ -66,12 +79,20 @@ struct RouteStatsArgs {
     /// Official routing-log folder (expert_weights_{layer}.txt, optionally in rank sub-folders).
     #[arg(long, conflicts_with_all = ["model", "data"])]
     from_logs: Option<PathBuf>,
-    /// Model directory (config.json + model.safetensors).
-    #[arg(long, requires = "data")]
+    /// Model directory (config.json + model.safetensors; with --esft-train also the tokenizer
+    /// files).
+    #[arg(long)]
     model: Option<PathBuf>,
     /// Task file (JSON lines with task, prompt, answer).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "esft_train")]
     data: Option<PathBuf>,
+    /// Official ESFT training file (data/train/TASK.jsonl): the conversations are shuffled with
+    /// --seed and run one at a time in the training chat format until --tokens tokens.
+    #[arg(long)]
+    esft_train: Option<PathBuf>,
+    /// Seed of the shuffle of --esft-train (the official one by default).
+    #[arg(long, default_value_t = peft_moe::esft_data::OFFICIAL_SEED)]
+    seed: u64,
     /// Tokens to sample from the task data.
     #[arg(long, default_value_t = 131072)]
     tokens: usize,
@@ -126,12 +147,23 @@ struct TrainArgs {
     #[arg(long)]
     init: Option<String>,
     /// Training task files (JSON lines); several are mixed.
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, required_unless_present = "esft_train", num_args = 1..)]
     data: Vec<PathBuf>,
     /// Development task file for the loss / token accuracy at the end.
-    #[arg(long)]
-    dev: PathBuf,
-    /// Method: esft, lora or fft.
+    #[arg(long, required_unless_present = "esft_train")]
+    dev: Option<PathBuf>,
+    /// Official ESFT training file (data/train/TASK.jsonl): answer-only loss from the chat
+    /// format's labels; needs --model with tokenizer files.
+    #[arg(long, conflicts_with_all = ["data", "dev", "init"], requires = "model")]
+    esft_train: Option<PathBuf>,
+    /// With --esft-train: drop the training conversations whose query is a query of this
+    /// evaluation file, and check that none is left.
+    #[arg(long, requires = "esft_train")]
+    exclude_eval: Option<PathBuf>,
+    /// With --esft-train: conversations held out for the development loss.
+    #[arg(long, default_value_t = 16)]
+    dev_size: usize,
+    /// Method: esft (= esft-token / esft-gate: the selection is --experts), lora or fft.
     #[arg(long, default_value = "fft")]
     method: String,
     /// Expert configuration for --method esft.
@@ -174,10 +206,140 @@ struct EvalArgs {
     #[arg(long)]
     model: PathBuf,
     /// Task files; the first is the target task, the others measure forgetting.
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, required_unless_present = "esft_eval", num_args = 1..)]
     data: Vec<PathBuf>,
+    /// Official ESFT evaluation file (data/eval/TASK.jsonl): greedy generation, completions
+    /// in the official format, task score printed. Needs --out.
+    #[arg(long, conflicts_with = "data", requires = "out")]
+    esft_eval: Option<PathBuf>,
+    /// Task of --esft-eval (only intent is scored without a judge).
+    #[arg(long, default_value = "intent", value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<EsftTask>()))]
+    task: EsftTask,
+    /// Evaluate only the first N items.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// few-shot: the official prompts; zero-shot: each rewritten to its final query block in
+    /// the training format (the few-shot intent prompts are ~16× longer, too slow on a CPU).
+    #[arg(long, default_value = "zero-shot", value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<PromptMode>()))]
+    prompt: PromptMode,
+    /// Generated tokens at most per item.
+    #[arg(long, default_value_t = 96)]
+    max_new_tokens: usize,
+    /// Prompts per generation batch.
+    #[arg(long, default_value_t = 8, value_parser = burnlp_core::cli::positive)]
+    batch_size: usize,
+    /// Completion file to write (official format).
+    #[arg(long)]
+    out: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceArgs,
+}
+
+#[derive(Args)]
+struct BenchStepArgs {
+    /// Model directory (with tokenizer files).
+    #[arg(long)]
+    model: PathBuf,
+    /// Official training file.
+    #[arg(long)]
+    esft_train: PathBuf,
+    /// Method: esft (with --experts), lora or fft.
+    #[arg(long)]
+    method: String,
+    /// Expert configuration for --method esft.
+    #[arg(long)]
+    experts: Option<PathBuf>,
+    /// Steps to time.
+    #[arg(long, default_value_t = 3, value_parser = burnlp_core::cli::positive)]
+    steps: usize,
+    /// Conversations per batch.
+    #[arg(long, default_value_t = 4, value_parser = burnlp_core::cli::positive)]
+    batch_size: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-4, value_parser = burnlp_core::cli::positive_f64)]
+    lr: f64,
+    /// Seed of the batch order.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args)]
+struct PerplexityArgs {
+    /// Model directory (with tokenizer files).
+    #[arg(long)]
+    model: PathBuf,
+    /// Plain text, one sequence per line (empty lines skipped).
+    #[arg(long)]
+    text: PathBuf,
+    /// Only the first N non-empty lines.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Lines per batch.
+    #[arg(long, default_value_t = 8, value_parser = burnlp_core::cli::positive)]
+    batch_size: usize,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args)]
+struct ExperimentEsftArgs {
+    /// Upcycled model directory (with tokenizer files).
+    #[arg(long)]
+    model: PathBuf,
+    /// Official training file (data/train/intent.jsonl).
+    #[arg(long)]
+    esft_train: PathBuf,
+    /// Official evaluation file (data/eval/intent.jsonl).
+    #[arg(long)]
+    esft_eval: PathBuf,
+    /// Held-out general text, one sentence per line (e.g. multi30k test_2016_flickr.en).
+    #[arg(long)]
+    general_text: PathBuf,
+    /// Methods (comma-separated): esft-token, esft-gate, lora, fft.
+    #[arg(long, value_delimiter = ',', default_value = "esft-token,esft-gate,lora,fft", value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<RealMethod>()))]
+    methods: Vec<RealMethod>,
+    /// Seeds (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    seeds: Vec<u64>,
+    /// Optimizer steps per run.
+    #[arg(long, default_value_t = 200, value_parser = burnlp_core::cli::positive)]
+    steps: usize,
+    /// Conversations per batch.
+    #[arg(long, default_value_t = 4, value_parser = burnlp_core::cli::positive)]
+    batch_size: usize,
+    /// Evaluation items (the first ones).
+    #[arg(long, default_value_t = 100, value_parser = burnlp_core::cli::positive)]
+    eval_limit: usize,
+    /// General-text lines (the first ones).
+    #[arg(long, default_value_t = 200, value_parser = burnlp_core::cli::positive)]
+    general_limit: usize,
+    /// Training tokens for the routing statistics.
+    #[arg(long, default_value_t = 32768, value_parser = burnlp_core::cli::positive)]
+    stats_tokens: usize,
+    /// Generated tokens at most per evaluation item.
+    #[arg(long, default_value_t = 96)]
+    max_new_tokens: usize,
+    /// Override a method's learning rate: METHOD=LR (repeatable).
+    #[arg(long = "lr", value_parser = parse_lr)]
+    lrs: Vec<(RealMethod, f64)>,
+    /// Output folder (results.jsonl, report.md, stats, runs).
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+fn parse_lr(s: &str) -> Result<(RealMethod, f64), String> {
+    let (method, lr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected METHOD=LR, got `{s}`"))?;
+    let lr: f64 = lr.parse().map_err(|e| format!("`{lr}`: {e}"))?;
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(format!("learning rate must be positive, got {lr}"));
+    }
+    Ok((method.parse()?, lr))
 }
 
 #[derive(Args)]
@@ -277,6 +439,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Experiment(args) => experiment_cmd(&args),
         Command::Score(args) => score_cmd(&args),
         Command::Upcycle(args) => upcycle_cmd(&args),
+        Command::Perplexity(args) => perplexity_cmd(&args),
+        Command::BenchStep(args) => bench_step_cmd(&args),
+        Command::ExperimentEsft(args) => experiment_esft_cmd(&args),
     }
 }
 
@@ -300,7 +465,20 @@ fn route_stats_cmd(args: &RouteStatsArgs) -> Result<()> {
             let examples = read_examples(data)?;
             route_stats(&model, &examples, args.tokens)
         }
-        _ => bail!("give either --from-logs DIR or --model M --data task.jsonl"),
+        (None, Some(dir), None) if args.esft_train.is_some() => {
+            let train = args.esft_train.as_deref().context("--esft-train")?;
+            let device = parse_device(&args.device)?;
+            let loaded = load_with_tokenizer(dir, &device)
+                .with_context(|| format!("loading {}", dir.display()))?;
+            let ids = real::chat_ids(dir, &loaded.tokenizer)?;
+            let data = real::training_data(train, &loaded.tokenizer, ids, None, 0)?;
+            real::sample_route_stats(&loaded.model, &data.train, args.tokens, args.seed)
+        }
+        _ => {
+            bail!(
+                "give either --from-logs DIR or --model M with --data task.jsonl or --esft-train F"
+            )
+        }
     };
     let summary = stats.summary();
     write(
@@ -382,37 +560,31 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
         (None, None) => bail!("give --model DIR to fine-tune or --init CONFIG|tiny to pretrain"),
     };
     let method = match args.method.as_str() {
-        "esft" => {
+        "esft" | "esft-token" | "esft-gate" => {
             let path = args
                 .experts
                 .as_ref()
                 .context("--method esft needs --experts experts.json")?;
-            let experts = ExpertConfig::read(path)?;
-            for layer in experts.experts.keys() {
-                let id: usize = layer.parse().with_context(|| {
-                    format!("{}: layer `{layer}` is not a number", path.display())
-                })?;
-                if !config.is_moe_layer(id) || id >= config.num_hidden_layers {
-                    bail!(
-                        "{}: layer {id} is not a MoE layer of the model",
-                        path.display()
-                    );
-                }
-            }
-            Method::Esft(experts)
+            Method::Esft(read_expert_config(path, &config)?)
         }
         "lora" => Method::Lora {
             rank: args.rank,
             alpha: args.alpha,
         },
         "fft" => Method::Fft,
-        other => bail!("unknown --method `{other}` (expected esft, lora or fft)"),
+        other => {
+            bail!("unknown --method `{other}` (expected esft, esft-token, esft-gate, lora or fft)")
+        }
     };
+    if let Some(esft_train) = &args.esft_train {
+        return train_esft_cmd(args, esft_train, config, model, &method, &device);
+    }
+    let dev = args.dev.as_ref().context("--dev is required")?;
     let mut train = Vec::new();
     for path in &args.data {
         train.extend(read_examples(path)?);
     }
-    let dev = read_examples(&args.dev)?;
+    let dev = read_examples(dev)?;
     let (model, report, seconds) = experiment::finetune(
         model,
         &method,
@@ -449,12 +621,107 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// `train --esft-train`: the official conversations, answer-only loss from the labels.
+fn train_esft_cmd(
+    args: &TrainArgs,
+    esft_train: &Path,
+    config: MoeConfig,
+    model: peft_moe::moe::MoeLm,
+    method: &Method,
+    device: &burnlp_core::burn::tensor::Device,
+) -> Result<()> {
+    let dir = args
+        .model
+        .as_deref()
+        .context("--esft-train needs --model")?;
+    let tokenizer = burnlp_core::tokenize::Tokenizer::from_file(dir.join("tokenizer.json"))
+        .with_context(|| format!("reading {}", dir.join("tokenizer.json").display()))?;
+    let ids = real::chat_ids(dir, &tokenizer)?;
+    let eval = args
+        .exclude_eval
+        .as_ref()
+        .map(peft_moe::esft_data::read_eval)
+        .transpose()?;
+    let data = real::training_data(esft_train, &tokenizer, ids, eval.as_deref(), args.dev_size)?;
+    eprintln!(
+        "{} conversations: {} trained on, {} held out for the development loss, {} dropped \
+         (query in the evaluation file)",
+        data.records,
+        data.train.len(),
+        data.dev.len(),
+        data.dropped
+    );
+    let n_train = data.train.len();
+    let task = real::ChatLmTask {
+        train: data.train,
+        dev: data.dev,
+        batch_size: args.batch_size,
+        aux_alpha: args.aux_alpha.unwrap_or(config.aux_loss_alpha),
+    };
+    let run = experiment::FinetuneRun {
+        steps: args.steps,
+        lr: args.lr,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        run_dir: &args.out,
+        resume: args.resume,
+    };
+    let (model, report, seconds) =
+        experiment::finetune_task(model, method, &task, n_train, &run, device)?;
+    let target = model_dir(&args.out);
+    real::save_with_tokenizer(dir, &target, &config, &model.valid())?;
+    if let Method::Esft(experts) = method {
+        write(
+            &args.out.join("expert_cfg.json"),
+            &serde_json::to_string(experts)?,
+        )?;
+    }
+    let row = serde_json::json!({
+        "method": args.method,
+        "trainable_params": report.trainable,
+        "total_params": report.total,
+        "optimizer_bytes": report.optimizer_bytes,
+        "train_s": seconds,
+        "step_ms": 1000.0 * seconds / args.steps.max(1) as f64,
+        "dropped_overlap": data.dropped,
+        "model": target,
+    });
+    println!("{row}");
+    Ok(())
+}
+
 fn model_dir(run: &Path) -> PathBuf {
     run.join("model")
 }
 
 fn eval_cmd(args: &EvalArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
+    if let Some(eval) = &args.esft_eval {
+        if args.task != EsftTask::Intent {
+            bail!("--esft-eval scores only --task intent (the other tasks need a judge model)");
+        }
+        let out = args.out.as_ref().context("--esft-eval needs --out")?;
+        let completions = real::eval_model_dir(
+            &args.model,
+            eval,
+            args.limit,
+            args.prompt,
+            args.max_new_tokens,
+            args.batch_size,
+            &device,
+        )?;
+        real::write_completions(out, &completions)?;
+        let scores: Vec<f64> = completions.iter().map(|c| c.score).collect();
+        let row = serde_json::json!({
+            "task": args.task.name(),
+            "n": completions.len(),
+            "score": peft_moe::esft_score::task_score(&scores),
+            "prompt": args.prompt,
+            "completions": out,
+        });
+        println!("{row}");
+        return Ok(());
+    }
     let (_, model) = load_pretrained(&args.model, &device)
         .with_context(|| format!("loading {}", args.model.display()))?;
     for path in &args.data {
@@ -645,6 +912,98 @@ fn upcycle_cmd(args: &UpcycleArgs) -> Result<()> {
         "wall_s": start.elapsed().as_secs_f64(),
     });
     println!("{row}");
+    Ok(())
+}
+
+fn bench_step_cmd(args: &BenchStepArgs) -> Result<()> {
+    let device = training_device(&args.device)?;
+    let loaded = load_with_tokenizer(&args.model, &device)
+        .with_context(|| format!("loading {}", args.model.display()))?;
+    let method = match args.method.as_str() {
+        "esft" | "esft-token" | "esft-gate" => {
+            let path = args
+                .experts
+                .as_ref()
+                .context("--method esft needs --experts")?;
+            Method::Esft(read_expert_config(path, &loaded.config)?)
+        }
+        "lora" => Method::Lora {
+            rank: 8,
+            alpha: 16.0,
+        },
+        "fft" => Method::Fft,
+        other => bail!("unknown --method `{other}` (expected esft, lora or fft)"),
+    };
+    let ids = real::chat_ids(&args.model, &loaded.tokenizer)?;
+    let data = real::training_data(&args.esft_train, &loaded.tokenizer, ids, None, 0)?;
+    let task = real::ChatLmTask {
+        train: data.train,
+        dev: Vec::new(),
+        batch_size: args.batch_size,
+        aux_alpha: loaded.config.aux_loss_alpha,
+    };
+    let (_, report, log) = real::train_steps(
+        loaded.model,
+        &method,
+        &task,
+        args.steps,
+        args.lr,
+        Some(1.0),
+        args.seed,
+        &device,
+    );
+    let row = serde_json::json!({
+        "method": args.method, "batch_size": args.batch_size,
+        "trainable_params": report.trainable, "total_params": report.total,
+        "losses": log.losses, "step_s": log.seconds,
+    });
+    println!("{row}");
+    Ok(())
+}
+
+fn perplexity_cmd(args: &PerplexityArgs) -> Result<()> {
+    let device = parse_device(&args.device)?;
+    let (ppl, lines, tokens) = real::perplexity_of_dir(
+        &args.model,
+        &args.text,
+        args.limit,
+        args.batch_size,
+        &device,
+    )?;
+    let row = serde_json::json!({
+        "model": args.model, "text": args.text, "lines": lines, "tokens": tokens,
+        "perplexity": ppl,
+    });
+    println!("{row}");
+    Ok(())
+}
+
+fn experiment_esft_cmd(args: &ExperimentEsftArgs) -> Result<()> {
+    let device = training_device(&args.device)?;
+    let mut settings = RealSettings::new(
+        args.methods.clone(),
+        args.seeds.clone(),
+        args.steps,
+        args.batch_size,
+    );
+    settings.eval_limit = args.eval_limit;
+    settings.general_limit = args.general_limit;
+    settings.stats_tokens = args.stats_tokens;
+    settings.max_new_tokens = args.max_new_tokens;
+    for (method, lr) in &args.lrs {
+        settings.lrs.insert(method.name().to_string(), *lr);
+    }
+    let inputs = RealInputs {
+        model: args.model.clone(),
+        train: args.esft_train.clone(),
+        eval: args.esft_eval.clone(),
+        general_text: args.general_text.clone(),
+    };
+    let results = real_experiment::run(&inputs, &settings, &args.out, &device)?;
+    for r in &results {
+        println!("{}", serde_json::to_string(r)?);
+    }
+    eprintln!("wrote {}", args.out.join("report.md").display());
     Ok(())
 }
 

@@ -277,6 +277,16 @@ pub fn exact_match(model: &MoeLm, examples: &[Example]) -> f64 {
 /// Routing statistics of a model on task data: one sequence at a time (prompt and answer, as
 /// the official sampling runs the training template), until `max_tokens` tokens are seen.
 pub fn route_stats(model: &MoeLm, examples: &[Example], max_tokens: usize) -> RouteStats {
+    route_stats_of(model, examples.iter().map(|e| e.tokens().0), max_tokens)
+}
+
+/// Routing statistics of a model on token sequences, run one at a time in the given order
+/// until `max_tokens` tokens are seen (the last sequence cut to the budget).
+pub fn route_stats_of(
+    model: &MoeLm,
+    sequences: impl IntoIterator<Item = Vec<u32>>,
+    max_tokens: usize,
+) -> RouteStats {
     let device = model.device();
     let moe_layers: Vec<(usize, usize, usize)> = model
         .layers
@@ -288,12 +298,14 @@ pub fn route_stats(model: &MoeLm, examples: &[Example], max_tokens: usize) -> Ro
     let n_experts = moe_layers.first().map_or(0, |l| l.1);
     let mut stats = RouteStats::new(moe_layers.iter().map(|l| l.0), n_experts, top_k);
     let mut seen = 0;
-    for example in examples {
+    for mut tokens in sequences {
         if seen >= max_tokens {
             break;
         }
-        let (mut tokens, _) = example.tokens();
         tokens.truncate(max_tokens - seen);
+        if tokens.is_empty() {
+            continue;
+        }
         seen += tokens.len();
         let ids: Vec<i64> = tokens.iter().map(|&t| t as i64).collect();
         let n = ids.len();

@@ -4,5 +4,6 @@
 mod cli;
 mod esft_data;
 mod model;
+mod real;
 mod selection;
 mod upcycle;
