@@ -610,7 +610,18 @@ pub fn read_training_examples(
     ids: ChatIds,
 ) -> Result<Vec<TokenizedExample>> {
     let path = path.as_ref();
-    read_train(path)?
+    tokenize_records(&read_train(path)?, path, tokenizer, ids)
+}
+
+/// Tokenises training records of the file `path` in the chat format (errors name the file and
+/// line).
+pub fn tokenize_records(
+    records: &[TrainRecord],
+    path: &Path,
+    tokenizer: &Tokenizer,
+    ids: ChatIds,
+) -> Result<Vec<TokenizedExample>> {
+    records
         .iter()
         .map(|record| {
             format_conversation(&record.messages, tokenizer, ids).map_err(|source| {

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use burn::tensor::{Device, Tensor};
 use burnlp_core::burn;
+use burnlp_core::data::shuffled_batches;
 use burnlp_core::nn::llama::{GenerateError, GenerationConfig, NextTokenBatch};
 use burnlp_core::tokenize::{TokenizeError, Tokenizer};
 use burnlp_core::train::{AdamWConfig, GradStore, Metrics, TrainTask};
@@ -33,7 +34,7 @@ use serde::Serialize;
 use crate::error::MoeError;
 use crate::esft_data::{
     ChatIds, EsftDataError, EvalRecord, IGNORE_INDEX, Role, TokenizedExample, TrainRecord,
-    format_conversation, format_prompt, py_strip,
+    format_prompt, py_strip, tokenize_records,
 };
 use crate::esft_score::intent_score;
 use crate::moe::{MoeLm, balance_loss, forward_detailed};
@@ -91,11 +92,22 @@ pub fn chat_ids(dir: &Path, tokenizer: &Tokenizer) -> Result<ChatIds, RealError>
     let path = dir.join("tokenizer_config.json");
     let source = ChatTemplateSource::read(dir)?
         .ok_or_else(|| format_error(&path, "missing, or without a chat_template"))?;
+    chat_ids_of(&source, tokenizer, &path)
+}
+
+/// The chat-format ids named by a chat template's `bos_token` and `eos_token` (e.g. one read
+/// from a GGUF file with [`ChatTemplateSource::of_location`]); `origin` names where the
+/// template came from in errors.
+pub fn chat_ids_of(
+    source: &ChatTemplateSource,
+    tokenizer: &Tokenizer,
+    origin: &Path,
+) -> Result<ChatIds, RealError> {
     let id = |key: &str, text: &str| {
         tokenizer.token_to_id(text).ok_or_else(|| {
             format_error(
-                &path,
-                format!("{key} {text:?} is not a token of tokenizer.json"),
+                origin,
+                format!("{key} {text:?} is not a token of the tokenizer"),
             )
         })
     };
@@ -152,28 +164,6 @@ pub fn exclude_eval(
     burnlp_core::data::check_disjoint("esft train/eval queries", &train_queries, &eval_queries)?;
     let dropped = before - kept.len();
     Ok((kept, dropped))
-}
-
-/// Tokenises training records in the chat format (errors name the file and line).
-pub fn tokenize_records(
-    records: &[TrainRecord],
-    path: &Path,
-    tokenizer: &Tokenizer,
-    ids: ChatIds,
-) -> Result<Vec<TokenizedExample>, RealError> {
-    records
-        .iter()
-        .map(|record| {
-            format_conversation(&record.messages, tokenizer, ids).map_err(|source| {
-                EsftDataError::Tokenize {
-                    path: path.to_path_buf(),
-                    line: record.line,
-                    source,
-                }
-                .into()
-            })
-        })
-        .collect()
 }
 
 /// The official sampling for routing statistics: the conversations shuffled with `seed`, run
@@ -250,12 +240,7 @@ impl TrainTask<MoeLm> for ChatLmTask {
     type Batch = Vec<usize>;
 
     fn train_batches(&self, epoch: usize, seed: u64) -> Vec<Vec<usize>> {
-        let mut order: Vec<usize> = (0..self.train.len()).collect();
-        order.shuffle(&mut StdRng::seed_from_u64(seed.wrapping_add(epoch as u64)));
-        order
-            .chunks(self.batch_size.max(1))
-            .map(<[usize]>::to_vec)
-            .collect()
+        shuffled_batches(self.train.len(), self.batch_size, seed, epoch as u64)
     }
 
     fn loss(&self, model: &MoeLm, batch: &Vec<usize>) -> Tensor<1> {
