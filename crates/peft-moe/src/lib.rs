@@ -20,9 +20,12 @@
 //!   answer-only training from the labels, greedy evaluation in the official completion
 //!   format, general-text perplexity;
 //! - [`real_experiment`]: the ESFT / LoRA / FFT comparison on the upcycled SmolLM2 MoE;
+//! - [`demo_real`]: the demo rows on SmolLM2 (upcycling fidelity, ESFT-Token on an own
+//!   smart-home intent task);
 //! - [`upcycle`]: sparse upcycling of a dense Llama (SmolLM2) into the MoE model, the
 //!   real-start stand-in for DeepSeek-V2-Lite.
 
+pub mod demo_real;
 pub mod error;
 pub mod esft_data;
 pub mod esft_score;

@@ -13,6 +13,7 @@ use burnlp_core::device::{parse_device, training_device};
 use burnlp_core::nn::llama::{CausalLm, LlamaInput};
 use burnlp_core::report::print_rows;
 use clap::{Args, Parser, Subcommand};
+use peft_moe::demo_real::{self, RealDemoSettings};
 use peft_moe::esft_score::{EsftTask, score_completions};
 use peft_moe::experiment::{self, Settings, tiny_config};
 use peft_moe::moe::{MoeConfig, load_pretrained, save_pretrained};
@@ -743,10 +744,16 @@ fn demo_cmd(args: &DemoCmdArgs) -> Result<()> {
         ..Settings::demo()
     };
     let report = experiment::run(&settings, &args.demo.dir("peft-moe"), &device)?;
-    Ok(print_rows(
-        &experiment::demo_rows(&report, start),
-        args.demo.json,
-    )?)
+    let mut rows = experiment::demo_rows(&report, start);
+    match demo_real::find_smollm2() {
+        Ok(gguf) => rows.extend(demo_real::rows(
+            &gguf,
+            &RealDemoSettings::new(args.seed),
+            &device,
+        )?),
+        Err(missing) => eprintln!("demo: {missing}; SmolLM2 rows skipped"),
+    }
+    Ok(print_rows(&rows, args.demo.json)?)
 }
 
 fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {

@@ -2,6 +2,7 @@
 //! once per crate; each module is one former test file.
 
 mod cli;
+mod demo_real;
 mod esft_data;
 mod model;
 mod real;
