@@ -15,12 +15,14 @@
 //! - [`prm800k`]: PRM800K step ratings in the Math-Shepherd format;
 //! - [`ppo`]: step-by-step PPO with PRM rewards at step ends, and ORM-PPO;
 //! - [`verify`]: best-of-N reranking and (weighted) self-consistency curves;
-//! - [`experiment`]: the end-to-end synthetic pipeline behind `demo` and `experiment`.
+//! - [`experiment`]: the end-to-end synthetic pipeline behind `demo` and `experiment`;
+//! - [`demo_real`]: the demo's rows on the real small model (SmolLM2-135M-Instruct).
 
 pub mod annotate;
 pub mod answer;
 pub mod check;
 pub mod complete;
+pub mod demo_real;
 pub mod error;
 pub mod experiment;
 pub mod lm;

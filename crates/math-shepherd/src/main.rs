@@ -10,12 +10,13 @@ use anyhow::{Context, Result};
 use std::time::Instant;
 
 use burnlp_core::data::write_jsonl;
-use burnlp_core::device::{parse_device, training_device};
+use burnlp_core::device::{cpu, parse_device, training_device};
 use indicatif::ProgressBar;
 use math_shepherd::annotate::{
     AnnotateSettings, ProblemRecord, annotate, read_annotated, read_inputs, read_problems,
 };
 use math_shepherd::check_answers;
+use math_shepherd::demo_real::{RealDemoSettings, real_model_path, run_real_demo};
 use math_shepherd::experiment::{
     PipelineSettings, run_pipeline, sample_candidates, synthetic_test_problems, write_report,
 };
@@ -332,8 +333,19 @@ fn demo_cmd(args: &DemoArgs) -> Result<()> {
     let dir = args.dir("math-shepherd");
     std::fs::create_dir_all(&dir)?;
     let device = training_device("cpu")?;
-    let report = run_pipeline(&PipelineSettings::demo(), &dir, &device, !args.json)?;
-    Ok(print_rows(&report.rows, args.json)?)
+    let mut rows = run_pipeline(&PipelineSettings::demo(), &dir, &device, !args.json)?.rows;
+    match real_model_path() {
+        Ok(model) => {
+            let report = run_real_demo(&model, &RealDemoSettings::demo(), &cpu())
+                .with_context(|| format!("the real-model rows on {}", model.display()))?;
+            rows.extend(report.rows);
+        }
+        Err(missing) => eprintln!(
+            "skipped the real-model rows: {} is absent",
+            missing.display()
+        ),
+    }
+    Ok(print_rows(&rows, args.json)?)
 }
 
 fn experiment_cmd(args: &ExperimentArgs) -> Result<()> {

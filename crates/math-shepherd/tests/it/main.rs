@@ -3,6 +3,7 @@
 
 mod answers;
 mod cli;
+mod demo_real;
 mod formats;
 mod pipeline;
 mod real_lm;
