@@ -714,7 +714,7 @@ fn eval_cmd(args: &EvalArgs) -> Result<()> {
         real::write_completions(out, &completions)?;
         let scores: Vec<f64> = completions.iter().map(|c| c.score).collect();
         let row = serde_json::json!({
-            "task": args.task.name(),
+            "esft_task": args.task.name(),
             "n": completions.len(),
             "score": peft_moe::esft_score::task_score(&scores),
             "prompt": args.prompt,
