@@ -35,7 +35,8 @@ pub(crate) enum Command {
     Train(TrainArgs),
     /// Greedy exact match of a model on task files.
     Eval(EvalArgs),
-    /// A shortened synthetic comparison (≤ ~2 minutes), printing result rows.
+    /// A shortened synthetic comparison, plus rows on SmolLM2 (upcycling fidelity, a short
+    /// ESFT-Token run) when ../shared has the model; prints result rows (≈ 3–4 minutes).
     Demo(DemoCmdArgs),
     /// The full synthetic comparison, written as a Markdown report.
     Experiment(ExperimentArgs),
