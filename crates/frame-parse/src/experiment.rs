@@ -155,15 +155,9 @@ fn append_row(path: &Path, row: &Row) -> Result<()> {
     writeln!(file, "{line}").map_err(write)
 }
 
-/// Mean and sample standard deviation.
+/// Mean and sample standard deviation (NaN mean and 0 for no values).
 fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
+    burnlp_core::metrics::mean_std(values).unwrap_or((f64::NAN, 0.0))
 }
 
 fn fnv(text: &str) -> u64 {

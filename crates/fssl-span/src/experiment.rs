@@ -563,13 +563,13 @@ fn train_and_score(
 
 /// `mean ± std` (sample standard deviation) in percent, or the mean alone for one value.
 fn mean_std(values: &[f64]) -> String {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return format!("{:.2}", 100.0 * mean);
+    match burnlp_core::metrics::mean_std(values) {
+        Some((mean, std)) if values.len() >= 2 => {
+            format!("{:.2} ± {:.2}", 100.0 * mean, 100.0 * std)
+        }
+        Some((mean, _)) => format!("{:.2}", 100.0 * mean),
+        None => format!("{:.2}", f64::NAN),
     }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    format!("{:.2} ± {:.2}", 100.0 * mean, 100.0 * var.sqrt())
 }
 
 /// Runs the suite and writes the Markdown report to `config.out`; returns its text.

@@ -39,7 +39,7 @@ use crate::error::MoeError;
 use crate::esft_data::{ChatIds, Message, TokenizedExample, format_conversation};
 use crate::moe::{MoeConfig, MoeLm, forward_detailed};
 use crate::real::{
-    ChatLmTask, RealError, chat_ids_of, nll, perplexity, sample_route_stats, text_examples,
+    ChatLmTask, RealError, chat_ids_of, mean_nll, perplexity, sample_route_stats, text_examples,
     train_steps,
 };
 use crate::real_experiment::{CLIP_NORM, RealMethod};
@@ -531,11 +531,6 @@ pub struct EsftTokenDemo {
     pub ppl_after: f64,
     /// General-text tokens scored.
     pub general_tokens: usize,
-}
-
-fn mean_nll(model: &MoeLm, rows: &[TokenizedExample], batch_size: usize) -> f64 {
-    let (sum, count) = nll(model, rows, batch_size);
-    sum / count.max(1) as f64
 }
 
 /// ESFT-Token on the intent task: routing statistics on the training conversations,

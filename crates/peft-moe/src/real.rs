@@ -454,8 +454,13 @@ pub fn text_examples(
 
 /// Token-level perplexity: `exp(Σ NLL / tokens)` over the supervised tokens of `rows`.
 pub fn perplexity(model: &MoeLm, rows: &[TokenizedExample], batch_size: usize) -> f64 {
+    mean_nll(model, rows, batch_size).exp()
+}
+
+/// Mean NLL per supervised token over sequences (see [`nll`]).
+pub fn mean_nll(model: &MoeLm, rows: &[TokenizedExample], batch_size: usize) -> f64 {
     let (sum, count) = nll(model, rows, batch_size);
-    (sum / count.max(1) as f64).exp()
+    sum / count.max(1) as f64
 }
 
 /// Training and development conversations of an official training file.

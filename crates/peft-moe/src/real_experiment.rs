@@ -23,8 +23,8 @@ use crate::esft_data::{ChatIds, TokenizedExample, read_eval};
 use crate::moe::MoeLm;
 use crate::real::{
     ChatLmTask, GenerateSettings, PromptMode, RealError, StepLog, chat_ids, generate_completions,
-    nll, perplexity, read_text_lines, sample_route_stats, stop_ids, text_examples, train_steps,
-    training_data, write_completions,
+    mean_nll, perplexity, read_text_lines, sample_route_stats, stop_ids, text_examples,
+    train_steps, training_data, write_completions,
 };
 use crate::routing::{ExpertConfig, ScoreKind, Summary, select_experts};
 use crate::train::Method;
@@ -248,8 +248,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MoeError + '_ {
 
 /// Reads the finished runs of `results.jsonl` (none when absent).
 pub fn read_results(path: &Path) -> Result<Vec<RunResult>, MoeError> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(Vec::new());
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(path)(e)),
     };
     text.lines()
         .enumerate()
@@ -430,10 +432,7 @@ pub fn run(
             eval_s,
             first_loss: None,
             last_loss: None,
-            dev_loss: Some({
-                let (sum, count) = nll(&model, &shared.dev, settings.batch_size);
-                sum / count.max(1) as f64
-            }),
+            dev_loss: Some(mean_nll(&model, &shared.dev, settings.batch_size)),
         };
         tracing::info!(?result, "base model scored");
         append_result(&results_path, &result)?;
@@ -483,10 +482,7 @@ pub fn run(
             );
             let train_s = start.elapsed().as_secs_f64();
             let trained = trained.valid();
-            let dev_loss = {
-                let (sum, count) = nll(&trained, &shared.dev, settings.batch_size);
-                sum / count.max(1) as f64
-            };
+            let dev_loss = mean_nll(&trained, &shared.dev, settings.batch_size);
             write_step_log(&run_dir, &log)?;
             let (intent, ppl, eval_s) = score(
                 &trained,
@@ -537,16 +533,9 @@ fn write_step_log(run_dir: &Path, log: &StepLog) -> Result<(), MoeError> {
     Ok(())
 }
 
-/// Mean and sample standard deviation (0 for one value).
+/// Mean and sample standard deviation (0 for one value; 0 and 0 for none).
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = if values.len() > 1 {
-        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (mean, var.sqrt())
+    burnlp_core::metrics::mean_std(values).unwrap_or((0.0, 0.0))
 }
 
 /// The Markdown report of the results.

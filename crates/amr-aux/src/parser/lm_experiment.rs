@@ -231,18 +231,9 @@ pub fn run_lm_experiment(
     Ok(LmExperimentResult { split, runs })
 }
 
-/// Mean and sample standard deviation (0 for fewer than two values).
+/// Mean and sample standard deviation (0 for fewer than two values; NaN for none).
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
+    burnlp_core::metrics::mean_std(values).unwrap_or((f64::NAN, f64::NAN))
 }
 
 /// The results as Markdown; `command` is the command line that produced them.

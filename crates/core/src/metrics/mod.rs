@@ -33,3 +33,31 @@ pub mod rouge;
 pub mod seqeval;
 
 pub use error::{MetricsError, Result};
+
+/// Mean and sample standard deviation (divisor `n − 1`; 0 for a single value) of the scores of
+/// several seeds; `None` for no values, so each report says what an empty cell shows.
+pub fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return Some((mean, 0.0));
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    Some((mean, var.sqrt()))
+}
+
+#[cfg(test)]
+mod mean_std_tests {
+    #[test]
+    fn sample_standard_deviation_and_the_edge_cases() {
+        let (mean, std) = super::mean_std(&[0.2, 0.4, 0.9]).unwrap();
+        assert!((mean - 0.5).abs() < 1e-12);
+        // Σ(v − 0.5)² = 0.09 + 0.01 + 0.16 = 0.26, / 2 → 0.13.
+        assert!((std - 0.13f64.sqrt()).abs() < 1e-12);
+        assert_eq!(super::mean_std(&[0.3]), Some((0.3, 0.0)));
+        assert_eq!(super::mean_std(&[]), None);
+    }
+}

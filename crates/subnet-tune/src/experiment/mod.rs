@@ -129,16 +129,9 @@ impl Cell {
     }
 }
 
-/// Mean and sample standard deviation (0 for a single value).
+/// Mean and sample standard deviation (0 for a single value; 0 and 0 for none).
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n.max(1.0);
-    let var = if values.len() > 1 {
-        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (mean, var.sqrt())
+    burnlp_core::metrics::mean_std(values).unwrap_or((0.0, 0.0))
 }
 
 /// Trains one run and returns (best dev score, test score).
