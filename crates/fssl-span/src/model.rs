@@ -19,6 +19,7 @@ use burnlp_core::burn::tensor::activation::{gelu, softmax};
 use burnlp_core::burn::tensor::loss::cross_entropy_with_logits;
 use burnlp_core::burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use burnlp_core::nn::bert::{Bert, BertConfig, BertInput};
+use burnlp_core::nn::scores::tanh_scores;
 
 use crate::encode::EncodedEpisode;
 use crate::spans::O_CLASSES;
@@ -204,8 +205,8 @@ fn int1(values: Vec<i64>, device: &Device) -> Tensor<1, Int> {
 /// - `q`: `[n, d]`, `values`: `[n, m, d]`
 /// - output: `[n, d]`
 fn fast_att(q: Tensor<2>, values: Tensor<3>) -> Tensor<2> {
-    let [n, _, d] = values.dims();
-    let scores = (q.unsqueeze_dim::<3>(1) * values.clone()).tanh().sum_dim(2); // [n, m, 1]
+    let [n, m, d] = values.dims();
+    let scores = tanh_scores(q.unsqueeze_dim::<3>(1), values.clone()).reshape([n, m, 1]);
     (values * softmax(scores, 1)).sum_dim(1).reshape([n, d])
 }
 
@@ -313,6 +314,8 @@ impl Esd {
         let present = Tensor::<1>::from_data(TensorData::new(present, [classes]), &device)
             .reshape([classes, 1, 1]);
 
+        // INSA scores of every query span against every support span, all sentences at once.
+        let insa = tanh_scores(query_enh.clone(), support_enh.clone()); // [n_q, max_spans, S_s]
         let mut logits = Vec::with_capacity(n_query);
         for (i, sentence) in episode.query.iter().enumerate() {
             let len = sentence.spans.len();
@@ -325,9 +328,9 @@ impl Esd {
                 .reshape([len, d]);
             let s = support_enh.clone().narrow(0, i, 1).reshape([n_spans, d]);
             // INSA: [len, S_s] scores, one masked softmax per class.
-            let scores = (q.clone().unsqueeze_dim::<3>(1) * s.clone().unsqueeze_dim::<3>(0))
-                .tanh()
-                .sum_dim(2)
+            let scores = insa
+                .clone()
+                .slice([i..i + 1, 0..len])
                 .reshape([1, len, n_spans])
                 .expand([classes, len, n_spans])
                 .mask_fill(

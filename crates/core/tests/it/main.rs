@@ -5,6 +5,7 @@ mod backends;
 mod data;
 mod encoder;
 mod graph;
+mod kernels;
 mod llama;
 mod lstm;
 mod matching;

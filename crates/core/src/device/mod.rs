@@ -13,6 +13,8 @@
 
 pub use burn::tensor::Device;
 
+pub mod kernels;
+
 /// A `--device` string that names no backend compiled into this build.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
