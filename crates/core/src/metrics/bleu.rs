@@ -519,19 +519,69 @@ fn count_ngrams(ids: &[u32], max_order: usize) -> FxMap<&[u32], usize> {
     m
 }
 
-/// Counts the n-grams of orders `1..=max_order` (at most 4) of ids below `u16::MAX`, each
-/// packed into one `u64`: 16 bits per token holding `id + 1`, so an n-gram's order is the
-/// number of its non-zero 16-bit blocks.
-fn count_packed_ngrams(ids: &[u32], max_order: usize) -> FxMap<u64, usize> {
-    let mut m = FxMap::with_capacity_and_hasher(ids.len() * max_order, Default::default());
+/// The n-grams of orders `1..=max_order` (at most 4) of ids below `u16::MAX`, each packed into
+/// one `u64` (16 bits per token holding `id + 1`, so an n-gram's order is the number of its
+/// non-zero 16-bit blocks), sorted and counted: `(key, count)` with increasing keys. Sorting a
+/// segment's hundred-odd keys is cheaper than building a hash map of them.
+fn packed_ngram_runs(ids: &[u32], max_order: usize) -> Vec<(u64, usize)> {
+    let mut keys = Vec::with_capacity(ids.len() * max_order);
     for start in 0..ids.len() {
         let mut key = 0u64;
         for (n, &id) in ids[start..].iter().take(max_order).enumerate() {
             key |= (u64::from(id) + 1) << (16 * n);
-            *m.entry(key).or_insert(0) += 1;
+            keys.push(key);
         }
     }
-    m
+    keys.sort_unstable();
+    let mut runs: Vec<(u64, usize)> = Vec::with_capacity(keys.len());
+    for key in keys {
+        match runs.last_mut() {
+            Some((last, count)) if *last == key => *count += 1,
+            _ => runs.push((key, 1)),
+        }
+    }
+    runs
+}
+
+/// The element-wise maximum of two sorted `(key, count)` lists (keys in either).
+fn max_runs(a: &[(u64, usize)], b: &[(u64, usize)]) -> Vec<(u64, usize)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1.max(b[j].1)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// [`clip`] for sorted packed runs: a merge walk instead of hash lookups.
+fn clip_runs(refs: &[(u64, usize)], hyp: &[(u64, usize)], stats: &mut BleuStats) {
+    let mut j = 0;
+    for &(key, count) in hyp {
+        let n = packed_order(key);
+        stats.total[n] += count;
+        while j < refs.len() && refs[j].0 < key {
+            j += 1;
+        }
+        if j < refs.len() && refs[j].0 == key {
+            stats.correct[n] += count.min(refs[j].1);
+        }
+    }
 }
 
 /// The order index (0 for unigrams) of a packed n-gram.
@@ -559,15 +609,10 @@ fn segment_stats<'a>(hyp: &[&'a str], refs: &[Vec<&'a str>], max_order: usize) -
     stats.sys_len = hyp.len();
     stats.ref_len = closest_ref_len(hyp.len(), &ref_lens);
     if max_order <= 4 && vocab.len() < usize::from(u16::MAX) {
-        let refs = ref_ids
-            .iter()
-            .map(|ids| count_packed_ngrams(ids, max_order));
-        clip(
-            refs,
-            count_packed_ngrams(&hyp_ids, max_order),
-            |ng| packed_order(*ng),
-            &mut stats,
-        );
+        let mut refs = ref_ids.iter().map(|ids| packed_ngram_runs(ids, max_order));
+        let first = refs.next().unwrap_or_default();
+        let refs = refs.fold(first, |acc, runs| max_runs(&acc, &runs));
+        clip_runs(&refs, &packed_ngram_runs(&hyp_ids, max_order), &mut stats);
     } else {
         let refs = ref_ids.iter().map(|ids| count_ngrams(ids, max_order));
         clip(
@@ -803,7 +848,7 @@ mod tests {
     fn packed_and_slice_ngram_counts_agree() {
         let ids = [3u32, 1, 3, 1, 3, 7, 0, 65533];
         for order in 1..=4 {
-            let packed = count_packed_ngrams(&ids, order);
+            let packed: FxMap<u64, usize> = packed_ngram_runs(&ids, order).into_iter().collect();
             let slices = count_ngrams(&ids, order);
             assert_eq!(packed.len(), slices.len());
             for (ng, c) in &slices {

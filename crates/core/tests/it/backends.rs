@@ -144,3 +144,35 @@ fn llama_logits_match_cpu() {
     let gpu_logits = logits.pop().unwrap();
     assert!(max_diff(logits.pop().unwrap(), gpu_logits) < 1e-4);
 }
+
+#[test]
+fn tanh_scores_on_the_gpu_match_the_cpu_kernel() {
+    use burnlp_core::nn::scores::tanh_scores;
+    let cpu = device::cpu().autodiff();
+    let gpu = device::parse_device("wgpu").unwrap().autodiff();
+    let q: Vec<f32> = (0..2 * 5 * 12)
+        .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
+        .collect();
+    let s: Vec<f32> = (0..2 * 4 * 12)
+        .map(|i| ((i * 19 % 17) as f32 - 8.0) / 5.0)
+        .collect();
+    let mut results = Vec::new();
+    for device in [&cpu, &gpu] {
+        let q =
+            Tensor::<3>::from_data(TensorData::new(q.clone(), [2, 5, 12]), device).require_grad();
+        let s =
+            Tensor::<3>::from_data(TensorData::new(s.clone(), [2, 4, 12]), device).require_grad();
+        let out = tanh_scores(q.clone(), s.clone());
+        let grads = out.clone().square().sum().backward();
+        results.push((
+            values(out),
+            values(q.grad(&grads).unwrap()),
+            values(s.grad(&grads).unwrap()),
+        ));
+    }
+    let (cpu_out, cpu_gq, cpu_gs) = results.remove(0);
+    let (gpu_out, gpu_gq, gpu_gs) = results.remove(0);
+    assert!(max_diff(cpu_out, gpu_out) < 1e-4);
+    assert!(max_diff(cpu_gq, gpu_gq) < 1e-3);
+    assert!(max_diff(cpu_gs, gpu_gs) < 1e-3);
+}
