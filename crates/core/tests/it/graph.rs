@@ -64,7 +64,8 @@ fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
         .unwrap()
 }
 
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+/// Largest absolute difference of two equally long slices (also used by `kernels`).
+pub(super) fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter()
         .zip(b)

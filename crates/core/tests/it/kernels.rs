@@ -9,6 +9,8 @@ use burnlp_core::nn::scores::{tanh_scores, tanh_scores_generic};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::graph::max_diff;
+
 fn random(rng: &mut StdRng, dims: [usize; 3], scale: f32) -> Vec<f32> {
     (0..dims.iter().product::<usize>())
         .map(|_| rng.random_range(-scale..scale))
@@ -17,14 +19,6 @@ fn random(rng: &mut StdRng, dims: [usize; 3], scale: f32) -> Vec<f32> {
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_to_vec::<f32>().expect("f32")
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 struct Case {
