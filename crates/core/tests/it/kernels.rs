@@ -113,3 +113,92 @@ fn tanh_scores_without_autodiff_equals_the_generic_composition() {
     let generic = values(tanh_scores_generic(q, s));
     assert!(max_diff(&fast, &generic) < 1e-5 * 37.0);
 }
+
+/// Output and input gradient of `Σ g ⊙ f(x)` on the CPU autodiff device.
+fn log_softmax_run(
+    x: &[f32],
+    g: &[f32],
+    dims: [usize; 3],
+    f: fn(Tensor<3>, usize) -> Tensor<3>,
+) -> (Vec<f32>, Vec<f32>) {
+    let device = device::cpu().autodiff();
+    let x = Tensor::<3>::from_data(TensorData::new(x.to_vec(), dims), &device).require_grad();
+    let g = Tensor::<3>::from_data(TensorData::new(g.to_vec(), dims), &device);
+    let out = f(x.clone(), 2);
+    let grads = (out.clone() * g).sum().backward();
+    (
+        values(out),
+        values(x.grad(&grads).expect("x has a gradient")),
+    )
+}
+
+/// `g − softmax(x) · Σ g` per row of `n`, in f64.
+fn log_softmax_grad_f64(x: &[f32], g: &[f32], n: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len());
+    for (x, g) in x.chunks(n).zip(g.chunks(n)) {
+        let max = x
+            .iter()
+            .map(|&v| f64::from(v))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = x.iter().map(|&v| (f64::from(v) - max).exp()).sum();
+        let total: f64 = g.iter().map(|&v| f64::from(v)).sum();
+        for (&v, &gv) in x.iter().zip(g) {
+            let p = (f64::from(v) - max).exp() / sum;
+            out.push((f64::from(gv) - p * total) as f32);
+        }
+    }
+    out
+}
+
+#[test]
+fn log_softmax_kernel_matches_burns_composition() {
+    use burnlp_core::burn::tensor::activation;
+    use burnlp_core::nn::activation::log_softmax;
+    let mut rng = StdRng::seed_from_u64(5);
+    for (dims, scale) in [([2, 3, 8000], 8.0), ([1, 5, 13], 30.0), ([3, 2, 1], 1.0)] {
+        let n: usize = dims.iter().product();
+        let mut x: Vec<f32> = (0..n).map(|_| rng.random_range(-scale..scale)).collect();
+        // Masked entries as the models write them, and a row with one allowed entry.
+        for (i, value) in x.iter_mut().enumerate() {
+            if i % 7 == 3 {
+                *value = -1e9;
+            }
+        }
+        let last = dims[2];
+        for value in x[..last].iter_mut().skip(1) {
+            *value = -1e9;
+        }
+        let g: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let (out, grad) = log_softmax_run(&x, &g, dims, log_softmax);
+        let (out_ref, grad_ref) = log_softmax_run(&x, &g, dims, activation::log_softmax);
+        // Masked entries are about −1e9 in both; compare them relatively.
+        let out_error = out
+            .iter()
+            .zip(&out_ref)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+            .fold(0.0, f32::max);
+        // The gradient against an f64 evaluation: `g − softmax · Σ g` sums thousands of terms in
+        // float32 either way, so both are compared with the exact value.
+        let exact = log_softmax_grad_f64(&x, &g, last);
+        let grad_error = max_diff(&grad, &exact);
+        let burn_error = max_diff(&grad_ref, &exact);
+        println!(
+            "{dims:?} x{scale}: |Δ| out {out_error:e}; gradient vs f64: kernel {grad_error:e}, burn {burn_error:e}"
+        );
+        assert!(out_error < 2e-6, "{out_error}");
+        assert!(
+            grad_error <= burn_error.max(1e-6) * 2.0,
+            "{grad_error} vs burn {burn_error}"
+        );
+    }
+    // Not the last dimension: burn's own function, the same values.
+    let device = device::cpu();
+    let x = Tensor::<3>::from_data(
+        TensorData::new(vec![0.5f32, -1.0, 2.0, 0.0], [1, 2, 2]),
+        &device,
+    );
+    assert_eq!(
+        values(log_softmax(x.clone(), 1)),
+        values(activation::log_softmax(x, 1))
+    );
+}

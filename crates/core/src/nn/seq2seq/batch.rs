@@ -6,7 +6,7 @@
 //! Architecture", CVPR 2016, <https://arxiv.org/abs/1512.00567>) spreads `ε` over the other
 //! tokens of the vocabulary and ignores padding.
 
-use burn::tensor::activation::log_softmax;
+use crate::nn::activation::log_softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 /// A padded batch of (source, target) pairs.

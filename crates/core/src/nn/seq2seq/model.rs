@@ -8,13 +8,13 @@
 //! pre-LN, and an output projection that is either its own matrix or the decoder's embedding
 //! matrix. The decoder input (`prev_output_tokens`) starts with EOS, as fairseq's does.
 
+use crate::nn::activation::log_softmax;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{
     Dropout, DropoutConfig, Embedding, Initializer, LayerNorm, LayerNormConfig, Linear,
     LinearConfig,
 };
-use burn::tensor::activation::log_softmax;
 use burn::tensor::module::linear;
 use burn::tensor::{Bool, Device, Int, Tensor};
 

@@ -5,10 +5,10 @@
 //! decoder state `d_i` over encoder states `e_j`), `p(j | i) = softmax_j(u_ij)`. The bilinear
 //! alternative scores `u_ij = d_iᵀ W e_j` (Luong et al., 2015, "general" attention).
 
+use crate::nn::activation::log_softmax;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Device, Tensor};
 
 use super::MASKED_SCORE;
