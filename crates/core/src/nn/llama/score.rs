@@ -1,7 +1,7 @@
 //! Log-probabilities of given tokens: per-position (differentiable) and of continuations.
 
-use crate::nn::activation::log_softmax;
 use burn::tensor::Tensor;
+use burn::tensor::activation::log_softmax;
 
 use super::generate::{GenerateError, check_rows};
 use super::model::{FeedForward, Llama, LlamaInput, SelfAttention};

@@ -6,7 +6,7 @@
 //! the answer but are not predicted, as in the `-100` labels of Hugging Face training code).
 //! Rows are right-padded; padding is masked out of attention and never a target.
 
-use crate::nn::activation::log_softmax;
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::model::{FeedForward, Llama, LlamaInput, SelfAttention};
