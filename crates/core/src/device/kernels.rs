@@ -1,16 +1,17 @@
 //! Hand-written CPU kernels for operations that the Flex backend runs slowly, as a burn backend
 //! extension with their own backward pass.
 //!
-//! Model code calls the backend-agnostic wrappers in [`crate::nn::scores`]; they route float32
-//! tensors on the CPU (with or without autodiff) here and every other device through the
-//! composition of generic tensor operations, which is also what the parity tests compare with.
+//! Model code calls the backend-agnostic wrappers [`crate::nn::scores::tanh_scores`] and
+//! [`crate::nn::activation::log_softmax`]; they route float32 tensors on the CPU (with or
+//! without autodiff) here and every other case to generic tensor operations, which are also
+//! what the parity tests compare with.
 //!
 //! - [`TanhScoreBackend::tanh_scores`]: `out[b, i, j] = Σ_d tanh(q[b, i, d] · s[b, j, d])`, the
 //!   additive matching score of ESD's span prototypes (INSA) and of `fast_att`. The generic
 //!   composition materialises the `[b, n, m, d]` product and runs Flex's scalar `tanh` over it;
 //!   the kernel streams over `d` with a vectorisable `tanh` and two threads.
-//! - [`LogSoftmaxBackend::log_softmax_last`]: `log_softmax` over the last dimension, the loss of
-//!   every language model and translation model here. Burn composes it from max, exp, sum and
+//! - [`LogSoftmaxBackend::log_softmax_last`]: `log_softmax` over the last dimension (core's
+//!   seq2seq loss and beam search, the pointer head). Burn composes it from max, exp, sum and
 //!   log, each a pass over `[tokens, vocabulary]` with Flex's scalar (libm) `exp`; the kernel
 //!   makes one pass per row with a vectorisable `exp`, and its backward pass is
 //!   `g − softmax · Σ g` from the saved output.
@@ -27,7 +28,7 @@ use burn::backend::{Backend, Flex, backend_extension};
 use burn::tensor::TensorData;
 use rayon::prelude::*;
 
-/// Operations with a hand-written Flex kernel.
+/// The additive matching score, with a hand-written Flex kernel.
 #[backend_extension(Flex, Autodiff)]
 pub trait TanhScoreBackend: Backend {
     /// `out[b, i, j] = Σ_d tanh(q[b, i, d] · s[b, j, d])` for `q: [b, n, d]`, `s: [b, m, d]`.
@@ -42,7 +43,7 @@ pub trait TanhScoreBackend: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 }
 
-/// Operations with a hand-written Flex kernel.
+/// `log_softmax` over the last dimension, with a hand-written Flex kernel.
 #[backend_extension(Flex, Autodiff)]
 pub trait LogSoftmaxBackend: Backend {
     /// `log_softmax` over the last dimension.
@@ -126,9 +127,9 @@ impl<B: Backend + LogSoftmaxBackend, C: CheckpointStrategy> LogSoftmaxBackend fo
     }
 }
 
-/// `exp` over the float32 range for arguments `≤ 0` up to the first overflow: arguments below
-/// −87 (where `exp` leaves the normal range) give `exp(−87)` ≈ 1.6e-38 instead of a denormal or
-/// zero. Relative error about 1e-7.
+/// [`fast_exp`] for any argument, clamped to `[−87, 88]`: below −87 (where `exp` leaves the normal
+/// float32 range) it gives `exp(−87)` ≈ 1.6e-38 instead of a denormal or zero, above 88 `exp(88)`
+/// instead of infinity. Relative error about 1e-7 inside the range.
 #[inline(always)]
 fn fast_exp_wide(y: f32) -> f32 {
     fast_exp(y.clamp(-87.0, 88.0))
@@ -177,13 +178,10 @@ pub fn log_softmax_backward_rows(out: &[f32], grad: &mut [f32], n: usize) {
 
 /// `[b, rows, d]` contents of a float32 Flex tensor.
 fn host3(tensor: FlexTensor) -> (Vec<f32>, [usize; 3]) {
-    let data = tensor.into_data();
-    let dims = data.shape().to_vec();
-    assert_eq!(dims.len(), 3, "tanh_scores kernels take rank-3 tensors");
-    let dims = [dims[0], dims[1], dims[2]];
-    let values = data
-        .try_into_vec::<f32>()
-        .expect("the wrapper routes only float32 tensors to the Flex kernel");
+    let (values, dims) = host(tensor);
+    let dims: [usize; 3] = dims
+        .try_into()
+        .expect("tanh_scores kernels take rank-3 tensors");
     (values, dims)
 }
 
@@ -280,7 +278,7 @@ pub fn fast_tanh(x: f32) -> f32 {
     (e - 1.0) / (e + 1.0)
 }
 
-/// `exp` for `|y| ≤ 18` (fast_tanh's range): `y = k ln 2 + r` with `|r| ≤ ln 2 / 2` (ln 2 split in
+/// `exp` for `−87 ≤ y ≤ 88` (where `2^k` stays a normal float32): `y = k ln 2 + r` with `|r| ≤ ln 2 / 2` (ln 2 split in
 /// two parts, Cody–Waite), a degree-7 Taylor polynomial for `exp(r)` and `2^k` from the exponent
 /// bits. Relative error about 1e-7.
 #[inline(always)]

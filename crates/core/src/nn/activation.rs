@@ -1,7 +1,7 @@
 //! Activations with a fast CPU kernel.
 //!
-//! [`log_softmax`] over the last dimension (the loss of every language and translation model,
-//! beam search's scores) runs core's Flex kernel for float32 CPU tensors, with its own backward
+//! [`log_softmax`] over the last dimension (core's seq2seq loss and beam search scores, the
+//! pointer head) runs core's Flex kernel for float32 CPU tensors, with its own backward
 //! pass ([`crate::device::kernels::LogSoftmaxBackend`]); every other case is burn's
 //! `activation::log_softmax`.
 
